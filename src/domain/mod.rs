@@ -1,0 +1,16 @@
+//! The pure heart of problemfirst: pitches, the classifier and its rules, ideas and their life
+//! cycle. Nothing here does I/O, knows Slack or knows sled; everything is plain data and
+//! functions, tested with tables and properties.
+
+pub mod assessment;
+pub mod classifier;
+pub mod idea;
+pub mod rules;
+pub mod text;
+
+pub use assessment::{Assessment, Element, Hit, Scores, Side, TrackSuggestion, Verdict};
+pub use idea::{
+    Change, Idea, IdeaId, IllegalTransition, Judgement, NewIdea, Origin, Reframe, Source, Status,
+    Transition,
+};
+pub use rules::{RuleError, Rules, RulesSpec};

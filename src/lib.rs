@@ -1,0 +1,9 @@
+//! problemfirst: a Slack bot that makes innovation requests start from a customer problem instead
+//! of a technology.
+//!
+//! Rooms, with dependencies one way only: [`domain`] (pure) ← [`storage`] (the only code that
+//! knows sled) ← [`app`] (use cases, transport-free) ← `slack` and the command line.
+
+pub mod config;
+pub mod domain;
+pub mod storage;

@@ -1,0 +1,1 @@
+//! Placeholder: the sled store is being written.
