@@ -1,0 +1,697 @@
+//! The classifier: reads a pitch and weighs it against the rules. Problem-side hits (who, pain,
+//! evidence, impact, workaround) against tech-side hits (solution openers, "need a <noun>",
+//! technology terms) and vague benefits; then modifiers that make the rules read like a person
+//! would — negation, questions, technology as the subject of a pain, the company as the only
+//! "victim", "but the real issue is…". Every weight it used is reported as a hit, so a verdict can
+//! always be explained.
+
+use super::assessment::{Assessment, Element, Hit, Scores, Side, TrackSuggestion, Verdict};
+use super::rules::{Role, Rules, Scope};
+use super::text::{normalize, Layout, Normalized};
+
+/// A hit while it is being weighed; spans are in the normalised text.
+#[derive(Debug, Clone)]
+struct Weighed {
+    rule: usize,
+    start: usize,
+    end: usize,
+    weight: f32,
+    modifier: Option<&'static str>,
+}
+
+impl Rules {
+    /// Assess a pitch. Never panics, whatever the string.
+    pub fn assess(&self, raw: &str) -> Assessment {
+        let mut notes = Vec::new();
+        let limit = self.verdict.max_chars;
+        let text = match raw.char_indices().nth(limit) {
+            Some((cut, _)) => {
+                notes.push(self.notes.too_long.replace("{limit}", &limit.to_string()));
+                &raw[..cut]
+            }
+            None => raw,
+        };
+        let norm = normalize(text);
+        if !norm.text.chars().any(char::is_alphanumeric) {
+            notes.push(self.notes.empty.clone());
+            return self.without_judgement(text, notes, "empty", "There is nothing to assess yet.");
+        }
+        let layout = Layout::of(&norm.text);
+        if !self.looks_english(&norm.text, &layout) {
+            notes.push(self.notes.not_english.clone());
+            return self.without_judgement(
+                text,
+                notes,
+                "not_english",
+                "The pitch does not look like English, so it was not judged.",
+            );
+        }
+        self.judge(text, &norm, &layout, notes)
+    }
+
+    fn without_judgement(
+        &self,
+        original: &str,
+        notes: Vec<String>,
+        trigger: &str,
+        reason: &str,
+    ) -> Assessment {
+        let question = self
+            .questions
+            .iter()
+            .find(|q| q.trigger == trigger)
+            .or_else(|| self.questions.iter().find(|q| q.trigger == "thin"))
+            .map(|q| q.text.clone())
+            .unwrap_or_default();
+        Assessment {
+            verdict: Verdict::Vague,
+            confidence: 0.9,
+            track: TrackSuggestion {
+                track: None,
+                reason: "unsure: nothing to go on yet".into(),
+            },
+            present: Vec::new(),
+            missing: Element::ALL.to_vec(),
+            hits: Vec::new(),
+            question: fill(&question, &Fill::default(), original),
+            notes,
+            scores: Scores::default(),
+            reason: reason.into(),
+            rules_version: self.version.clone(),
+        }
+    }
+
+    /// Pitches in other languages get a polite note rather than a guess. English is recognised by
+    /// its function words; a text needs several words of another language and none of English's
+    /// to be turned away, so non-native English still counts.
+    fn looks_english(&self, text: &str, layout: &Layout) -> bool {
+        let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+        let latin = text
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic() || ('\u{C0}'..='\u{24F}').contains(c))
+            .count();
+        if letters >= 4 && latin * 2 < letters {
+            return false;
+        }
+        let words = layout.word_count();
+        if words < 4 {
+            return true;
+        }
+        let english = self.english.find_iter(text).count();
+        let foreign = self.foreign.find_iter(text).count();
+        !(foreign >= 2 && foreign > english * 2)
+    }
+
+    fn judge(
+        &self,
+        original: &str,
+        norm: &Normalized,
+        layout: &Layout,
+        notes: Vec<String>,
+    ) -> Assessment {
+        let text = norm.text.as_str();
+        let mut hits = self.find_hits(text, layout);
+        self.apply_modifiers(text, layout, &mut hits);
+        apply_caps(self, text, &mut hits);
+        let pair_hits = self.pair_bonuses(layout, &hits);
+        hits.extend(pair_hits);
+
+        let mut scores = Scores::default();
+        for h in &hits {
+            match self.side_of(h) {
+                Side::Problem => scores.problem += h.weight,
+                Side::Tech => scores.tech += h.weight,
+                Side::Vague => scores.vague += h.weight,
+            }
+        }
+        let has = |e: Element| {
+            hits.iter().any(|h| {
+                h.weight > 0.0 && h.rule < self.rules.len() && self.rules[h.rule].spec.element == Some(e)
+            })
+        };
+        let present: Vec<Element> = Element::ALL.into_iter().filter(|&e| has(e)).collect();
+        let missing: Vec<Element> = Element::ALL.into_iter().filter(|&e| !has(e)).collect();
+        let has_problem = has(Element::Who) && has(Element::Problem);
+        let leading = layout.leading_sentence();
+        let opener_leads = hits.iter().any(|h| {
+            h.weight > 0.0
+                && h.rule < self.rules.len()
+                && self.rules[h.rule].spec.role == Role::Opener
+                && layout.sentence_of(h.start) == leading
+        });
+        let words = layout.word_count();
+        let thin = words < self.verdict.thin_words;
+        let v = &self.verdict;
+        let margin = scores.problem - scores.tech - v.vague_factor * scores.vague;
+        let paired = hits.iter().any(|h| h.rule >= self.rules.len());
+
+        let (verdict, reason) = if opener_leads {
+            if has_problem
+                && scores.problem >= v.opener_override_problem
+                && margin >= v.opener_override_margin
+            {
+                (
+                    Verdict::Problem,
+                    "It opens with a solution, but goes on to name who is affected and what is hard for them.".to_string(),
+                )
+            } else {
+                (Verdict::Tech, "It opens with a solution before naming a problem.".to_string())
+            }
+        } else if scores.problem >= v.problem_min
+            && margin >= v.problem_margin
+            && (!thin || (has_problem && paired))
+        {
+            (Verdict::Problem, "It names who is affected and what is hard for them.".to_string())
+        } else if scores.tech >= v.tech_min && scores.tech >= scores.problem {
+            (Verdict::Tech, "It names a technology or solution, but no one's problem.".to_string())
+        } else {
+            let why = if scores.vague > 0.0 {
+                "It describes a goal in general words, without who is affected or what goes wrong."
+            } else {
+                "It does not yet say who is affected or what is hard for them."
+            };
+            (Verdict::Vague, why.to_string())
+        };
+
+        let confidence = confidence(self, verdict, &scores, margin, &hits, thin);
+        let fillers = Fill::from_hits(self, norm, original, &hits);
+        let question = self.pick_question(verdict, &hits, &present, thin, has_problem, &fillers);
+        let track = self.suggest_track(text, norm, original);
+        let hits = hits
+            .into_iter()
+            .map(|h| {
+                let (s, e) = norm.original_span(h.start, h.end);
+                let (rule, side) = self.rule_meta(h.rule);
+                Hit {
+                    rule,
+                    side,
+                    text: original.get(s..e).unwrap_or_default().to_string(),
+                    start: s,
+                    end: e,
+                    modifier: h.modifier.map(str::to_string),
+                    weight: round2(h.weight),
+                }
+            })
+            .collect();
+        Assessment {
+            verdict,
+            confidence: round2(confidence),
+            track,
+            present,
+            missing,
+            hits,
+            question,
+            notes,
+            scores: Scores {
+                problem: round2(scores.problem),
+                tech: round2(scores.tech),
+                vague: round2(scores.vague),
+            },
+            reason,
+            rules_version: self.version.clone(),
+        }
+    }
+
+    /// Rule id and side for a hit; pair bonuses are numbered after the rules.
+    fn rule_meta(&self, idx: usize) -> (String, Side) {
+        match self.rules.get(idx) {
+            Some(r) => (r.spec.id.clone(), r.spec.side),
+            None => {
+                let p = &self.pairs[idx - self.rules.len()];
+                (p.spec.id.clone(), Side::Problem)
+            }
+        }
+    }
+
+    fn side_of(&self, h: &Weighed) -> Side {
+        self.rules.get(h.rule).map_or(Side::Problem, |r| r.spec.side)
+    }
+
+    fn find_hits(&self, text: &str, layout: &Layout) -> Vec<Weighed> {
+        let leading = layout.leading_sentence();
+        let mut out = Vec::new();
+        for idx in self.set.matches(text).iter() {
+            let rule = &self.rules[idx];
+            for m in rule.regex.find_iter(text) {
+                if m.start() == m.end() {
+                    continue;
+                }
+                let si = layout.sentence_of(m.start());
+                let Some(sentence) = layout.sentences.get(si) else {
+                    continue;
+                };
+                let in_scope = match rule.spec.scope {
+                    Scope::Anywhere => true,
+                    Scope::SentenceStart => m.start() == sentence.first_word,
+                    Scope::Leading => si == leading,
+                    Scope::LeadingStart => si == leading && m.start() == sentence.first_word,
+                };
+                if !in_scope || (rule.spec.questions_only && !sentence.is_question) {
+                    continue;
+                }
+                if let Some(ex) = &rule.exceptions {
+                    let until = floor_char(text, sentence.span.end.min(m.start() + 80).max(m.end()));
+                    if ex.is_match(&text[m.start()..until]) {
+                        continue;
+                    }
+                }
+                out.push(Weighed {
+                    rule: idx,
+                    start: m.start(),
+                    end: m.end(),
+                    weight: rule.spec.weight,
+                    modifier: None,
+                });
+            }
+        }
+        out.sort_by_key(|h| (h.start, h.rule));
+        out
+    }
+
+    fn apply_modifiers(&self, text: &str, layout: &Layout, hits: &mut [Weighed]) {
+        let m = &self.modifiers;
+        let negations: Vec<(usize, usize)> = {
+            let pseudo: Vec<(usize, usize)> = self
+                .pseudo_negation
+                .as_ref()
+                .map(|r| r.find_iter(text).map(|x| (x.start(), x.end())).collect())
+                .unwrap_or_default();
+            self.negation
+                .find_iter(text)
+                .map(|x| (x.start(), x.end()))
+                .filter(|&(s, e)| !pseudo.iter().any(|&(ps, pe)| ps <= s && e <= pe))
+                .collect()
+        };
+        let contrast = self.contrast.as_ref().and_then(|r| r.find(text)).map(|x| x.end());
+        let quotes = reported_quotes(self, text);
+        let leading = layout.leading_sentence();
+        let rules = &self.rules;
+        let is = |h: &Weighed, e: Element| rules[h.rule].spec.element == Some(e);
+        let frames: Vec<(usize, usize)> = hits
+            .iter()
+            .filter(|h| rules[h.rule].spec.side == Side::Problem && rules[h.rule].spec.element.is_none())
+            .map(|h| (layout.sentence_of(h.start), h.end))
+            .collect();
+
+        // Negation first: it decides which pains are real, which the later modifiers rely on.
+        for h in hits.iter_mut() {
+            let spec = &rules[h.rule].spec;
+            if !spec.negatable {
+                continue;
+            }
+            let clause = layout.clause_start(h.start);
+            let negated = negations.iter().any(|&(s, e)| {
+                s >= clause && e <= h.start && layout.words_between(e, h.start) < m.negation_window
+            });
+            if !negated {
+                continue;
+            }
+            let framed = frames
+                .iter()
+                .any(|&(si, end)| si == layout.sentence_of(h.start) && end <= h.start);
+            match spec.side {
+                Side::Problem if spec.element == Some(Element::Problem) && framed => {}
+                _ => {
+                    h.weight = 0.0;
+                    h.modifier = Some("negated");
+                }
+            }
+        }
+
+        let pain_sentences: Vec<usize> = hits
+            .iter()
+            .filter(|h| h.weight > 0.0 && is(h, Element::Problem) && rules[h.rule].spec.role != Role::Need)
+            .map(|h| layout.sentence_of(h.start))
+            .collect();
+        let real_actor = hits.iter().any(|h| {
+            h.weight > 0.0 && is(h, Element::Who) && rules[h.rule].spec.role != Role::Company
+        });
+        let any_actor = hits.iter().any(|h| h.weight > 0.0 && is(h, Element::Who));
+
+        let opener_sentences: Vec<usize> = hits
+            .iter()
+            .filter(|h| rules[h.rule].spec.role == Role::Opener)
+            .map(|h| layout.sentence_of(h.start))
+            .collect();
+        for h in hits.iter_mut() {
+            if h.weight == 0.0 {
+                continue;
+            }
+            let spec = &rules[h.rule].spec;
+            let si = layout.sentence_of(h.start);
+            // "What if we used X?" is a proposal, not curiosity.
+            let question = layout.sentences.get(si).is_some_and(|s| s.is_question)
+                && !opener_sentences.contains(&si);
+            let tag = |w: &mut Weighed, factor: f32, name: &'static str| {
+                w.weight *= factor;
+                w.modifier = Some(name);
+            };
+            match spec.side {
+                Side::Tech => {
+                    if spec.role == Role::Opener {
+                        if si == leading {
+                            tag(h, m.leading_opener, "leads");
+                        }
+                    } else if spec.role == Role::Technology
+                        && any_actor
+                        && pain_sentences.contains(&si)
+                    {
+                        tag(h, m.tech_in_problem, "part of a problem");
+                    } else if question {
+                        tag(h, m.question_tech, "question");
+                    }
+                }
+                Side::Problem => {
+                    if spec.element == Some(Element::Problem) && !real_actor && any_actor {
+                        tag(h, m.company_only, "only the company is affected");
+                    }
+                }
+                Side::Vague => {}
+            }
+            if let Some(c) = contrast {
+                if h.end <= c {
+                    tag(h, m.before_contrast, "before a contrast");
+                } else if spec.side == Side::Problem {
+                    tag(h, m.after_contrast, "after a contrast");
+                }
+            }
+            if quotes.iter().any(|&(s, e)| s <= h.start && h.end <= e) {
+                tag(h, m.reported_speech, "someone else's words");
+            }
+        }
+    }
+
+    /// Bonuses for two rules hitting in one sentence, numbered after the rules.
+    fn pair_bonuses(&self, layout: &Layout, hits: &[Weighed]) -> Vec<Weighed> {
+        let mut out = Vec::new();
+        for (pi, pair) in self.pairs.iter().enumerate() {
+            let found = hits.iter().filter(|a| pair.first.contains(&a.rule) && a.weight > 0.0).find_map(|a| {
+                hits.iter()
+                    .find(|b| {
+                        pair.second.contains(&b.rule)
+                            && b.weight > 0.0
+                            && layout.sentence_of(a.start) == layout.sentence_of(b.start)
+                    })
+                    .map(|b| (a.start.min(b.start), a.end.max(b.end)))
+            });
+            if let Some((start, end)) = found {
+                out.push(Weighed {
+                    rule: self.rules.len() + pi,
+                    start,
+                    end,
+                    weight: pair.spec.bonus,
+                    modifier: None,
+                });
+            }
+        }
+        out
+    }
+
+    fn pick_question(
+        &self,
+        verdict: Verdict,
+        hits: &[Weighed],
+        present: &[Element],
+        thin: bool,
+        has_problem: bool,
+        fill_with: &Fill,
+    ) -> String {
+        let company_only = hits.iter().any(|h| h.modifier == Some("only the company is affected"));
+        for q in &self.questions {
+            if !q.verdicts.is_empty() && !q.verdicts.contains(&verdict) {
+                continue;
+            }
+            let mut f = fill_with.clone();
+            let fires = match q.trigger.as_str() {
+                "empty" | "not_english" => false,
+                "has_problem" => has_problem,
+                "company_only" => company_only,
+                "thin" => thin,
+                "missing_evidence" => !present.contains(&Element::Evidence),
+                "missing_impact" => !present.contains(&Element::Impact),
+                "any" => true,
+                id => match hits
+                    .iter()
+                    .find(|h| h.weight > 0.0 && h.rule < self.rules.len() && self.rules[h.rule].spec.id == id)
+                {
+                    Some(h) => {
+                        f.matched = f.text_of(h);
+                        true
+                    }
+                    None => false,
+                },
+            };
+            if fires {
+                return fill(&q.text, &f, "");
+            }
+        }
+        String::new()
+    }
+
+    fn suggest_track(&self, text: &str, norm: &Normalized, original: &str) -> TrackSuggestion {
+        let mut scored: Vec<(usize, Vec<String>)> = self
+            .tracks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let mut words: Vec<String> = Vec::new();
+                for m in t.hints.find_iter(text) {
+                    let (s, e) = norm.original_span(m.start(), m.end());
+                    let w = original.get(s..e).unwrap_or(m.as_str()).to_string();
+                    if !words.iter().any(|x| x.eq_ignore_ascii_case(&w)) {
+                        words.push(w);
+                    }
+                }
+                (i, words)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+        match (scored.first(), scored.get(1)) {
+            (Some((best, words)), next) if !words.is_empty() && next.is_none_or(|n| n.1.len() < words.len()) => {
+                let t = &self.tracks[*best];
+                let shown: Vec<String> = words.iter().take(3).map(|w| format!("*{w}*")).collect();
+                TrackSuggestion {
+                    track: Some(t.id.clone()),
+                    reason: format!("{}: it mentions {}", t.name, shown.join(", ")),
+                }
+            }
+            _ => TrackSuggestion {
+                track: None,
+                reason: "unsure: no clear sign of either track".into(),
+            },
+        }
+    }
+}
+
+/// Per rule, only the strongest `cap` distinct phrases count; a phrase said twice counts once.
+fn apply_caps(rules: &Rules, text: &str, hits: &mut [Weighed]) {
+    let mut order: Vec<usize> = (0..hits.len()).collect();
+    order.sort_by(|&a, &b| {
+        hits[a]
+            .rule
+            .cmp(&hits[b].rule)
+            .then(hits[b].weight.total_cmp(&hits[a].weight))
+            .then(hits[a].start.cmp(&hits[b].start))
+    });
+    let mut counted: Vec<(usize, String)> = Vec::new();
+    let mut per_rule = 0u32;
+    let mut current = usize::MAX;
+    for i in order {
+        let h = &hits[i];
+        if h.rule != current {
+            current = h.rule;
+            per_rule = 0;
+        }
+        if h.weight == 0.0 {
+            continue;
+        }
+        let phrase = text.get(h.start..h.end).unwrap_or_default().to_lowercase();
+        let cap = rules.rules[h.rule].spec.cap;
+        let h = &mut hits[i];
+        if counted.iter().any(|(r, p)| *r == h.rule && *p == phrase) {
+            h.weight = 0.0;
+            h.modifier = Some("repeated");
+        } else if per_rule >= cap {
+            h.weight = 0.0;
+            h.modifier = Some("over the rule's cap");
+        } else {
+            per_rule += 1;
+            counted.push((h.rule, phrase));
+        }
+    }
+}
+
+/// Quoted spans that follow "suggested", "said", "asked": someone else's words.
+fn reported_quotes(rules: &Rules, text: &str) -> Vec<(usize, usize)> {
+    let Some(cue) = &rules.reported_speech else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for m in cue.find_iter(text) {
+        let after = &text[m.end()..];
+        let Some(open) = after.find(['"', '\'']) else {
+            continue;
+        };
+        if open > 12 {
+            continue;
+        }
+        let q = after.as_bytes()[open];
+        let body_start = m.end() + open + 1;
+        if let Some(close) = text[body_start..].find(q as char) {
+            out.push((body_start, body_start + close));
+        }
+    }
+    out
+}
+
+fn confidence(
+    rules: &Rules,
+    verdict: Verdict,
+    s: &Scores,
+    margin: f32,
+    hits: &[Weighed],
+    thin: bool,
+) -> f32 {
+    let v = &rules.verdict;
+    if verdict == Verdict::Vague {
+        return (0.9 - 0.15 * s.problem.max(s.tech)).clamp(0.5, 0.9);
+    }
+    let groups = {
+        let mut g: Vec<usize> = hits.iter().filter(|h| h.weight > 0.0).map(|h| h.rule).collect();
+        g.sort_unstable();
+        g.dedup();
+        g.len() as f32
+    };
+    let mixed = s.problem >= v.problem_min && s.tech >= v.tech_min;
+    let flipped = hits.iter().any(|h| {
+        matches!(
+            h.modifier,
+            Some("negated" | "question" | "before a contrast" | "after a contrast")
+        )
+    });
+    let mut c = 0.5 + 0.08 * margin.abs() + 0.03 * groups
+        - if mixed { 0.15 } else { 0.0 }
+        - if flipped { 0.1 } else { 0.0 };
+    c = c.clamp(0.5, 0.95);
+    if thin {
+        c *= 0.7;
+    }
+    let deciding = match verdict {
+        Verdict::Problem => s.problem - v.problem_min,
+        _ => s.tech - v.tech_min,
+    };
+    if deciding.abs() < 0.5 {
+        c = c.min(0.7);
+    }
+    c.clamp(0.0, 1.0)
+}
+
+/// The largest char boundary at or below `i`.
+fn floor_char(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn round2(x: f32) -> f32 {
+    (x * 100.0).round() / 100.0
+}
+
+/// What a question's placeholders are filled with.
+#[derive(Debug, Clone, Default)]
+struct Fill {
+    matched: String,
+    actor: String,
+    pain: String,
+    tech: String,
+    number: String,
+    missing: String,
+    spans: Vec<(usize, usize, String)>,
+}
+
+impl Fill {
+    fn from_hits(rules: &Rules, norm: &Normalized, original: &str, hits: &[Weighed]) -> Fill {
+        let first = |pred: &dyn Fn(&Weighed) -> bool| {
+            hits.iter()
+                .filter(|h| h.weight > 0.0 && h.rule < rules.rules.len())
+                .find(|h| pred(h))
+                .map(|h| {
+                    let (s, e) = norm.original_span(h.start, h.end);
+                    original.get(s..e).unwrap_or_default().to_string()
+                })
+                .unwrap_or_default()
+        };
+        let spec = |h: &Weighed| &rules.rules[h.rule].spec;
+        let mut missing = Vec::new();
+        for e in Element::ALL {
+            if !hits
+                .iter()
+                .any(|h| h.weight > 0.0 && h.rule < rules.rules.len() && spec(h).element == Some(e))
+            {
+                missing.push(e.label());
+            }
+        }
+        let number = rules
+            .number
+            .find(&norm.text)
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default();
+        Fill {
+            matched: String::new(),
+            actor: first(&|h| spec(h).element == Some(Element::Who)),
+            pain: first(&|h| spec(h).element == Some(Element::Problem)),
+            tech: first(&|h| spec(h).role == Role::Technology),
+            number,
+            missing: join_and(&missing),
+            spans: hits
+                .iter()
+                .filter(|h| h.rule < rules.rules.len())
+                .map(|h| {
+                    let (s, e) = norm.original_span(h.start, h.end);
+                    (h.start, h.end, original.get(s..e).unwrap_or_default().to_string())
+                })
+                .collect(),
+        }
+    }
+
+    fn text_of(&self, h: &Weighed) -> String {
+        self.spans
+            .iter()
+            .find(|(s, e, _)| *s == h.start && *e == h.end)
+            .map(|(_, _, t)| t.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn join_and(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Fill a question's placeholders; a placeholder with nothing to fill reads naturally.
+fn fill(template: &str, f: &Fill, _original: &str) -> String {
+    let clean = |s: &str| s.trim().trim_matches(|c: char| c == '*' || c == '_').to_string();
+    let out = template
+        .replace("{match}", &clean(&f.matched))
+        .replace("{actor}", &clean(if f.actor.is_empty() { "people" } else { &f.actor }))
+        .replace("{pain}", &clean(&f.pain))
+        .replace("{tech}", &clean(if f.tech.is_empty() { &f.matched } else { &f.tech }))
+        .replace("{number}", &f.number)
+        .replace("{missing}", &f.missing);
+    // An empty placeholder leaves a double space behind.
+    let mut collapsed = String::with_capacity(out.len());
+    let mut prev_space = false;
+    for c in out.chars() {
+        if c == ' ' && prev_space {
+            continue;
+        }
+        prev_space = c == ' ';
+        collapsed.push(c);
+    }
+    collapsed
+}

@@ -4,6 +4,7 @@
 
 pub mod assessment;
 pub mod classifier;
+pub mod evaluation;
 pub mod idea;
 pub mod rules;
 pub mod text;

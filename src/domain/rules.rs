@@ -33,8 +33,11 @@ pub enum Role {
     Opener,
     /// A technology term; `{tech}` in other patterns expands to these tokens.
     Technology,
-    /// The company itself as the one affected ("we", "our company"): a weak actor.
+    /// The company itself as the one affected ("our company", "the business"): a weak actor.
     Company,
+    /// A need phrased as something to do ("needs a way to", "is trying to"): it shows the problem
+    /// element, but is not a pain a technology could be the subject of.
+    Need,
 }
 
 /// One rule as written in the config file.
@@ -64,7 +67,8 @@ pub struct RuleSpec {
     /// Raw regexes, used as written.
     #[serde(default)]
     pub patterns: Vec<String>,
-    /// A match that contains one of these (regexes) does not count.
+    /// A match does not count when one of these regexes matches the text from the match's start
+    /// to the end of its sentence (so `^low-hanging` stops "low" in "low-hanging fruit").
     #[serde(default)]
     pub exceptions: Vec<String>,
     /// Whether a negation just before a match cancels it.
@@ -87,13 +91,13 @@ fn yes() -> bool {
     true
 }
 
-/// A bonus when two rules hit in the same sentence (e.g. who + pain).
+/// A bonus when a rule of `first` and a rule of `second` hit in the same sentence (who + pain).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PairSpec {
     pub id: String,
-    pub first: String,
-    pub second: String,
+    pub first: Vec<String>,
+    pub second: Vec<String>,
     pub bonus: f32,
     pub message: String,
 }
@@ -213,8 +217,8 @@ pub struct Rule {
 #[derive(Debug, Clone)]
 pub struct Pair {
     pub spec: PairSpec,
-    pub first: usize,
-    pub second: usize,
+    pub first: Vec<usize>,
+    pub second: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -319,9 +323,15 @@ impl Rules {
         };
         let mut pairs = Vec::new();
         for p in &spec.pairs {
+            let ids = |list: &[String]| -> Result<Vec<usize>, RuleError> {
+                if list.is_empty() {
+                    return Err(RuleError::new(&p.id, "a pair needs rules on both sides"));
+                }
+                list.iter().map(|id| index(id, &p.id)).collect()
+            };
             pairs.push(Pair {
-                first: index(&p.first, &p.id)?,
-                second: index(&p.second, &p.id)?,
+                first: ids(&p.first)?,
+                second: ids(&p.second)?,
                 spec: p.clone(),
             });
         }

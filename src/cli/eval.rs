@@ -1,0 +1,125 @@
+//! `problemfirst eval`: score the classifier on labelled pitches (JSONL with `text` and `label`).
+
+use super::{ConfigArg, Failure};
+use crate::domain::evaluation::Evaluation;
+use crate::domain::{Side, Verdict};
+use std::io::BufRead;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Print the figures as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// List the misjudged pitches with their hits.
+    #[arg(long)]
+    errors: bool,
+    /// Exit 1 when accuracy is below this.
+    #[arg(long, value_name = "X")]
+    min_accuracy: Option<f64>,
+    /// Exit 1 when the false-nag rate is above this.
+    #[arg(long, value_name = "X")]
+    max_false_nag: Option<f64>,
+    /// Exit 1 when tech recall is below this.
+    #[arg(long, value_name = "X")]
+    min_tech_recall: Option<f64>,
+    /// JSONL file: one object per line with `text` and `label` (problem, tech or vague).
+    file: PathBuf,
+}
+
+#[derive(serde::Deserialize)]
+struct Labelled {
+    text: String,
+    label: String,
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    let config = args.config.load()?;
+    let file = std::fs::File::open(&args.file)
+        .map_err(|e| Failure::Usage(format!("can't read {}: {e}", args.file.display())))?;
+    let mut pairs = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let at = format!("{}:{}", args.file.display(), i + 1);
+        let line = line.map_err(|e| Failure::Usage(format!("{at}: can't read the line: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let item: Labelled = serde_json::from_str(&line)
+            .map_err(|e| Failure::Usage(format!("{at}: not a JSON object with text and label: {e}")))?;
+        let gold: Verdict = item.label.parse().map_err(|e| Failure::Usage(format!("{at}: {e}")))?;
+        let a = config.rules.assess(&item.text);
+        pairs.push((gold, a.verdict));
+        if a.verdict != gold {
+            errors.push((at, gold, a));
+        }
+    }
+    if pairs.is_empty() {
+        return Err(Failure::Usage(format!("{} has no labelled pitches", args.file.display())));
+    }
+    let e = Evaluation::of(&pairs);
+    if args.json {
+        let line = serde_json::to_string(&e).map_err(|err| Failure::Usage(err.to_string()))?;
+        println!("{line}");
+    } else {
+        print!("{}", report(&e));
+    }
+    if args.errors {
+        for (at, gold, a) in &errors {
+            println!("\n{at}: expected {gold}, got {} ({:.2})", a.verdict, a.confidence);
+            println!("  P {:.2}  T {:.2}  V {:.2}", a.scores.problem, a.scores.tech, a.scores.vague);
+            for h in &a.hits {
+                let side = match h.side {
+                    Side::Problem => "+P",
+                    Side::Tech => "+T",
+                    Side::Vague => "+V",
+                };
+                let modifier = h.modifier.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
+                println!("  {side} {:.2} {} \"{}\"{modifier}", h.weight, h.rule, h.text);
+            }
+        }
+    }
+    let mut missed = Vec::new();
+    if let Some(min) = args.min_accuracy.filter(|&m| e.accuracy < m) {
+        missed.push(format!("accuracy {:.3} < {min}", e.accuracy));
+    }
+    if let Some(max) = args.max_false_nag.filter(|&m| e.false_nag_rate > m) {
+        missed.push(format!("false-nag rate {:.3} > {max}", e.false_nag_rate));
+    }
+    if let Some(min) = args.min_tech_recall.filter(|&m| e.tech_recall < m) {
+        missed.push(format!("tech recall {:.3} < {min}", e.tech_recall));
+    }
+    if missed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Gate(format!("quality gate missed: {}", missed.join("; "))))
+    }
+}
+
+fn report(e: &Evaluation) -> String {
+    let mut out = format!("{} pitches\n\nconfusion (rows: label, columns: verdict)\n", e.n);
+    out.push_str(&format!("{:>10}", ""));
+    for p in Verdict::ALL {
+        out.push_str(&format!("{:>9}", p.as_str()));
+    }
+    out.push('\n');
+    for g in Verdict::ALL {
+        out.push_str(&format!("{:>10}", g.as_str()));
+        for p in Verdict::ALL {
+            let n = e.confusion.get(&g).and_then(|m| m.get(&p)).copied().unwrap_or(0);
+            out.push_str(&format!("{n:>9}"));
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!("\n{:>10}{:>11}{:>9}{:>9}\n", "", "precision", "recall", "f1"));
+    for (v, s) in &e.per_label {
+        out.push_str(&format!("{:>10}{:>11.3}{:>9.3}{:>9.3}\n", v.as_str(), s.precision, s.recall, s.f1));
+    }
+    out.push_str(&format!(
+        "\naccuracy        {:.3}\nfalse-nag rate  {:.3}\ntech recall     {:.3}\n",
+        e.accuracy, e.false_nag_rate, e.tech_recall
+    ));
+    out
+}
