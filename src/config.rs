@@ -49,6 +49,8 @@ struct ConfigFile {
     modifiers: ModifierSpec,
     language: LanguageSpec,
     notes: NoteSpec,
+    #[serde(default)]
+    lexicon: std::collections::BTreeMap<String, Vec<String>>,
     #[serde(rename = "track")]
     tracks: Vec<Spanned<TrackConfig>>,
     #[serde(rename = "rule")]
@@ -150,6 +152,7 @@ impl Config {
             tracks.push(t.into_inner());
         }
         let spec = RulesSpec {
+            lexicon: file.lexicon,
             verdict: file.verdict,
             modifiers: file.modifiers,
             language: file.language,

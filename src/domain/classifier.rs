@@ -162,7 +162,7 @@ impl Rules {
             && (!thin || (has_problem && paired))
         {
             (Verdict::Problem, "It names who is affected and what is hard for them.".to_string())
-        } else if scores.tech >= v.tech_min && scores.tech >= scores.problem {
+        } else if scores.tech >= v.tech_min && scores.tech >= problem_without_bare_actors(self, &hits, &scores) {
             (Verdict::Tech, "It names a technology or solution, but no one's problem.".to_string())
         } else {
             let why = if scores.vague > 0.0 {
@@ -243,6 +243,10 @@ impl Rules {
                 let in_scope = match rule.spec.scope {
                     Scope::Anywhere => true,
                     Scope::SentenceStart => m.start() == sentence.first_word,
+                    Scope::ClauseStart => {
+                        let from = layout.clause_start(m.start());
+                        !text[from..m.start()].chars().any(char::is_alphanumeric)
+                    }
                     Scope::Leading => si == leading,
                     Scope::LeadingStart => si == leading && m.start() == sentence.first_word,
                 };
@@ -481,6 +485,18 @@ impl Rules {
             },
         }
     }
+}
+
+/// Problem points as they weigh against a solution: naming people without saying what is hard
+/// for them is no problem ("Let's outsource the helpdesk to a partner").
+fn problem_without_bare_actors(rules: &Rules, hits: &[Weighed], s: &Scores) -> f32 {
+    let side_is = |h: &Weighed, e: Option<Element>| rules.rules.get(h.rule).is_some_and(|r| r.spec.side == Side::Problem && r.spec.element == e);
+    let has_problem = hits.iter().any(|h| h.weight > 0.0 && (side_is(h, Some(Element::Problem)) || side_is(h, None)));
+    if has_problem {
+        return s.problem;
+    }
+    let who: f32 = hits.iter().filter(|h| side_is(h, Some(Element::Who))).map(|h| h.weight).sum();
+    s.problem - who
 }
 
 /// Per rule, only the strongest `cap` distinct phrases count; a phrase said twice counts once.

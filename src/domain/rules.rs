@@ -17,6 +17,8 @@ pub enum Scope {
     Anywhere,
     /// At the first word of any sentence.
     SentenceStart,
+    /// At the first word of any clause ("Honestly, we should build…").
+    ClauseStart,
     /// Anywhere in the sentence the pitch leads with.
     Leading,
     /// At the first word of the sentence the pitch leads with.
@@ -178,6 +180,9 @@ pub struct NoteSpec {
 /// Everything the classifier reads from the config file.
 #[derive(Debug, Clone, Serialize)]
 pub struct RulesSpec {
+    /// Named word lists that patterns use as `{name}`; `{tech}` is always every token of the
+    /// technology rules.
+    pub lexicon: std::collections::BTreeMap<String, Vec<String>>,
     pub verdict: VerdictSpec,
     pub modifiers: ModifierSpec,
     pub language: LanguageSpec,
@@ -286,18 +291,40 @@ impl Rules {
             .filter(|r| r.role == Role::Technology)
             .flat_map(|r| r.tokens.iter().map(String::as_str))
             .collect();
-        let tech_alt = format!("(?:{})", tech_tokens.join("|"));
+        let mut lists: Vec<(String, String)> = vec![("{tech}".to_string(), format!("(?:{})", tech_tokens.join("|")))];
+        for (name, words) in &spec.lexicon {
+            if name == "tech" || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                return Err(RuleError::new(
+                    &format!("lexicon.{name}"),
+                    "list names use lower-case letters and '_' (and 'tech' is reserved)",
+                ));
+            }
+            if words.is_empty() {
+                return Err(RuleError::new(&format!("lexicon.{name}"), "the list is empty"));
+            }
+            lists.push((format!("{{{name}}}"), format!("(?:{})", words.join("|"))));
+        }
+        let expand = |source: &str, id: &str| -> Result<String, RuleError> {
+            let mut out = source.to_string();
+            for (placeholder, alt) in &lists {
+                out = out.replace(placeholder, alt);
+            }
+            match unknown_placeholder(&out) {
+                Some(name) => Err(RuleError::new(id, format!("uses {name}, which is not a list in [lexicon]"))),
+                None => Ok(out),
+            }
+        };
 
         let mut rules = Vec::with_capacity(spec.rules.len());
         let mut sources = Vec::with_capacity(spec.rules.len());
         for r in &spec.rules {
             check_rule(r)?;
-            let source = rule_source(r, &tech_alt);
+            let source = expand(&rule_source(r), &r.id)?;
             let regex = build(&source, r.case_sensitive).map_err(|e| RuleError::new(&r.id, e))?;
             let exceptions = if r.exceptions.is_empty() {
                 None
             } else {
-                let alt = format!("(?:{})", r.exceptions.join("|"));
+                let alt = expand(&format!("(?:{})", r.exceptions.join("|")), &r.id)?;
                 Some(build(&alt, false).map_err(|e| {
                     RuleError::new(&r.id, format!("exception does not compile: {e}"))
                 })?)
@@ -461,7 +488,24 @@ fn word_alternation(tokens: &[String]) -> String {
     format!(r"(?-u:\b)(?:{})(?-u:\b)", tokens.join("|"))
 }
 
-fn rule_source(r: &RuleSpec, tech_alt: &str) -> String {
+/// A `{name}` left in a pattern after the lists were put in (regex repetitions are digits).
+fn unknown_placeholder(source: &str) -> Option<String> {
+    let mut rest = source;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let name_len = after
+            .bytes()
+            .take_while(|b| b.is_ascii_alphabetic() || *b == b'_')
+            .count();
+        if name_len > 0 && after.as_bytes().get(name_len) == Some(&b'}') {
+            return Some(format!("{{{}}}", &after[..name_len]));
+        }
+        rest = after;
+    }
+    None
+}
+
+fn rule_source(r: &RuleSpec) -> String {
     let mut parts = Vec::new();
     if !r.tokens.is_empty() {
         parts.push(word_alternation(&r.tokens));
@@ -472,7 +516,6 @@ fn rule_source(r: &RuleSpec, tech_alt: &str) -> String {
         .map(|p| format!("(?:{p})"))
         .collect::<Vec<_>>()
         .join("|");
-    let joined = joined.replace("{tech}", tech_alt);
     if r.case_sensitive {
         joined
     } else {

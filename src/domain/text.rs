@@ -245,7 +245,7 @@ pub struct Span {
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub sentences: Vec<Sentence>,
-    /// Clause boundaries (byte offsets) within the whole text, sorted.
+    /// Where clauses start after a break (the byte after `,` `;` `:` `(` `—`…), sorted.
     clause_breaks: Vec<usize>,
     /// Start offsets of every word, sorted.
     pub word_starts: Vec<usize>,
@@ -286,10 +286,10 @@ impl Layout {
                 _ => false,
             };
             if matches!(c, ',' | ';' | ':' | '(' | ')' | '\u{2014}' | '\u{2013}' | '/') {
-                clause_breaks.push(i);
+                clause_breaks.push(i + c.len_utf8());
             }
             if c == '-' && i > 0 && bytes[i - 1] == b' ' && next == Some(' ') {
-                clause_breaks.push(i);
+                clause_breaks.push(i + 1);
             }
             if end_here {
                 let end = i + c.len_utf8();
@@ -344,14 +344,15 @@ impl Layout {
         if self.sentence_of(a) != self.sentence_of(b) {
             return false;
         }
-        let i = self.clause_breaks.partition_point(|&p| p < a);
-        self.clause_breaks.get(i).is_none_or(|&p| p >= b)
+        // A break that ends after `a` and at or before `b` separates them.
+        let i = self.clause_breaks.partition_point(|&p| p <= a);
+        self.clause_breaks.get(i).is_none_or(|&p| p > b)
     }
 
     /// Start of the clause holding `pos`.
     pub fn clause_start(&self, pos: usize) -> usize {
-        let i = self.clause_breaks.partition_point(|&p| p < pos);
-        let from_break = if i == 0 { 0 } else { self.clause_breaks[i - 1] + 1 };
+        let i = self.clause_breaks.partition_point(|&p| p <= pos);
+        let from_break = if i == 0 { 0 } else { self.clause_breaks[i - 1] };
         let sentence = self
             .sentences
             .get(self.sentence_of(pos))
