@@ -4,6 +4,7 @@
 //! Rooms, with dependencies one way only: [`domain`] (pure) ← [`storage`] (the only code that
 //! knows sled) ← [`app`] (use cases, transport-free) ← `slack` and the command line.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;

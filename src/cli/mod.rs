@@ -1,10 +1,17 @@
 //! The command line: one small module per subcommand. Exit codes: 0 done, 1 a quality gate
 //! missed, 2 the input or config could not be used (with a message saying why).
 
+pub mod chat;
 mod check;
 mod eval;
+mod export;
+mod import;
+pub mod serve;
 
+use crate::app::App;
 use crate::config::{Config, DEFAULT_PATH};
+use crate::storage::Store;
+use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,8 +36,43 @@ impl ConfigArg {
     }
 }
 
+/// The config file and the data directory, for commands that use the store.
+#[derive(Debug, clap::Args, Clone)]
+pub struct DataArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The data directory (default: `data_dir` in the config file).
+    #[arg(long, value_name = "DIR", env = "PROBLEMFIRST_DATA")]
+    pub data: Option<PathBuf>,
+}
+
+impl DataArgs {
+    pub fn open_app(&self) -> Result<App, Failure> {
+        let config = self.config.load()?;
+        let dir = self.data.clone().unwrap_or_else(|| config.data_dir.clone());
+        let store = Store::open(&dir).map_err(|e| Failure::Usage(e.to_string()))?;
+        Ok(App::new(Arc::new(config), store))
+    }
+}
+
+/// A runtime for commands that drive the async app core from a terminal.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Usage(format!("can't start: {e}")))
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the bot in Slack (tokens from the environment).
+    Serve(serve::Args),
+    /// Play the bot in this terminal, on the same core and store as Slack.
+    Chat(chat::Args),
+    /// Bring ideas in from a CSV or JSONL file (a spreadsheet or an older idea box).
+    Import(import::Args),
+    /// Write ideas out as CSV or JSON lines.
+    Export(export::Args),
     /// Assess one pitch and explain the verdict.
     Check(check::Args),
     /// Score the classifier on a labelled JSONL file.
@@ -60,6 +102,10 @@ pub enum Failure {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Chat(args) => chat::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Export(args) => export::run(args),
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Config {

@@ -7,6 +7,7 @@ pub mod classifier;
 pub mod evaluation;
 pub mod idea;
 pub mod rules;
+pub mod similarity;
 pub mod text;
 
 pub use assessment::{Assessment, Element, Hit, Scores, Side, TrackSuggestion, Verdict};

@@ -1,0 +1,463 @@
+//! Submitting and coaching: a problem-led pitch is filed at once; a tech-led or vague one is kept
+//! as a draft while the person reframes it, files it anyway or withdraws it. A reframe that is
+//! still not problem-led is sent back once, naming what is missing; the second time it is filed.
+
+use super::{Action, App, AppError, Reply};
+use crate::domain::similarity::{content_words, similarity};
+use crate::domain::{
+    Assessment, Element, Idea, IdeaId, Judgement, NewIdea, Origin, Reframe, Side, Source, Status,
+    Transition, Verdict,
+};
+
+/// A pitch as it arrives from any surface.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub pitch: String,
+    pub submitter: String,
+    pub source: Source,
+    pub origin: Origin,
+    /// The track the person chose, if they chose one.
+    pub track: Option<String>,
+}
+
+/// An earlier idea that sounds like this one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Similar {
+    pub id: IdeaId,
+    pub headline: String,
+    pub status: Status,
+    pub score: f32,
+}
+
+/// The idea was filed and is on disk.
+#[derive(Debug, Clone)]
+pub struct Filed {
+    pub idea: Idea,
+    pub similar: Vec<Similar>,
+    pub assessment: Assessment,
+}
+
+/// What a Reframe form field still lacks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldNote {
+    pub element: Element,
+    pub message: String,
+}
+
+/// The pitch is kept as a draft; the person is asked one question.
+#[derive(Debug, Clone)]
+pub struct Coaching {
+    pub draft: Idea,
+    pub assessment: Assessment,
+    pub question: String,
+    /// The phrases that made it look solution-led or vague.
+    pub noticed: Vec<String>,
+    /// For a reframe sent back: what each field still lacks.
+    pub missing: Vec<FieldNote>,
+}
+
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum Outcome {
+    Filed(Filed),
+    NeedsReframe(Coaching),
+}
+
+/// The longest pitch kept (Slack's own message limit); the classifier reads less of it.
+const MAX_PITCH_CHARS: usize = 40_000;
+
+impl App {
+    /// Assess a pitch and file it (problem-led) or keep it as a draft with one coaching question.
+    /// A filed idea is on disk before this returns.
+    pub async fn submit(&self, s: Submission) -> Result<Outcome, AppError> {
+        let pitch = clip(s.pitch.trim(), MAX_PITCH_CHARS);
+        let assessment = self.config.rules.assess(&pitch);
+        if !crate::domain::text::normalize(&pitch).text.chars().any(char::is_alphanumeric) {
+            return Err(AppError::EmptyPitch);
+        }
+        let track = self.choose_track(s.track.as_deref(), &assessment)?;
+        let filed = assessment.verdict == Verdict::Problem;
+        let new = NewIdea {
+            submitter: s.submitter,
+            source: s.source,
+            origin: s.origin,
+            pitch,
+            judged: Judgement::from(&assessment),
+            track,
+            filed,
+            at: self.now(),
+        };
+        let idea = self.store.create(new)?;
+        self.store.durable().await?;
+        if filed {
+            let similar = self.similar_to(&idea)?;
+            Ok(Outcome::Filed(Filed {
+                idea,
+                similar,
+                assessment,
+            }))
+        } else {
+            Ok(Outcome::NeedsReframe(coaching(idea, assessment, Vec::new())))
+        }
+    }
+
+    /// Assess a draft's reframe. Problem-led: filed. Still not: sent back once with what is
+    /// missing; the second time it is filed anyway. Both versions are kept.
+    pub async fn reframe(
+        &self,
+        id: IdeaId,
+        by: &str,
+        fields: Reframe,
+        track: Option<String>,
+    ) -> Result<Outcome, AppError> {
+        let draft = self.draft_of(id, by)?;
+        let statement = fields.statement();
+        if statement.trim().is_empty() {
+            return Err(AppError::EmptyPitch);
+        }
+        let assessment = self.config.rules.assess(&statement);
+        let track = match track {
+            Some(t) => self.choose_track(Some(&t), &assessment)?,
+            None => draft.track.clone(),
+        };
+        let problem_led = assessment.verdict == Verdict::Problem;
+        let send_back = !problem_led && draft.reframe_rounds == 0;
+        let judged = Judgement::from(&assessment);
+        let now = self.now();
+        let updated = self
+            .store
+            .update(id, |idea| {
+                if idea.status() != Status::Draft {
+                    return Err(AppError::NotADraft {
+                        id,
+                        status: idea.status(),
+                    });
+                }
+                idea.reframe = Some(fields.clone());
+                idea.reframe_judged = Some(judged.clone());
+                idea.track = track.clone();
+                idea.updated = now;
+                if send_back {
+                    idea.reframe_rounds += 1;
+                } else {
+                    let reason = if problem_led {
+                        "reframed as a problem"
+                    } else {
+                        "reframed and filed"
+                    };
+                    idea.apply(Transition::File, by, Some(reason.into()), now)?;
+                }
+                Ok(())
+            })??;
+        self.store.durable().await?;
+        if send_back {
+            let missing = field_notes(&assessment, &fields);
+            return Ok(Outcome::NeedsReframe(coaching(updated, assessment, missing)));
+        }
+        let similar = self.similar_to(&updated)?;
+        Ok(Outcome::Filed(Filed {
+            idea: updated,
+            similar,
+            assessment,
+        }))
+    }
+
+    /// File a draft as it is: the bot coaches, it never blocks.
+    pub async fn file_anyway(&self, id: IdeaId, by: &str) -> Result<Filed, AppError> {
+        self.draft_of(id, by)?;
+        let now = self.now();
+        let idea = self
+            .store
+            .update(id, |idea| {
+                idea.apply(Transition::File, by, Some("filed as pitched".into()), now)
+                    .map(|_| ())
+            })??;
+        self.store.durable().await?;
+        let assessment = self.config.rules.assess(&idea.pitch);
+        let similar = self.similar_to(&idea)?;
+        Ok(Filed {
+            idea,
+            similar,
+            assessment,
+        })
+    }
+
+    /// Withdraw one's own idea (a draft or an undecided one).
+    pub async fn withdraw(&self, id: IdeaId, by: &str) -> Result<Idea, AppError> {
+        let now = self.now();
+        let idea = self
+            .store
+            .update(id, |idea| {
+                if idea.submitter != by {
+                    return Err(AppError::NotYours(id));
+                }
+                idea.apply(Transition::Withdraw, by, None, now)?;
+                Ok(())
+            })
+            .map_err(|e| match e {
+                crate::storage::StoreError::NotFound(id) => AppError::NotFound(id),
+                other => AppError::Store(other),
+            })??;
+        self.store.durable().await?;
+        Ok(idea)
+    }
+
+    /// One person's ideas, newest first, drafts included.
+    pub fn mine(&self, submitter: &str) -> Result<Vec<Idea>, AppError> {
+        Ok(self.store.by_submitter(submitter)?)
+    }
+
+    /// The Reframe form prefilled from what the pitch already says.
+    pub fn prefill(&self, idea: &Idea) -> Reframe {
+        let text = &idea.pitch;
+        let phrase = |rule_prefix: &str| -> String {
+            let mut out: Vec<&str> = Vec::new();
+            for h in idea.judged.hits.iter().filter(|h| h.weight > 0.0 && h.rule.starts_with(rule_prefix)) {
+                let t = text.get(h.start..h.end).unwrap_or_default();
+                if !out.iter().any(|o| o.eq_ignore_ascii_case(t)) {
+                    out.push(t);
+                }
+            }
+            out.join(", ")
+        };
+        let sentence_with = |rule_prefix: &str| -> String {
+            idea.judged
+                .hits
+                .iter()
+                .find(|h| h.weight > 0.0 && h.rule.starts_with(rule_prefix))
+                .map(|h| sentence_around(text, h.start))
+                .unwrap_or_default()
+        };
+        let leads_with_solution = idea.judged.verdict == Verdict::Tech;
+        Reframe {
+            who: phrase("P.actor"),
+            problem: sentence_with("P.pain"),
+            evidence: sentence_with("P.evidence"),
+            impact: sentence_with("P.impact"),
+            workaround: sentence_with("P.workaround"),
+            solution: if leads_with_solution {
+                text.clone()
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    fn draft_of(&self, id: IdeaId, by: &str) -> Result<Idea, AppError> {
+        let idea = self.store.get(id)?.ok_or(AppError::NotFound(id))?;
+        if idea.submitter != by {
+            return Err(AppError::NotYours(id));
+        }
+        if idea.status() != Status::Draft {
+            return Err(AppError::NotADraft {
+                id,
+                status: idea.status(),
+            });
+        }
+        Ok(idea)
+    }
+
+    fn choose_track(&self, chosen: Option<&str>, a: &Assessment) -> Result<String, AppError> {
+        match chosen.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => {
+                let t = t.to_ascii_lowercase();
+                match self
+                    .config
+                    .tracks
+                    .iter()
+                    .find(|k| k.id == t || k.name.eq_ignore_ascii_case(&t))
+                {
+                    Some(track) => Ok(track.id.clone()),
+                    None => Err(AppError::UnknownTrack {
+                        given: t,
+                        known: self
+                            .config
+                            .tracks
+                            .iter()
+                            .map(|k| k.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    }),
+                }
+            }
+            None => Ok(a
+                .track
+                .track
+                .clone()
+                .unwrap_or_else(|| self.config.default_track.clone())),
+        }
+    }
+
+    /// Earlier filed ideas of the same track that share enough words with this one.
+    fn similar_to(&self, idea: &Idea) -> Result<Vec<Similar>, AppError> {
+        let cfg = &self.config.similar;
+        let words = content_words(&idea.headline_text());
+        let mut found: Vec<Similar> = Vec::new();
+        let mut cursor = None;
+        let mut seen = 0;
+        while seen < cfg.window {
+            let page = self
+                .store
+                .page_by_track(&idea.track, cursor, 200.min(cfg.window - seen))?;
+            seen += page.ideas.len() + page.skipped.len();
+            for other in page.ideas.iter().filter(|o| {
+                o.id != idea.id && !matches!(o.status(), Status::Draft | Status::Withdrawn)
+            }) {
+                let score = similarity(&words, &content_words(&other.headline_text()));
+                if score >= cfg.threshold {
+                    found.push(Similar {
+                        id: other.id,
+                        headline: other.headline_text(),
+                        status: other.status(),
+                        score,
+                    });
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        found.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.id.cmp(&a.id)));
+        found.truncate(cfg.max);
+        Ok(found)
+    }
+}
+
+impl Outcome {
+    /// What to tell the person, the same words on every surface.
+    pub fn reply(&self, app: &App) -> Reply {
+        match self {
+            Outcome::Filed(f) => f.reply(app),
+            Outcome::NeedsReframe(c) => c.reply(),
+        }
+    }
+
+    pub fn idea(&self) -> &Idea {
+        match self {
+            Outcome::Filed(f) => &f.idea,
+            Outcome::NeedsReframe(c) => &c.draft,
+        }
+    }
+}
+
+impl Filed {
+    pub fn reply(&self, app: &App) -> Reply {
+        let track = app.config.track_name(&self.idea.track);
+        let mut text = format!("Filed as *{}* in *{track}*.", self.idea.id);
+        if self.idea.reframe_judged.is_some() && self.idea.current_verdict() == Verdict::Problem {
+            text.push_str(" Thanks for reframing it as a problem.");
+        }
+        if !self.similar.is_empty() {
+            text.push_str("\nSimilar ideas: ");
+            let list: Vec<String> = self
+                .similar
+                .iter()
+                .map(|s| format!("*{}* ({}) {}", s.id, s.status.label().to_lowercase(), shorten(&s.headline, 80)))
+                .collect();
+            text.push_str(&list.join("; "));
+        }
+        Reply {
+            text,
+            fields: vec![
+                ("Track".into(), track.to_string()),
+                ("Verdict".into(), self.idea.current_verdict().describe().into()),
+            ],
+            actions: Vec::new(),
+        }
+    }
+}
+
+impl Coaching {
+    pub fn reply(&self) -> Reply {
+        let id = self.draft.id;
+        let mut text = String::new();
+        if !self.noticed.is_empty() {
+            let quoted: Vec<String> = self.noticed.iter().map(|p| format!("*{p}*")).collect();
+            text.push_str(&format!("I noticed {}. ", quoted.join(", ")));
+        }
+        text.push_str(&self.question);
+        for note in &self.missing {
+            text.push_str(&format!("\n• {}", note.message));
+        }
+        Reply {
+            text,
+            fields: vec![("Draft".into(), id.to_string())],
+            actions: vec![Action::Reframe(id), Action::FileAnyway(id), Action::Withdraw(id)],
+        }
+    }
+}
+
+fn coaching(draft: Idea, assessment: Assessment, missing: Vec<FieldNote>) -> Coaching {
+    let side = match assessment.verdict {
+        Verdict::Vague => Side::Vague,
+        _ => Side::Tech,
+    };
+    let noticed = assessment
+        .phrases(side)
+        .into_iter()
+        .take(3)
+        .map(|p| shorten(p, 40))
+        .collect();
+    Coaching {
+        question: assessment.question.clone(),
+        draft,
+        assessment,
+        noticed,
+        missing,
+    }
+}
+
+/// What each field of a reframe still lacks, for the fields that matter most.
+fn field_notes(a: &Assessment, fields: &Reframe) -> Vec<FieldNote> {
+    let mut notes = Vec::new();
+    for element in [Element::Who, Element::Problem, Element::Evidence] {
+        let given = match element {
+            Element::Who => &fields.who,
+            Element::Problem => &fields.problem,
+            _ => &fields.evidence,
+        };
+        if a.present.contains(&element) && !given.trim().is_empty() {
+            continue;
+        }
+        let message = match element {
+            Element::Who => "Name who is affected: a role, not \"we\" (e.g. night-shift nurses).",
+            Element::Problem => "Say what is hard for them, with a verb: can't…, waits…, re-types…",
+            _ => "How do you know? A number helps: tickets, hours, share of customers.",
+        };
+        notes.push(FieldNote {
+            element,
+            message: message.into(),
+        });
+    }
+    notes
+}
+
+/// The sentence around a byte offset.
+fn sentence_around(text: &str, at: usize) -> String {
+    let at = at.min(text.len());
+    let start = text[..at]
+        .rfind(['.', '!', '?', '\n'])
+        .map_or(0, |i| i + 1);
+    let end = text[at..]
+        .find(['.', '!', '?', '\n'])
+        .map_or(text.len(), |i| at + i + 1);
+    text.get(start..end).unwrap_or_default().trim().to_string()
+}
+
+/// At most `max` characters, cut politely at a word with an ellipsis.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    let at_word = cut.rfind(' ').filter(|&i| i > max / 2).unwrap_or(cut.len());
+    format!("{}…", cut[..at_word].trim_end())
+}
+
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => text[..cut].to_string(),
+        None => text.to_string(),
+    }
+}
