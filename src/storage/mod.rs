@@ -1,1 +1,225 @@
-//! Placeholder: the sled store is being written.
+//! The store: the only code in problemfirst that knows sled.
+//!
+//! It owns the on-disk layout (`keys`): ideas as JSON by id, four indexes (track + created
+//! time, status, submitter + created time, created time), the id counter and schema version, and
+//! the Slack delivery de-duplication entries (`deliveries`). Everything that touches an idea
+//! and its index entries happens in one sled transaction, so an index never points at a missing
+//! idea and ids are never handed out twice. When a caller must be able to say "filed",
+//! [`Store::file`] returns only once the idea is on disk, and [`Store::durable`] waits until
+//! earlier writes are; both share one fsync among everyone waiting at that moment, and `file`
+//! also shares one transaction (`durability`).
+
+mod check;
+mod deliveries;
+mod durability;
+mod error;
+mod keys;
+mod queries;
+mod tx;
+
+pub use check::{Consistency, Inconsistency};
+pub use error::StoreError;
+pub use keys::Index;
+pub use queries::{Cursor, Page};
+
+use crate::domain::{Idea, IdeaId, NewIdea};
+use durability::Committer;
+use keys::{id_key, META_LAST_ID, META_SCHEMA};
+use sled::Tree;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tx::Trees;
+
+/// The newest layout this build reads and writes. Raise it with a migration in [`Store::open`].
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// A handle on the store; clones share one open database.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.inner.dir)
+            .finish()
+    }
+}
+
+struct Inner {
+    dir: PathBuf,
+    db: sled::Db,
+    trees: Trees,
+    deliveries: Tree,
+    committer: Committer,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let db = open_db(dir)?;
+        let meta = db.open_tree(keys::META)?;
+        match meta.get(META_SCHEMA)? {
+            None => {
+                meta.insert(META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
+            }
+            Some(v) => {
+                let found = keys::u64_from(&v).ok_or(StoreError::BadMeta {
+                    what: "schema version",
+                })?;
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::NewerSchema {
+                        dir: dir.to_path_buf(),
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+                // Older layouts would be migrated here; version 1 is the first.
+            }
+        }
+        let tree = |name: &str| db.open_tree(name);
+        let indexes = [
+            tree(keys::BY_TRACK)?,
+            tree(keys::BY_STATUS)?,
+            tree(keys::BY_SUBMITTER)?,
+            tree(keys::BY_TIME)?,
+        ];
+        let ideas = tree(keys::IDEAS)?;
+        let deliveries = tree(keys::DELIVERIES)?;
+        let trees = Trees {
+            ideas,
+            indexes,
+            meta,
+        };
+        let committer = Committer::start(db.clone(), trees.clone()).map_err(sled::Error::Io)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                dir: dir.to_path_buf(),
+                db,
+                trees,
+                deliveries,
+                committer,
+            }),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Files a new idea under the next id and returns once it is on disk, so the caller can say
+    /// "filed". Concurrent calls share one transaction and one flush. Dropping the future does
+    /// not withdraw the submission.
+    pub async fn file(&self, new: NewIdea) -> Result<Idea, StoreError> {
+        self.inner.committer.file(new).await
+    }
+
+    /// Files a new idea under the next id, at once and on its own. Not yet on disk: see
+    /// [`Store::durable`], or use [`Store::file`].
+    pub fn create(&self, new: NewIdea) -> Result<Idea, StoreError> {
+        self.inner
+            .trees
+            .transaction(|tx| tx.insert_new(new.clone()))
+    }
+
+    /// Files many ideas in one transaction (imports): all get consecutive ids, or none is filed.
+    pub fn create_many(&self, news: &[NewIdea]) -> Result<Vec<Idea>, StoreError> {
+        self.inner.trees.create_all(news)
+    }
+
+    /// Reads, changes and writes back one idea in a transaction, moving its index entries when
+    /// its track, status, submitter or created time change. When `f` refuses (returns `Err`),
+    /// nothing is written and its error comes back inside `Ok`.
+    ///
+    /// `f` runs under sled's transaction lock, which every read in the process waits for: it must
+    /// be quick and must not use the store itself (that would deadlock). sled may also run it more
+    /// than once.
+    pub fn update<E>(
+        &self,
+        id: IdeaId,
+        f: impl Fn(&mut Idea) -> Result<(), E>,
+    ) -> Result<Result<Idea, E>, StoreError> {
+        self.inner.trees.transaction(|tx| tx.change(id, &f))
+    }
+
+    pub fn get(&self, id: IdeaId) -> Result<Option<Idea>, StoreError> {
+        match self.inner.trees.ideas.get(id_key(id))? {
+            Some(bytes) => decode(id, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Waits until everything written before this call is on disk. Concurrent callers share
+    /// flushes, so this costs one fsync per batch of writers, not per writer.
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        self.inner.committer.durable().await
+    }
+
+    /// Blocks until everything written so far is on disk, for callers outside async code.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    /// How many ideas have been filed. Ideas are never deleted, so this is the id counter,
+    /// read in constant time (sled's own `len` scans the whole tree).
+    pub fn len(&self) -> Result<usize, StoreError> {
+        let last = self.last_id()?;
+        Ok(usize::try_from(last).unwrap_or(usize::MAX))
+    }
+
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.last_id()? == 0)
+    }
+
+    fn last_id(&self) -> Result<u64, StoreError> {
+        match self.inner.trees.meta.get(META_LAST_ID)? {
+            None => Ok(0),
+            Some(v) => keys::u64_from(&v).ok_or(StoreError::BadMeta { what: "id counter" }),
+        }
+    }
+}
+
+/// Opens sled, waiting up to about a second for a lock that is being let go. sled releases its
+/// file lock only when its background threads have wound down, a moment after the last handle
+/// is dropped (spacejam/sled#1234), so a restart within one process would otherwise fail; a lock
+/// still held after that is another running problemfirst.
+fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+    let mut pause = Duration::from_millis(5);
+    let mut waited = Duration::ZERO;
+    loop {
+        match sled::Config::new().path(dir).open() {
+            Ok(db) => return Ok(db),
+            Err(e) => match StoreError::on_open(dir, e) {
+                StoreError::Locked { .. } if waited < LOCK_WAIT => {
+                    std::thread::sleep(pause);
+                    waited += pause;
+                    pause = (pause * 2)
+                        .min(LOCK_WAIT.saturating_sub(waited))
+                        .max(Duration::from_millis(1));
+                }
+                e => return Err(e),
+            },
+        }
+    }
+}
+
+/// How long [`open_db`] waits for a lock to be let go.
+const LOCK_WAIT: Duration = Duration::from_secs(1);
+
+/// Reads a stored idea; a record that does not parse, or names another id, is `Corrupt`.
+fn decode(id: IdeaId, bytes: &[u8]) -> Result<Idea, StoreError> {
+    let idea: Idea = serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        id,
+        reason: e.to_string(),
+    })?;
+    if idea.id != id {
+        return Err(StoreError::Corrupt {
+            id,
+            reason: format!("the record is stored as {id} but says it is {}", idea.id),
+        });
+    }
+    Ok(idea)
+}

@@ -1,0 +1,66 @@
+//! De-duplication of Slack deliveries. Slack retries an event it thinks went unanswered, so each
+//! delivery key (event id, or trigger id for interactions) is remembered until an expiry time;
+//! a repeat within that time is recognised and dropped. Entries are `key -> expiry` in
+//! microseconds, and every change is a compare-and-swap so two tasks handling the same retry at
+//! once cannot both win.
+
+use super::keys::{self, micros};
+use super::{Store, StoreError};
+use jiff::Timestamp;
+use std::time::Duration;
+
+impl Store {
+    /// `true` the first time `key` is seen within `ttl`, `false` for a repeat. Exactly one of
+    /// several concurrent callers with the same key gets `true`.
+    pub fn first_delivery(
+        &self,
+        key: &str,
+        now: Timestamp,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let now_us = micros(now);
+        let ttl_us = i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX);
+        let expiry = keys::time_bytes(now_us.saturating_add(ttl_us));
+        let tree = &self.inner.deliveries;
+        // Each failed swap means another caller changed the entry; the loop then either sees a
+        // live entry (a repeat) or retries against what is there now.
+        loop {
+            let current = tree.get(key)?;
+            if let Some(seen) = &current {
+                if expiry_of(seen).is_some_and(|until| until > now_us) {
+                    return Ok(false);
+                }
+            }
+            match tree.compare_and_swap(key, current, Some(&expiry[..]))? {
+                Ok(()) => return Ok(true),
+                Err(_) => continue,
+            }
+        }
+    }
+
+    /// Forgets deliveries whose expiry has passed; returns how many were removed.
+    pub fn purge_deliveries(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let now_us = micros(now);
+        let tree = &self.inner.deliveries;
+        let mut removed = 0;
+        for entry in tree.iter() {
+            let (key, seen) = entry?;
+            // An unreadable expiry is as good as expired: the worst case is one reprocessed retry.
+            if expiry_of(&seen).is_some_and(|until| until > now_us) {
+                continue;
+            }
+            // Swapping from the value just read keeps a delivery renewed meanwhile.
+            if tree
+                .compare_and_swap(&key, Some(&seen), None::<&[u8]>)?
+                .is_ok()
+            {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+fn expiry_of(value: &[u8]) -> Option<i64> {
+    keys::time_from_bytes(value)
+}

@@ -1,0 +1,176 @@
+//! Group commit: many writers share one fsync, and submissions also share one transaction.
+//!
+//! A writer that asks for durability needs a flush that *started after its write*; a flush
+//! already under way may have started before it. So each flush gets a generation number, and a
+//! caller waits for generation `started + 1` as read under the lock. One committer thread runs
+//! the flushes while anyone is waiting, so however many callers arrive during a flush, they all
+//! share the next one.
+//!
+//! Submissions handed over whole (`Store::file`) are queued for the same thread, which files
+//! everything queued in one transaction right before the flush. A sled transaction costs about
+//! as much as a small flush (it rolls sled's IO buffer), and under load the per-transaction
+//! writes also make the flush slower, so batching both is what keeps many concurrent
+//! submitters fast.
+//!
+//! The work runs on a thread of its own rather than in a caller's future so that a caller whose
+//! future is dropped (a timed-out Slack request) cannot leave the others waiting for a flush
+//! nobody finishes. The thread holds the database open; dropping [`Committer`] stops and joins
+//! it, so the store's file lock is released when the last `Store` goes.
+
+use super::tx::Trees;
+use super::StoreError;
+use crate::domain::{Idea, NewIdea};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use tokio::sync::{oneshot, watch};
+
+/// Most submissions filed in one transaction, to bound the wait of the first in line.
+const MAX_BATCH: usize = 512;
+
+type Reply = oneshot::Sender<Result<Idea, StoreError>>;
+
+#[derive(Default)]
+struct State {
+    /// Generation of the last flush that started.
+    started: u64,
+    /// Someone waits for generation `started + 1`.
+    wanted: bool,
+    /// Submissions to file before the next flush.
+    queue: Vec<(NewIdea, Reply)>,
+    stop: bool,
+}
+
+/// The outcome of the latest finished flush.
+#[derive(Clone)]
+struct Done {
+    generation: u64,
+    failed: Option<sled::Error>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every update of the state is a single statement or a `take`, so a panic while holding
+        // the lock cannot leave it half-written: poisoning carries no meaning here.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub(super) struct Committer {
+    shared: Arc<Shared>,
+    done: watch::Receiver<Done>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Committer {
+    pub(super) fn start(db: sled::Db, trees: Trees) -> std::io::Result<Committer> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+        });
+        let (tx, done) = watch::channel(Done {
+            generation: 0,
+            failed: None,
+        });
+        let for_thread = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("problemfirst-commit".into())
+            .spawn(move || run(&db, &trees, &for_thread, &tx))?;
+        Ok(Committer {
+            shared,
+            done,
+            thread: Some(thread),
+        })
+    }
+
+    /// Returns once a flush that started after this call began has finished.
+    pub(super) async fn durable(&self) -> Result<(), StoreError> {
+        let target = {
+            let mut s = self.shared.lock();
+            s.wanted = true;
+            s.started + 1
+        };
+        self.shared.wake.notify_one();
+        self.wait_for(target).await
+    }
+
+    /// Files `new` with whatever else is queued and returns once it is on disk.
+    pub(super) async fn file(&self, new: NewIdea) -> Result<Idea, StoreError> {
+        let (reply, filed) = oneshot::channel();
+        self.shared.lock().queue.push((new, reply));
+        self.shared.wake.notify_one();
+        filed.await.map_err(|_| StoreError::Stopped)?
+    }
+
+    async fn wait_for(&self, generation: u64) -> Result<(), StoreError> {
+        let mut done = self.done.clone();
+        let outcome = done
+            .wait_for(|d| d.generation >= generation)
+            .await
+            .map_err(|_| StoreError::Stopped)?;
+        // A later flush than ours also covers our write, so its outcome is ours.
+        match &outcome.failed {
+            None => Ok(()),
+            Some(e) => Err(StoreError::Io(e.clone())),
+        }
+    }
+}
+
+fn run(db: &sled::Db, trees: &Trees, shared: &Shared, tx: &watch::Sender<Done>) {
+    loop {
+        let (generation, batch) = {
+            let mut s = shared.lock();
+            while !s.wanted && s.queue.is_empty() && !s.stop {
+                s = shared.wake.wait(s).unwrap_or_else(|p| p.into_inner());
+            }
+            // Queued submissions were accepted, so they are filed even when stopping; their
+            // callers gave up waiting, which does not withdraw them.
+            if s.stop && s.queue.is_empty() {
+                return;
+            }
+            let take = s.queue.len().min(MAX_BATCH);
+            let batch: Vec<_> = s.queue.drain(..take).collect();
+            s.wanted = false;
+            s.started += 1;
+            (s.started, batch)
+        };
+        let (news, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        let filed = if news.is_empty() {
+            Vec::new()
+        } else {
+            trees.create_each(&news)
+        };
+        let failed = db.flush().err();
+        if let Some(e) = &failed {
+            tracing::error!(error = %e, "flushing the store failed");
+        }
+        for (reply, result) in replies.into_iter().zip(filed) {
+            let result = match (&failed, result) {
+                (Some(e), Ok(idea)) => Err(StoreError::Unconfirmed {
+                    id: idea.id,
+                    source: e.clone(),
+                }),
+                (_, result) => result,
+            };
+            // A caller that stopped waiting has nobody to tell.
+            let _ = reply.send(result);
+        }
+        tx.send_replace(Done { generation, failed });
+    }
+}
+
+impl Drop for Committer {
+    fn drop(&mut self) {
+        self.shared.lock().stop = true;
+        self.shared.wake.notify_one();
+        if let Some(t) = self.thread.take() {
+            // No `durable` or `file` call can be waiting: each borrows the store that owns this
+            // committer.
+            let _ = t.join();
+        }
+    }
+}

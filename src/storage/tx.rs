@@ -1,0 +1,153 @@
+//! Writing ideas: the trees an idea lives in, and the one-transaction writes that keep an idea,
+//! its index entries and the id counter in step.
+
+use super::keys::{self, id_key, Index, META_LAST_ID};
+use super::{decode, StoreError};
+use crate::domain::{Idea, IdeaId, NewIdea};
+use sled::transaction::{
+    ConflictableTransactionError, ConflictableTransactionResult, TransactionError,
+    TransactionalTree,
+};
+use sled::{Transactional, Tree};
+
+/// The trees every idea write touches. Cheap to clone (sled trees are handles), so the committer
+/// thread can hold its own without holding the `Store`.
+#[derive(Clone)]
+pub(super) struct Trees {
+    pub(super) ideas: Tree,
+    /// Indexed by `Index as usize`.
+    pub(super) indexes: [Tree; 4],
+    pub(super) meta: Tree,
+}
+
+impl Trees {
+    /// Runs `f` over the ideas, indexes and meta trees as one atomic transaction. sled may run
+    /// `f` more than once, so it must not have side effects outside the transaction.
+    pub(super) fn transaction<T>(
+        &self,
+        f: impl Fn(&Tx<'_>) -> ConflictableTransactionResult<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let [track, status, submitter, time] = &self.indexes;
+        (&self.ideas, track, status, submitter, time, &self.meta)
+            .transaction(|(ideas, track, status, submitter, time, meta)| {
+                f(&Tx {
+                    ideas,
+                    indexes: [track, status, submitter, time],
+                    meta,
+                })
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => StoreError::Io(e),
+            })
+    }
+
+    pub(super) fn create_all(&self, news: &[NewIdea]) -> Result<Vec<Idea>, StoreError> {
+        self.transaction(|tx| news.iter().map(|new| tx.insert_new(new.clone())).collect())
+    }
+
+    /// Files independent submissions together: one transaction for all, and only when that
+    /// fails, one each, so that one bad submission does not fail the others.
+    pub(super) fn create_each(&self, news: &[NewIdea]) -> Vec<Result<Idea, StoreError>> {
+        match self.create_all(news) {
+            Ok(ideas) => ideas.into_iter().map(Ok).collect(),
+            Err(_) if news.len() > 1 => news
+                .iter()
+                .map(|new| self.transaction(|tx| tx.insert_new(new.clone())))
+                .collect(),
+            Err(e) => vec![Err(e)],
+        }
+    }
+}
+
+/// The trees as seen inside one transaction.
+pub(super) struct Tx<'a> {
+    pub(super) ideas: &'a TransactionalTree,
+    pub(super) indexes: [&'a TransactionalTree; 4],
+    pub(super) meta: &'a TransactionalTree,
+}
+
+impl Tx<'_> {
+    /// Allocates the next id and writes the idea with its index entries. The counter is read and
+    /// bumped inside the transaction, which is what keeps concurrent creates from sharing an id.
+    pub(super) fn insert_new(
+        &self,
+        new: NewIdea,
+    ) -> ConflictableTransactionResult<Idea, StoreError> {
+        let last = match self.meta.get(META_LAST_ID)? {
+            None => 0,
+            Some(v) => match keys::u64_from(&v) {
+                Some(n) => n,
+                None => return abort(StoreError::BadMeta { what: "id counter" }),
+            },
+        };
+        let Some(next) = last.checked_add(1) else {
+            return abort(StoreError::BadMeta { what: "id counter" });
+        };
+        let id = IdeaId::new(next);
+        if self.ideas.get(id_key(id))?.is_some() {
+            return abort(StoreError::CounterBehind { id });
+        }
+        let idea = Idea::new(id, new);
+        self.put(&idea)?;
+        for (index, view) in Index::ALL.into_iter().zip(&self.indexes) {
+            view.insert(index.key_for(&idea), &[])?;
+        }
+        self.meta.insert(META_LAST_ID, &next.to_be_bytes())?;
+        Ok(idea)
+    }
+
+    /// Reads, changes and writes back one idea, moving the index entries that changed.
+    pub(super) fn change<E>(
+        &self,
+        id: IdeaId,
+        f: impl Fn(&mut Idea) -> Result<(), E>,
+    ) -> ConflictableTransactionResult<Result<Idea, E>, StoreError> {
+        let before = match self.ideas.get(id_key(id))? {
+            Some(bytes) => decode(id, &bytes).map_err(ConflictableTransactionError::Abort)?,
+            None => return abort(StoreError::NotFound(id)),
+        };
+        let mut after = before.clone();
+        if let Err(e) = f(&mut after) {
+            return Ok(Err(e));
+        }
+        if after.id != id {
+            return abort(StoreError::IdChanged {
+                from: id,
+                to: after.id,
+            });
+        }
+        self.put(&after)?;
+        for (index, view) in Index::ALL.into_iter().zip(&self.indexes) {
+            let (old, new) = (index.key_for(&before), index.key_for(&after));
+            if old != new {
+                view.remove(old)?;
+                view.insert(new, &[])?;
+            }
+        }
+        Ok(Ok(after))
+    }
+
+    /// Writes the idea's record, refusing one that would not read back: serde_json writes a
+    /// non-finite float as `null`, which then fails to parse, and an unreadable record is worse
+    /// than a failed write the caller hears about.
+    fn put(&self, idea: &Idea) -> ConflictableTransactionResult<(), StoreError> {
+        let encoded = serde_json::to_vec(idea)
+            .and_then(|bytes| serde_json::from_slice::<Idea>(&bytes).map(|_| bytes));
+        let bytes = match encoded {
+            Ok(b) => b,
+            Err(source) => {
+                return abort(StoreError::Encode {
+                    id: idea.id,
+                    source,
+                })
+            }
+        };
+        self.ideas.insert(&id_key(idea.id), bytes)?;
+        Ok(())
+    }
+}
+
+fn abort<T>(e: StoreError) -> ConflictableTransactionResult<T, StoreError> {
+    Err(ConflictableTransactionError::Abort(e))
+}
