@@ -1,1 +1,362 @@
-fn main(){}
+//! The classifier's speed targets: at least 50,000 assessments per second on one core for typical
+//! 200–400 character pitches, and loading + compiling `config/problemfirst.toml` in under 50 ms.
+//!
+//! `cargo bench --bench classify`. Criterion reports the assessment throughput as `elem/s`
+//! (one element = one pitch assessed) and the config load as time per load.
+//!
+//! `CLASSIFY_BREAKDOWN=1 cargo bench --bench classify` instead prints where the time goes, piece
+//! by piece (a diagnostic for when a target is missed, not a measurement of record).
+
+use criterion::{black_box, criterion_group, Criterion, Throughput};
+use problemfirst::config::Config;
+use problemfirst::domain::text::{normalize, Layout};
+use problemfirst::domain::Verdict;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Typical pitches as they arrive from Slack: 200–400 characters, mixed verdicts, some markup.
+const PITCHES: &[&str] = &[
+    // problem-led
+    "Our delivery drivers wait up to 40 minutes at the depot every morning because the loading \
+     list is printed only after the last truck is packed, so the first drops start late and \
+     customers in the north route call us to ask where their parcels are. Two drivers quit last \
+     month and both named the morning wait as the reason.",
+    "<@U0123ABC> *Front desk staff* re-enter every guest's details from the booking email into \
+     the room system by hand, which takes about five minutes per check-in and causes typos in \
+     names &amp; invoices that finance then has to correct at the end of each month.",
+    "New hires in the call centre can\u{2019}t find the refund policy when a customer is on the \
+     line, so they put people on hold and ask a team lead. Last quarter 30% of calls from new \
+     agents ran over ten minutes because of this. :disappointed:",
+    "&gt; Field engineers drive back to the office twice a week just to pick up spare parts that \
+     could be shipped to site, which costs each of them roughly half a day and delays repairs \
+     for the hospitals we serve. The hospitals have started to ask for penalty clauses in the \
+     next contract round.",
+    // tech-led
+    "Let's build an AI-powered chatbot on the intranet that answers every HR question, books \
+     leave, orders laptops and summarises policies for everyone. It would be a game changer \
+     for the whole company and put us ahead of competitors :rocket: :rocket:",
+    "We should move the whole warehouse to a blockchain-based tracking platform with IoT \
+     sensors on every pallet and a real-time dashboard for management. The solution: one \
+     integrated system that solves all our logistics problems at once. I already talked to two \
+     vendors and one of them can start in March.",
+    "\u{2022} Idea: a mobile app for the canteen with a loyalty programme, push notifications \
+     for the daily menu, table booking and a <https://example.com/demo|demo> that I already \
+     built over the weekend using React Native and a serverless backend.",
+    "I think we need a new CRM with machine learning lead scoring and a GPT assistant that \
+     writes follow-up emails automatically. _Everyone else is doing this already_, and the \
+     vendor offered us a free pilot for three months if we sign before June.",
+    // vague
+    "We should really modernise how we work and become a more innovative, agile and \
+     customer-centric organisation. There is so much potential in our people and I feel we \
+     could do more to empower them and unlock new ways of working together, across every \
+     department and every site we have.",
+    "It's time to rethink our digital journey end to end. Better collaboration, smarter \
+     processes and a culture of excellence would boost productivity across the board and make \
+     us future-proof for the next decade. Thoughts? :thinking_face:",
+    "Our brand needs a fresh vision to stay ahead. I'd love to brainstorm how we can transform \
+     the experience we offer and create more engagement, maybe with some kind of initiative \
+     that brings the whole company together around innovation.",
+    "Just a thought: things are going well but something feels off about how we approach new \
+     ideas. Maybe we could look into ways to improve alignment and visibility between teams \
+     and raise the bar on how we share what we learn. Any ideas? Happy to set up a session \
+     with whoever is interested :bulb:",
+];
+
+fn config_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("config/problemfirst.toml")
+}
+
+fn load() -> Config {
+    Config::load(&config_path()).unwrap_or_else(|e| panic!("the shipped config should load: {e}"))
+}
+
+/// Checks the bench input is what it claims to be, and says so once.
+fn describe(config: &Config) {
+    let mut counts = [0usize; 3];
+    for p in PITCHES {
+        let chars = p.chars().count();
+        assert!(
+            (200..=400).contains(&chars),
+            "bench pitch of {chars} characters (want 200-400): {p}"
+        );
+        let v = config.rules.assess(p).verdict;
+        counts[Verdict::ALL.iter().position(|&x| x == v).unwrap_or(0)] += 1;
+    }
+    let lengths = PITCHES.iter().map(|p| p.chars().count());
+    eprintln!(
+        "{} pitches, {}-{} characters; verdicts: {} problem, {} tech, {} vague",
+        PITCHES.len(),
+        lengths.clone().min().unwrap_or(0),
+        lengths.max().unwrap_or(0),
+        counts[0],
+        counts[1],
+        counts[2]
+    );
+}
+
+fn assess(c: &mut Criterion) {
+    let config = load();
+    describe(&config);
+    let rules = &config.rules;
+    let mut group = c.benchmark_group("assess");
+    group.throughput(Throughput::Elements(PITCHES.len() as u64));
+    group.bench_function("typical_pitches", |b| {
+        b.iter(|| {
+            for p in PITCHES {
+                black_box(rules.assess(black_box(p)));
+            }
+        })
+    });
+    group.finish();
+}
+
+fn config_load(c: &mut Criterion) {
+    let path = config_path();
+    let mut group = c.benchmark_group("config");
+    // One load takes long enough that 10 samples fill the measurement time.
+    group.sample_size(10);
+    group.bench_function("load_and_compile", |b| {
+        b.iter(|| Config::load(black_box(&path)).unwrap_or_else(|e| panic!("{e}")))
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = assess, config_load
+}
+
+fn main() {
+    if std::env::var_os("CLASSIFY_BREAKDOWN").is_some() {
+        breakdown();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Breakdown: the pieces of an assessment and of a config load, timed one by one.
+
+/// Mean time of `f` over `runs` runs.
+fn time<T>(runs: u32, mut f: impl FnMut() -> T) -> Duration {
+    let start = Instant::now();
+    for _ in 0..runs {
+        black_box(f());
+    }
+    start.elapsed() / runs
+}
+
+fn row(label: &str, d: Duration) {
+    println!("  {label:<38}{d:>10.1?}");
+}
+
+fn build(source: &str) -> bool {
+    regex::RegexBuilder::new(source)
+        .size_limit(8 << 20)
+        .dfa_size_limit(8 << 20)
+        .build()
+        .is_ok()
+}
+
+fn build_set(sources: &[String]) -> bool {
+    regex::RegexSetBuilder::new(sources)
+        .size_limit(32 << 20)
+        .dfa_size_limit(32 << 20)
+        .build()
+        .is_ok()
+}
+
+/// The same regex with Unicode-aware `\w` / `\W` replaced by their ASCII forms.
+fn ascii_words(source: &str) -> String {
+    source
+        .replace(r"\w", "[0-9A-Za-z_]")
+        .replace(r"\W", "[^0-9A-Za-z_]")
+}
+
+fn breakdown() {
+    let config = load();
+    let rules = &config.rules;
+    let n = PITCHES.len() as u32;
+    let texts: Vec<String> = PITCHES.iter().map(|p| normalize(p).text).collect();
+    let runs = 2000;
+    let per_pitch = |d: Duration| d / n;
+    let sum = |f: &dyn Fn(&str) -> usize| texts.iter().map(|t| f(t)).sum::<usize>();
+
+    println!("assessment, per pitch (mean of {runs} rounds over {n} pitches):");
+    let whole = per_pitch(time(runs, || {
+        PITCHES
+            .iter()
+            .map(|p| rules.assess(p).hits.len())
+            .sum::<usize>()
+    }));
+    row("assess, whole", whole);
+    println!(
+        "  = {:.0} assessments/s on one core",
+        1.0 / whole.as_secs_f64()
+    );
+    row(
+        "normalize",
+        per_pitch(time(runs, || {
+            PITCHES
+                .iter()
+                .map(|p| normalize(p).text.len())
+                .sum::<usize>()
+        })),
+    );
+    row(
+        "Layout::of",
+        per_pitch(time(runs, || sum(&|t| Layout::of(t).word_count()))),
+    );
+    row(
+        "language words (english + foreign)",
+        per_pitch(time(runs, || {
+            sum(&|t| rules.english.find_iter(t).count() + rules.foreign.find_iter(t).count())
+        })),
+    );
+    row(
+        "rule set prefilter (RegexSet)",
+        per_pitch(time(runs, || sum(&|t| rules.set.matches(t).iter().count()))),
+    );
+    row(
+        "find_iter of the rules the set picks",
+        per_pitch(time(runs, || {
+            sum(&|t| {
+                rules
+                    .set
+                    .matches(t)
+                    .iter()
+                    .map(|i| rules.rules[i].regex.find_iter(t).count())
+                    .sum()
+            })
+        })),
+    );
+    row(
+        "find_iter of every rule (no set)",
+        per_pitch(time(runs, || {
+            sum(&|t| {
+                rules
+                    .rules
+                    .iter()
+                    .map(|r| r.regex.find_iter(t).count())
+                    .sum()
+            })
+        })),
+    );
+    row(
+        "negation, pseudo-negation, contrast",
+        per_pitch(time(runs, || {
+            sum(&|t| {
+                rules.negation.find_iter(t).count()
+                    + rules
+                        .pseudo_negation
+                        .as_ref()
+                        .map_or(0, |r| r.find_iter(t).count())
+                    + rules
+                        .contrast
+                        .as_ref()
+                        .map_or(0, |r| r.find_iter(t).count())
+            })
+        })),
+    );
+    row(
+        "track hints",
+        per_pitch(time(runs, || {
+            sum(&|t| {
+                rules
+                    .tracks
+                    .iter()
+                    .map(|tr| tr.hints.find_iter(t).count())
+                    .sum()
+            })
+        })),
+    );
+    let mut searches: Vec<(Duration, &str)> = rules
+        .rules
+        .iter()
+        .map(|r| {
+            let d = time(runs / 4, || sum(&|t| r.regex.find_iter(t).count()));
+            (per_pitch(d), r.spec.id.as_str())
+        })
+        .collect();
+    searches.sort_by_key(|s| std::cmp::Reverse(s.0));
+    println!("slowest rule searches (find_iter over one pitch):");
+    for (d, id) in searches.iter().take(8) {
+        row(id, *d);
+    }
+
+    let path = config_path();
+    let sources: Vec<String> = rules
+        .rules
+        .iter()
+        .map(|r| r.regex.as_str().to_string())
+        .collect();
+    let others: Vec<String> = rules
+        .rules
+        .iter()
+        .filter_map(|r| r.exceptions.as_ref().map(|e| e.as_str().to_string()))
+        .chain(rules.tracks.iter().map(|t| t.hints.as_str().to_string()))
+        .chain(
+            [
+                Some(&rules.negation),
+                rules.pseudo_negation.as_ref(),
+                rules.contrast.as_ref(),
+                rules.reported_speech.as_ref(),
+                Some(&rules.english),
+                Some(&rules.foreign),
+                Some(&rules.number),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|r| r.as_str().to_string()),
+        )
+        .collect();
+    let ascii: Vec<String> = sources.iter().map(|s| ascii_words(s)).collect();
+    let runs = 5;
+    println!("config load (mean of {runs}):");
+    row(
+        "Config::load, whole",
+        time(runs, || Config::load(&path).is_ok()),
+    );
+    row(
+        "read + parse TOML",
+        time(runs, || {
+            std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| toml::from_str::<toml::Value>(&t).ok())
+                .is_some()
+        }),
+    );
+    row(
+        "one Regex per rule",
+        time(runs, || sources.iter().filter(|s| build(s)).count()),
+    );
+    row("RegexSet of all rules", time(runs, || build_set(&sources)));
+    row(
+        "exceptions, tracks, word lists",
+        time(runs, || others.iter().filter(|s| build(s)).count()),
+    );
+    row(
+        "one Regex per rule, ASCII \\w",
+        time(runs, || ascii.iter().filter(|s| build(s)).count()),
+    );
+    row(
+        "RegexSet of all rules, ASCII \\w",
+        time(runs, || build_set(&ascii)),
+    );
+    let mut builds: Vec<(Duration, &str)> = rules
+        .rules
+        .iter()
+        .zip(&sources)
+        .map(|(r, s)| (time(3, || build(s)), r.spec.id.as_str()))
+        .collect();
+    builds.sort_by_key(|s| std::cmp::Reverse(s.0));
+    println!("slowest rule regexes to build:");
+    for (d, id) in builds.iter().take(8) {
+        row(id, *d);
+    }
+}

@@ -291,7 +291,10 @@ impl Rules {
             .filter(|r| r.role == Role::Technology)
             .flat_map(|r| r.tokens.iter().map(String::as_str))
             .collect();
-        let mut lists: Vec<(String, String)> = vec![("{tech}".to_string(), format!("(?:{})", tech_tokens.join("|")))];
+        let mut lists: Vec<(String, String)> = vec![(
+            "{tech}".to_string(),
+            format!("(?:{})", tech_tokens.join("|")),
+        )];
         for (name, words) in &spec.lexicon {
             if name == "tech" || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
                 return Err(RuleError::new(
@@ -300,7 +303,10 @@ impl Rules {
                 ));
             }
             if words.is_empty() {
-                return Err(RuleError::new(&format!("lexicon.{name}"), "the list is empty"));
+                return Err(RuleError::new(
+                    &format!("lexicon.{name}"),
+                    "the list is empty",
+                ));
             }
             lists.push((format!("{{{name}}}"), format!("(?:{})", words.join("|"))));
         }
@@ -310,7 +316,10 @@ impl Rules {
                 out = out.replace(placeholder, alt);
             }
             match unknown_placeholder(&out) {
-                Some(name) => Err(RuleError::new(id, format!("uses {name}, which is not a list in [lexicon]"))),
+                Some(name) => Err(RuleError::new(
+                    id,
+                    format!("uses {name}, which is not a list in [lexicon]"),
+                )),
                 None => Ok(out),
             }
         };
@@ -336,7 +345,7 @@ impl Rules {
                 exceptions,
             });
         }
-        let set = RegexSetBuilder::new(&sources)
+        let set = RegexSetBuilder::new(sources.iter().map(|s| ascii_classes(s)))
             .size_limit(SIZE_LIMIT * 4)
             .dfa_size_limit(SIZE_LIMIT * 4)
             .build()
@@ -368,7 +377,10 @@ impl Rules {
             }
         }
         if spec.questions.is_empty() {
-            return Err(RuleError::new("question", "at least one question is needed"));
+            return Err(RuleError::new(
+                "question",
+                "at least one question is needed",
+            ));
         }
         let mut tracks = Vec::new();
         let mut track_ids = HashSet::new();
@@ -462,7 +474,10 @@ fn check_rule(r: &RuleSpec) -> Result<(), RuleError> {
     if !r.id.starts_with(side_prefix) || r.id.len() <= 2 {
         return Err(RuleError::new(
             &r.id,
-            format!("a {} rule's id starts with '{side_prefix}'", r.side.as_str()),
+            format!(
+                "a {} rule's id starts with '{side_prefix}'",
+                r.side.as_str()
+            ),
         ));
     }
     if r.tokens.is_empty() && r.patterns.is_empty() {
@@ -523,8 +538,51 @@ fn rule_source(r: &RuleSpec) -> String {
     }
 }
 
+/// `\w` and `\d` as ASCII classes. Rules are about English words; Unicode's word class makes
+/// every automaton many times larger and slower to build and run.
+fn ascii_classes(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + 32);
+    let mut depth = 0usize;
+    let mut chars = source.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('w') if depth == 0 => out.push_str("[[:word:]]"),
+                Some('w') => out.push_str("[:word:]"),
+                Some('d') if depth == 0 => out.push_str("[0-9]"),
+                Some('d') => out.push_str("0-9"),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '[' => {
+                depth += 1;
+                out.push(c);
+                // A `]` right after `[` or `[^` is a literal, not the end of the class.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            ']' if depth > 0 => {
+                depth -= 1;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 fn build(source: &str, case_sensitive: bool) -> Result<Regex, String> {
-    RegexBuilder::new(source)
+    let source = ascii_classes(source);
+    RegexBuilder::new(&source)
         .case_insensitive(!case_sensitive)
         .size_limit(SIZE_LIMIT)
         .dfa_size_limit(SIZE_LIMIT)

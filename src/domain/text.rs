@@ -9,6 +9,8 @@ pub struct Normalized {
     /// `offsets[i]` is the byte offset in the original text of byte `i` of `text`;
     /// `offsets[text.len()]` is the original length.
     offsets: Vec<u32>,
+    /// `ends[i]`: where the original character (or entity) behind byte `i` ends.
+    ends: Vec<u32>,
 }
 
 impl Normalized {
@@ -16,12 +18,13 @@ impl Normalized {
     pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
         let last = self.offsets.len().saturating_sub(1);
         let s = self.offsets.get(start.min(last)).copied().unwrap_or(0) as usize;
-        // The end is one past the last byte of the match, mapped through that last byte, so a
-        // removed markup character right after a match is not swallowed into its span.
+        // The end is where the original character behind the match's last byte ends, so a
+        // removed markup character right after a match is not swallowed into its span, and a
+        // span never ends inside a multi-byte character.
         let e = if end > start {
-            self.offsets
-                .get((end - 1).min(last))
-                .map(|&o| o as usize + 1)
+            self.ends
+                .get((end - 1).min(self.ends.len().saturating_sub(1)))
+                .map(|&o| o as usize)
                 .unwrap_or(s)
         } else {
             s
@@ -35,6 +38,7 @@ pub fn normalize(raw: &str) -> Normalized {
     let mut n = Builder {
         text: String::with_capacity(raw.len()),
         offsets: Vec::with_capacity(raw.len() + 1),
+        ends: Vec::with_capacity(raw.len()),
     };
     let bytes = raw.as_bytes();
     let mut i = 0;
@@ -54,7 +58,7 @@ pub fn normalize(raw: &str) -> Normalized {
         };
         match c {
             '\n' => {
-                n.push('\n', i);
+                n.push('\n', i, 1);
                 line_start = true;
                 i += 1;
             }
@@ -66,7 +70,7 @@ pub fn normalize(raw: &str) -> Normalized {
                         continue;
                     }
                 }
-                n.push('<', i);
+                n.push('<', i, 1);
                 i += 1;
             }
             '&' => {
@@ -81,17 +85,17 @@ pub fn normalize(raw: &str) -> Normalized {
                 } else {
                     ('&', 1)
                 };
-                n.push(decoded, i);
+                n.push(decoded, i, len);
                 i += len;
             }
             ':' => match emoji_len(rest) {
                 Some(len) => {
                     // An emoji is a word gap, not nothing: "fix:bug:" must not glue words.
-                    n.push(' ', i);
+                    n.push(' ', i, len);
                     i += len;
                 }
                 None => {
-                    n.push(':', i);
+                    n.push(':', i, 1);
                     i += 1;
                 }
             },
@@ -102,24 +106,33 @@ pub fn normalize(raw: &str) -> Normalized {
                 let inside_word = prev.is_some_and(char::is_alphanumeric)
                     && next.is_some_and(char::is_alphanumeric);
                 if inside_word {
-                    n.push('_', i);
+                    n.push('_', i, 1);
                 }
                 i += 1;
             }
             '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{2032}' => {
-                n.push('\'', i);
+                n.push('\'', i, c.len_utf8());
                 i += c.len_utf8();
             }
             '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{2033}' => {
-                n.push('"', i);
+                n.push('"', i, c.len_utf8());
                 i += c.len_utf8();
             }
             '\u{00A0}' | '\u{2007}' | '\u{202F}' | '\t' | '\r' => {
-                n.push(' ', i);
+                n.push(' ', i, c.len_utf8());
+                i += c.len_utf8();
+            }
+            // Pictographs and their joiners are word gaps, like `:emoji:` codes.
+            '\u{1F000}'..='\u{1FAFF}'
+            | '\u{2600}'..='\u{27BF}'
+            | '\u{2B00}'..='\u{2BFF}'
+            | '\u{FE0F}'
+            | '\u{200D}' => {
+                n.push(' ', i, c.len_utf8());
                 i += c.len_utf8();
             }
             _ => {
-                n.push(c, i);
+                n.push(c, i, c.len_utf8());
                 i += c.len_utf8();
             }
         }
@@ -128,25 +141,38 @@ pub fn normalize(raw: &str) -> Normalized {
     Normalized {
         text: n.text,
         offsets: n.offsets,
+        ends: n.ends,
     }
 }
 
 struct Builder {
     text: String,
     offsets: Vec<u32>,
+    ends: Vec<u32>,
 }
 
 impl Builder {
-    fn push(&mut self, c: char, at: usize) {
+    /// Append `c`, standing for `len` bytes of the original at `at`. Runs of spaces collapse
+    /// into one, so removed markup never leaves a gap that a two-word pattern can't cross.
+    fn push(&mut self, c: char, at: usize, len: usize) {
+        if c == ' ' && self.text.ends_with(' ') {
+            return;
+        }
         self.text.push(c);
         for _ in 0..c.len_utf8() {
             self.offsets.push(at as u32);
+            self.ends.push((at + len) as u32);
         }
     }
 
+    /// Append text read from the original at `at` (a link or channel label), itself normalised:
+    /// Slack escapes `&` in labels too, and people type curly quotes there as anywhere.
     fn push_str(&mut self, s: &str, at: usize) {
-        for (k, c) in s.char_indices() {
-            self.push(c, at + k);
+        let inner = normalize(s);
+        for (k, c) in inner.text.char_indices() {
+            let from = inner.offsets[k] as usize;
+            let to = inner.ends[k] as usize;
+            self.push(c, at + from, to - from);
         }
     }
 }
@@ -192,7 +218,7 @@ fn push_angle(n: &mut Builder, inner: &str, at: usize) {
     } else if let Some(rest) = target.strip_prefix('#') {
         match label {
             Some(l) => {
-                n.push('#', at);
+                n.push('#', at, 1);
                 n.push_str(l, label_at);
             }
             None => n.push_str(target, at + target.len() - rest.len() - 1),
@@ -285,7 +311,10 @@ impl Layout {
                 }
                 _ => false,
             };
-            if matches!(c, ',' | ';' | ':' | '(' | ')' | '\u{2014}' | '\u{2013}' | '/') {
+            if matches!(
+                c,
+                ',' | ';' | ':' | '(' | ')' | '\u{2014}' | '\u{2013}' | '/'
+            ) {
                 clause_breaks.push(i + c.len_utf8());
             }
             if c == '-' && i > 0 && bytes[i - 1] == b' ' && next == Some(' ') {
@@ -313,17 +342,15 @@ impl Layout {
 
     /// The index of the sentence holding `pos`.
     pub fn sentence_of(&self, pos: usize) -> usize {
-        match self
-            .sentences
-            .binary_search_by(|s| {
-                if pos < s.span.start {
-                    std::cmp::Ordering::Greater
-                } else if pos >= s.span.end {
-                    std::cmp::Ordering::Less
-                } else {
-                    std::cmp::Ordering::Equal
-                }
-            }) {
+        match self.sentences.binary_search_by(|s| {
+            if pos < s.span.start {
+                std::cmp::Ordering::Greater
+            } else if pos >= s.span.end {
+                std::cmp::Ordering::Less
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        }) {
             Ok(i) => i,
             Err(i) => i.min(self.sentences.len().saturating_sub(1)),
         }
@@ -393,8 +420,10 @@ fn is_abbreviation(before: &str) -> bool {
         .next()
         .unwrap_or("");
     let lower = word.to_ascii_lowercase();
-    matches!(lower.as_str(), "e.g" | "i.e" | "etc" | "vs" | "approx" | "incl")
-        || (word.len() == 1 && word.chars().all(|c| c.is_ascii_alphabetic()))
+    matches!(
+        lower.as_str(),
+        "e.g" | "i.e" | "etc" | "vs" | "approx" | "incl"
+    ) || (word.len() == 1 && word.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
 #[cfg(test)]
@@ -408,9 +437,13 @@ mod tests {
     #[test]
     fn slack_markup_is_removed() {
         assert_eq!(norm("<@U123> we *need* a _chatbot_"), " we need a chatbot");
-        assert_eq!(norm("see <https://x.io/a|the deck> now"), "see the deck now");
+        assert_eq!(
+            norm("see <https://x.io/a|the deck> now"),
+            "see the deck now"
+        );
         assert_eq!(norm("in <#C1|ideas> <!here>"), "in #ideas ");
-        assert_eq!(norm("ship it :rocket: :+1::skin-tone-2:"), "ship it    ");
+        assert_eq!(norm("ship it :rocket: :+1::skin-tone-2:"), "ship it ");
+        assert_eq!(norm("let's \u{1F680} build"), "let's build");
         assert_eq!(norm("Reason: 60% wait"), "Reason: 60% wait");
         assert_eq!(norm("&gt; quoted &amp; kept"), "quoted & kept");
         assert_eq!(norm("\u{2022} first\n- second"), "first\nsecond");
@@ -444,7 +477,13 @@ mod tests {
             .collect();
         assert_eq!(
             firsts,
-            vec!["Idea:", "we could do it.", "Why not?", "e.g. this\n", "next line"]
+            vec![
+                "Idea:",
+                "we could do it.",
+                "Why not?",
+                "e.g. this\n",
+                "next line"
+            ]
         );
         assert!(l.sentences[2].is_question);
         assert_eq!(l.leading_sentence(), 1);
