@@ -3,8 +3,7 @@
 //! names the file, the line and the key or rule at fault, so an admin can fix it in one go.
 
 use crate::domain::rules::{
-    LanguageSpec, ModifierSpec, NoteSpec, PairSpec, QuestionSpec, RuleSpec, TrackHints,
-    VerdictSpec,
+    LanguageSpec, ModifierSpec, NoteSpec, PairSpec, QuestionSpec, RuleSpec, TrackHints, VerdictSpec,
 };
 use crate::domain::{Rules, RulesSpec};
 use serde::Deserialize;
@@ -148,7 +147,10 @@ impl Config {
         let mut tracks = Vec::new();
         for t in file.tracks {
             places.push((t.get_ref().id.clone(), line_of(text, t.span().start)));
-            places.push((format!("track '{}'", t.get_ref().id), line_of(text, t.span().start)));
+            places.push((
+                format!("track '{}'", t.get_ref().id),
+                line_of(text, t.span().start),
+            ));
             tracks.push(t.into_inner());
         }
         let spec = RulesSpec {
@@ -180,7 +182,10 @@ impl Config {
                 first
             };
             let line = line.or_else(|| key_line(text, &e.id));
-            let key = if places.iter().any(|(id, _)| *id == e.id) && !e.id.starts_with("question") && !e.id.starts_with("track") {
+            let key = if places.iter().any(|(id, _)| *id == e.id)
+                && !e.id.starts_with("question")
+                && !e.id.starts_with("track")
+            {
                 format!("rule '{}'", e.id)
             } else {
                 e.id.clone()
@@ -221,7 +226,9 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
     text.lines()
         .position(|l| {
             let l = l.trim_start();
-            l.starts_with(&format!("{last} ")) || l.starts_with(&format!("{last}=")) || l.starts_with(&format!("[{section}]"))
+            l.starts_with(&format!("{last} "))
+                || l.starts_with(&format!("{last}="))
+                || l.starts_with(&format!("[{section}]"))
         })
         .map(|i| i + 1)
 }

@@ -58,6 +58,8 @@ pub enum AppError {
     Illegal(#[from] IllegalTransition),
     #[error("There is no track '{given}'. Tracks: {known}.")]
     UnknownTrack { given: String, known: String },
-    #[error("Something went wrong while saving, so nothing was confirmed. Please try again. ({0})")]
+    #[error(
+        "Something went wrong while saving, so nothing was confirmed. Please try again. ({0})"
+    )]
     Store(#[from] StoreError),
 }

@@ -72,7 +72,11 @@ impl App {
     pub async fn submit(&self, s: Submission) -> Result<Outcome, AppError> {
         let pitch = clip(s.pitch.trim(), MAX_PITCH_CHARS);
         let assessment = self.config.rules.assess(&pitch);
-        if !crate::domain::text::normalize(&pitch).text.chars().any(char::is_alphanumeric) {
+        if !crate::domain::text::normalize(&pitch)
+            .text
+            .chars()
+            .any(char::is_alphanumeric)
+        {
             return Err(AppError::EmptyPitch);
         }
         let track = self.choose_track(s.track.as_deref(), &assessment)?;
@@ -87,8 +91,8 @@ impl App {
             filed,
             at: self.now(),
         };
-        let idea = self.store.create(new)?;
-        self.store.durable().await?;
+        // On disk before anyone is told "filed" (or that the draft is kept).
+        let idea = self.store.file(new).await?;
         if filed {
             let similar = self.similar_to(&idea)?;
             Ok(Outcome::Filed(Filed {
@@ -97,7 +101,11 @@ impl App {
                 assessment,
             }))
         } else {
-            Ok(Outcome::NeedsReframe(coaching(idea, assessment, Vec::new())))
+            Ok(Outcome::NeedsReframe(coaching(
+                idea,
+                assessment,
+                Vec::new(),
+            )))
         }
     }
 
@@ -124,35 +132,35 @@ impl App {
         let send_back = !problem_led && draft.reframe_rounds == 0;
         let judged = Judgement::from(&assessment);
         let now = self.now();
-        let updated = self
-            .store
-            .update(id, |idea| {
-                if idea.status() != Status::Draft {
-                    return Err(AppError::NotADraft {
-                        id,
-                        status: idea.status(),
-                    });
-                }
-                idea.reframe = Some(fields.clone());
-                idea.reframe_judged = Some(judged.clone());
-                idea.track = track.clone();
-                idea.updated = now;
-                if send_back {
-                    idea.reframe_rounds += 1;
+        let updated = self.store.update(id, |idea| {
+            if idea.status() != Status::Draft {
+                return Err(AppError::NotADraft {
+                    id,
+                    status: idea.status(),
+                });
+            }
+            idea.reframe = Some(fields.clone());
+            idea.reframe_judged = Some(judged.clone());
+            idea.track = track.clone();
+            idea.updated = now;
+            if send_back {
+                idea.reframe_rounds += 1;
+            } else {
+                let reason = if problem_led {
+                    "reframed as a problem"
                 } else {
-                    let reason = if problem_led {
-                        "reframed as a problem"
-                    } else {
-                        "reframed and filed"
-                    };
-                    idea.apply(Transition::File, by, Some(reason.into()), now)?;
-                }
-                Ok(())
-            })??;
+                    "reframed and filed"
+                };
+                idea.apply(Transition::File, by, Some(reason.into()), now)?;
+            }
+            Ok(())
+        })??;
         self.store.durable().await?;
         if send_back {
             let missing = field_notes(&assessment, &fields);
-            return Ok(Outcome::NeedsReframe(coaching(updated, assessment, missing)));
+            return Ok(Outcome::NeedsReframe(coaching(
+                updated, assessment, missing,
+            )));
         }
         let similar = self.similar_to(&updated)?;
         Ok(Outcome::Filed(Filed {
@@ -166,12 +174,10 @@ impl App {
     pub async fn file_anyway(&self, id: IdeaId, by: &str) -> Result<Filed, AppError> {
         self.draft_of(id, by)?;
         let now = self.now();
-        let idea = self
-            .store
-            .update(id, |idea| {
-                idea.apply(Transition::File, by, Some("filed as pitched".into()), now)
-                    .map(|_| ())
-            })??;
+        let idea = self.store.update(id, |idea| {
+            idea.apply(Transition::File, by, Some("filed as pitched".into()), now)
+                .map(|_| ())
+        })??;
         self.store.durable().await?;
         let assessment = self.config.rules.assess(&idea.pitch);
         let similar = self.similar_to(&idea)?;
@@ -212,7 +218,12 @@ impl App {
         let text = &idea.pitch;
         let phrase = |rule_prefix: &str| -> String {
             let mut out: Vec<&str> = Vec::new();
-            for h in idea.judged.hits.iter().filter(|h| h.weight > 0.0 && h.rule.starts_with(rule_prefix)) {
+            for h in idea
+                .judged
+                .hits
+                .iter()
+                .filter(|h| h.weight > 0.0 && h.rule.starts_with(rule_prefix))
+            {
                 let t = text.get(h.start..h.end).unwrap_or_default();
                 if !out.iter().any(|o| o.eq_ignore_ascii_case(t)) {
                     out.push(t);
@@ -353,7 +364,14 @@ impl Filed {
             let list: Vec<String> = self
                 .similar
                 .iter()
-                .map(|s| format!("*{}* ({}) {}", s.id, s.status.label().to_lowercase(), shorten(&s.headline, 80)))
+                .map(|s| {
+                    format!(
+                        "*{}* ({}) {}",
+                        s.id,
+                        s.status.label().to_lowercase(),
+                        shorten(&s.headline, 80)
+                    )
+                })
                 .collect();
             text.push_str(&list.join("; "));
         }
@@ -361,7 +379,10 @@ impl Filed {
             text,
             fields: vec![
                 ("Track".into(), track.to_string()),
-                ("Verdict".into(), self.idea.current_verdict().describe().into()),
+                (
+                    "Verdict".into(),
+                    self.idea.current_verdict().describe().into(),
+                ),
             ],
             actions: Vec::new(),
         }
@@ -383,7 +404,11 @@ impl Coaching {
         Reply {
             text,
             fields: vec![("Draft".into(), id.to_string())],
-            actions: vec![Action::Reframe(id), Action::FileAnyway(id), Action::Withdraw(id)],
+            actions: vec![
+                Action::Reframe(id),
+                Action::FileAnyway(id),
+                Action::Withdraw(id),
+            ],
         }
     }
 }
@@ -393,9 +418,11 @@ fn coaching(draft: Idea, assessment: Assessment, missing: Vec<FieldNote>) -> Coa
         Verdict::Vague => Side::Vague,
         _ => Side::Tech,
     };
+    // The question already names one phrase; the note names the others, not the same twice.
     let noticed = assessment
         .phrases(side)
         .into_iter()
+        .filter(|p| !assessment.question.contains(&format!("*{p}*")))
         .take(3)
         .map(|p| shorten(p, 40))
         .collect();
@@ -436,9 +463,7 @@ fn field_notes(a: &Assessment, fields: &Reframe) -> Vec<FieldNote> {
 /// The sentence around a byte offset.
 fn sentence_around(text: &str, at: usize) -> String {
     let at = at.min(text.len());
-    let start = text[..at]
-        .rfind(['.', '!', '?', '\n'])
-        .map_or(0, |i| i + 1);
+    let start = text[..at].rfind(['.', '!', '?', '\n']).map_or(0, |i| i + 1);
     let end = text[at..]
         .find(['.', '!', '?', '\n'])
         .map_or(text.len(), |i| at + i + 1);

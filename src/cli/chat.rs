@@ -32,9 +32,23 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let result = if stdin.is_terminal() {
-        dialog(&rt, &app, &args.user, args.file_all, stdin.lock(), stdout.lock())
+        dialog(
+            &rt,
+            &app,
+            &args.user,
+            args.file_all,
+            stdin.lock(),
+            stdout.lock(),
+        )
     } else {
-        batch(&rt, &app, &args.user, args.file_all, stdin.lock(), stdout.lock())
+        batch(
+            &rt,
+            &app,
+            &args.user,
+            args.file_all,
+            stdin.lock(),
+            stdout.lock(),
+        )
     };
     result.map_err(|e| Failure::Usage(format!("chat stopped: {e}")))
 }
@@ -57,11 +71,19 @@ pub fn batch(
         }
         let outcome = rt.block_on(app.submit(submission(&line, user)));
         let printed = match outcome {
-            Ok(Outcome::Filed(f)) => format!("filed {} {} {}", f.idea.id, f.assessment.verdict, f.idea.track),
-            Ok(Outcome::NeedsReframe(c)) if file_all => match rt.block_on(app.file_anyway(c.draft.id, user)) {
-                Ok(f) => format!("filed {} {} {}", f.idea.id, c.assessment.verdict, f.idea.track),
-                Err(e) => format!("error {e}"),
-            },
+            Ok(Outcome::Filed(f)) => format!(
+                "filed {} {} {}",
+                f.idea.id, f.assessment.verdict, f.idea.track
+            ),
+            Ok(Outcome::NeedsReframe(c)) if file_all => {
+                match rt.block_on(app.file_anyway(c.draft.id, user)) {
+                    Ok(f) => format!(
+                        "filed {} {} {}",
+                        f.idea.id, c.assessment.verdict, f.idea.track
+                    ),
+                    Err(e) => format!("error {e}"),
+                }
+            }
             Ok(Outcome::NeedsReframe(c)) => format!(
                 "needs-reframe {} {} {}\t{}",
                 c.draft.id, c.assessment.verdict, c.draft.track, c.question
@@ -93,7 +115,10 @@ pub fn dialog(
     mut out: impl Write,
 ) -> std::io::Result<()> {
     let mut lines = input.lines();
-    writeln!(out, "problemfirst chat: pitch an idea as {user}. /help for commands, /quit to leave.")?;
+    writeln!(
+        out,
+        "problemfirst chat: pitch an idea as {user}. /help for commands, /quit to leave."
+    )?;
     // The draft the last coaching was about, so "r", "f", "w" need no id.
     let mut current: Option<IdeaId> = None;
     loop {
@@ -166,7 +191,9 @@ pub fn dialog(
                     Err(e) => show(&mut out, &error_reply(e))?,
                 }
             }
-            c if c.starts_with('/') => writeln!(out, "bot> I don't know {c}. /help lists what I do.")?,
+            c if c.starts_with('/') => {
+                writeln!(out, "bot> I don't know {c}. /help lists what I do.")?
+            }
             _ => {
                 let outcome = rt.block_on(app.submit(submission(&line, user)));
                 match outcome {
@@ -205,12 +232,36 @@ fn ask_reframe<I: Iterator<Item = std::io::Result<String>>>(
     };
     let mut fields = Reframe::default();
     let questions: [(Option<Element>, &str, &str); 6] = [
-        (Some(Element::Who), "Who is affected? (a role, not \"we\")", &prefill.who),
-        (Some(Element::Problem), "What is hard for them today? (use a verb: can't…, waits…)", &prefill.problem),
-        (Some(Element::Evidence), "How do you know? (numbers, tickets, interviews)", &prefill.evidence),
-        (Some(Element::Impact), "What does it cost, or what happens if nothing changes?", &prefill.impact),
-        (Some(Element::Workaround), "How do they cope today?", &prefill.workaround),
-        (None, "Your solution idea (optional, kept)", &prefill.solution),
+        (
+            Some(Element::Who),
+            "Who is affected? (a role, not \"we\")",
+            &prefill.who,
+        ),
+        (
+            Some(Element::Problem),
+            "What is hard for them today? (use a verb: can't…, waits…)",
+            &prefill.problem,
+        ),
+        (
+            Some(Element::Evidence),
+            "How do you know? (numbers, tickets, interviews)",
+            &prefill.evidence,
+        ),
+        (
+            Some(Element::Impact),
+            "What does it cost, or what happens if nothing changes?",
+            &prefill.impact,
+        ),
+        (
+            Some(Element::Workaround),
+            "How do they cope today?",
+            &prefill.workaround,
+        ),
+        (
+            None,
+            "Your solution idea (optional, kept)",
+            &prefill.solution,
+        ),
     ];
     for (element, question, suggestion) in questions {
         if suggestion.is_empty() {

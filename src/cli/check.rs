@@ -101,7 +101,8 @@ pub fn explain(a: &Assessment) -> String {
             a.scores.problem, a.scores.tech, a.scores.vague
         ));
     }
-    let names = |v: &[crate::domain::Element]| v.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
+    let names =
+        |v: &[crate::domain::Element]| v.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
     if !a.present.is_empty() {
         out.push_str(&format!("Present: {}\n", names(&a.present)));
     }

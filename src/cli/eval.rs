@@ -47,9 +47,13 @@ pub fn run(args: Args) -> Result<(), Failure> {
         if line.trim().is_empty() {
             continue;
         }
-        let item: Labelled = serde_json::from_str(&line)
-            .map_err(|e| Failure::Usage(format!("{at}: not a JSON object with text and label: {e}")))?;
-        let gold: Verdict = item.label.parse().map_err(|e| Failure::Usage(format!("{at}: {e}")))?;
+        let item: Labelled = serde_json::from_str(&line).map_err(|e| {
+            Failure::Usage(format!("{at}: not a JSON object with text and label: {e}"))
+        })?;
+        let gold: Verdict = item
+            .label
+            .parse()
+            .map_err(|e| Failure::Usage(format!("{at}: {e}")))?;
         let a = config.rules.assess(&item.text);
         pairs.push((gold, a.verdict));
         if a.verdict != gold {
@@ -57,7 +61,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
         }
     }
     if pairs.is_empty() {
-        return Err(Failure::Usage(format!("{} has no labelled pitches", args.file.display())));
+        return Err(Failure::Usage(format!(
+            "{} has no labelled pitches",
+            args.file.display()
+        )));
     }
     let e = Evaluation::of(&pairs);
     if args.json {
@@ -68,16 +75,29 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     if args.errors {
         for (at, gold, a) in &errors {
-            println!("\n{at}: expected {gold}, got {} ({:.2})", a.verdict, a.confidence);
-            println!("  P {:.2}  T {:.2}  V {:.2}", a.scores.problem, a.scores.tech, a.scores.vague);
+            println!(
+                "\n{at}: expected {gold}, got {} ({:.2})",
+                a.verdict, a.confidence
+            );
+            println!(
+                "  P {:.2}  T {:.2}  V {:.2}",
+                a.scores.problem, a.scores.tech, a.scores.vague
+            );
             for h in &a.hits {
                 let side = match h.side {
                     Side::Problem => "+P",
                     Side::Tech => "+T",
                     Side::Vague => "+V",
                 };
-                let modifier = h.modifier.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
-                println!("  {side} {:.2} {} \"{}\"{modifier}", h.weight, h.rule, h.text);
+                let modifier = h
+                    .modifier
+                    .as_deref()
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default();
+                println!(
+                    "  {side} {:.2} {} \"{}\"{modifier}",
+                    h.weight, h.rule, h.text
+                );
             }
         }
     }
@@ -94,12 +114,18 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if missed.is_empty() {
         Ok(())
     } else {
-        Err(Failure::Gate(format!("quality gate missed: {}", missed.join("; "))))
+        Err(Failure::Gate(format!(
+            "quality gate missed: {}",
+            missed.join("; ")
+        )))
     }
 }
 
 fn report(e: &Evaluation) -> String {
-    let mut out = format!("{} pitches\n\nconfusion (rows: label, columns: verdict)\n", e.n);
+    let mut out = format!(
+        "{} pitches\n\nconfusion (rows: label, columns: verdict)\n",
+        e.n
+    );
     out.push_str(&format!("{:>10}", ""));
     for p in Verdict::ALL {
         out.push_str(&format!("{:>9}", p.as_str()));
@@ -108,14 +134,28 @@ fn report(e: &Evaluation) -> String {
     for g in Verdict::ALL {
         out.push_str(&format!("{:>10}", g.as_str()));
         for p in Verdict::ALL {
-            let n = e.confusion.get(&g).and_then(|m| m.get(&p)).copied().unwrap_or(0);
+            let n = e
+                .confusion
+                .get(&g)
+                .and_then(|m| m.get(&p))
+                .copied()
+                .unwrap_or(0);
             out.push_str(&format!("{n:>9}"));
         }
         out.push('\n');
     }
-    out.push_str(&format!("\n{:>10}{:>11}{:>9}{:>9}\n", "", "precision", "recall", "f1"));
+    out.push_str(&format!(
+        "\n{:>10}{:>11}{:>9}{:>9}\n",
+        "", "precision", "recall", "f1"
+    ));
     for (v, s) in &e.per_label {
-        out.push_str(&format!("{:>10}{:>11.3}{:>9.3}{:>9.3}\n", v.as_str(), s.precision, s.recall, s.f1));
+        out.push_str(&format!(
+            "{:>10}{:>11.3}{:>9.3}{:>9.3}\n",
+            v.as_str(),
+            s.precision,
+            s.recall,
+            s.f1
+        ));
     }
     out.push_str(&format!(
         "\naccuracy        {:.3}\nfalse-nag rate  {:.3}\ntech recall     {:.3}\n",

@@ -53,13 +53,20 @@ impl<'a> Row<'a> {
             track: &idea.track,
             status: idea.status().to_string(),
             verdict: idea.judged.verdict.as_str(),
-            reframe_verdict: idea.reframe_judged.as_ref().map_or("", |j| j.verdict.as_str()),
+            reframe_verdict: idea
+                .reframe_judged
+                .as_ref()
+                .map_or("", |j| j.verdict.as_str()),
             votes: idea.voters.len(),
             submitter: &idea.submitter,
             source: idea.source.as_str(),
             created: idea.created.to_string(),
             text: &idea.pitch,
-            reframe: idea.reframe.as_ref().map(|r| r.statement()).unwrap_or_default(),
+            reframe: idea
+                .reframe
+                .as_ref()
+                .map(|r| r.statement())
+                .unwrap_or_default(),
         }
     }
 }
@@ -84,7 +91,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let out = std::io::BufWriter::new(stdout.lock());
     let keep = |idea: &Idea| {
         args.track.as_ref().is_none_or(|t| &idea.track == t)
-            && args.status.as_ref().is_none_or(|s| idea.status().name() == s)
+            && args
+                .status
+                .as_ref()
+                .is_none_or(|s| idea.status().name() == s)
             && since.is_none_or(|t| idea.created >= t)
     };
     let broken_pipe = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
@@ -121,7 +131,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
             for idea in app.store.ideas() {
                 match idea {
                     Ok(idea) if keep(&idea) => {
-                        let line = serde_json::to_string(&Row::of(&idea)).map_err(|e| write_error(e.to_string()))?;
+                        let line = serde_json::to_string(&Row::of(&idea))
+                            .map_err(|e| write_error(e.to_string()))?;
                         if let Err(e) = writeln!(w, "{line}") {
                             if broken_pipe(&e) {
                                 return Ok(());

@@ -57,7 +57,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 let a = app.config.rules.assess(&text);
                 by_verdict[a.verdict as usize] += 1;
                 let track = track.unwrap_or_else(|| {
-                    a.track.track.clone().unwrap_or_else(|| app.config.default_track.clone())
+                    a.track
+                        .track
+                        .clone()
+                        .unwrap_or_else(|| app.config.default_track.clone())
                 });
                 batch.push(NewIdea {
                     submitter,
@@ -80,7 +83,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
         }
     }
     filed += file_batch(&app, &mut batch)?;
-    app.store.flush().map_err(|e| Failure::Usage(e.to_string()))?;
+    app.store
+        .flush()
+        .map_err(|e| Failure::Usage(e.to_string()))?;
     if progress {
         eprint!("\r");
     }
@@ -124,16 +129,30 @@ fn check_row(row: Row, app: &crate::app::App, now: Timestamp) -> Result<Checked,
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "import".into());
-    let track = match row.track.map(|t| t.trim().to_ascii_lowercase()).filter(|t| !t.is_empty()) {
+    let track = match row
+        .track
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+    {
         None => None,
-        Some(t) => match app.config.tracks.iter().find(|k| k.id == t || k.name.eq_ignore_ascii_case(&t)) {
+        Some(t) => match app
+            .config
+            .tracks
+            .iter()
+            .find(|k| k.id == t || k.name.eq_ignore_ascii_case(&t))
+        {
             Some(k) => Some(k.id.clone()),
             None => return Err(format!("unknown track '{t}'")),
         },
     };
-    let created = match row.created.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()) {
+    let created = match row
+        .created
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+    {
         None => now,
-        Some(c) => parse_time(&c).ok_or_else(|| format!("'{c}' is not a date (use RFC 3339 or YYYY-MM-DD)"))?,
+        Some(c) => parse_time(&c)
+            .ok_or_else(|| format!("'{c}' is not a date (use RFC 3339 or YYYY-MM-DD)"))?,
     };
     Ok((text, submitter, track, created))
 }
@@ -160,7 +179,10 @@ fn csv_rows(file: std::fs::File) -> impl Iterator<Item = (usize, Result<Row, Str
     let track = col(&["track"]);
     let created = col(&["created", "date", "created_at"]);
     let mut header_error = text.is_none().then(|| {
-        (1, Err::<Row, String>("the header row has no 'text' column".to_string()))
+        (
+            1,
+            Err::<Row, String>("the header row has no 'text' column".to_string()),
+        )
     });
     let mut records = reader.into_records();
     std::iter::from_fn(move || {
@@ -199,7 +221,10 @@ fn jsonl_rows(reader: impl BufRead) -> impl Iterator<Item = (usize, Result<Row, 
         .map(|(i, line)| {
             let row = line
                 .map_err(|e| format!("can't read the line: {e}"))
-                .and_then(|l| serde_json::from_str::<Row>(&l).map_err(|e| format!("not a JSON object with a text: {e}")));
+                .and_then(|l| {
+                    serde_json::from_str::<Row>(&l)
+                        .map_err(|e| format!("not a JSON object with a text: {e}"))
+                });
             (i + 1, row)
         })
 }

@@ -11,13 +11,17 @@ pub mod serve;
 use crate::app::App;
 use crate::config::{Config, DEFAULT_PATH};
 use crate::storage::Store;
-use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(name = "problemfirst", version, about = "A Slack bot that makes innovation requests start from a customer problem.")]
+#[command(
+    name = "problemfirst",
+    version,
+    about = "A Slack bot that makes innovation requests start from a customer problem."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -21,13 +21,20 @@ pub struct Tokens {
 impl Tokens {
     /// Read and check the tokens; the error lists everything to set, in one go.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Tokens, String> {
-        let read = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let read = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let bot = read("SLACK_BOT_TOKEN");
         let app = read("SLACK_APP_TOKEN");
         let secret = read("SLACK_SIGNING_SECRET");
         let mut problems = Vec::new();
         match &bot {
-            None => problems.push("SLACK_BOT_TOKEN is not set: set it to the app's Bot User OAuth Token (xoxb-…).".to_string()),
+            None => problems.push(
+                "SLACK_BOT_TOKEN is not set: set it to the app's Bot User OAuth Token (xoxb-…)."
+                    .to_string(),
+            ),
             Some(t) if !t.starts_with("xoxb-") => problems.push(
                 "SLACK_BOT_TOKEN does not look like a bot token: it starts with xoxb-.".to_string(),
             ),
@@ -73,8 +80,13 @@ pub fn run(args: Args) -> Result<(), Failure> {
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + '_ {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -87,16 +99,26 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_named() {
-        let err = Tokens::from_env(env(&[("SLACK_BOT_TOKEN", "xapp-1"), ("SLACK_APP_TOKEN", "xoxb-2")])).unwrap_err();
+        let err = Tokens::from_env(env(&[
+            ("SLACK_BOT_TOKEN", "xapp-1"),
+            ("SLACK_APP_TOKEN", "xoxb-2"),
+        ]))
+        .unwrap_err();
         assert!(err.contains("starts with xoxb-"), "{err}");
         assert!(err.contains("starts with xapp-"), "{err}");
     }
 
     #[test]
     fn socket_mode_or_http_tokens_are_enough() {
-        let t = Tokens::from_env(env(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_APP_TOKEN", "xapp-1")]));
+        let t = Tokens::from_env(env(&[
+            ("SLACK_BOT_TOKEN", "xoxb-1"),
+            ("SLACK_APP_TOKEN", "xapp-1"),
+        ]));
         assert!(t.is_ok_and(|t| t.app.is_some()));
-        let t = Tokens::from_env(env(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]));
+        let t = Tokens::from_env(env(&[
+            ("SLACK_BOT_TOKEN", "xoxb-1"),
+            ("SLACK_SIGNING_SECRET", "s"),
+        ]));
         assert!(t.is_ok_and(|t| t.signing_secret.is_some()));
     }
 }

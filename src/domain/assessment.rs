@@ -129,7 +129,9 @@ impl FromStr for Element {
             .into_iter()
             .find(|e| e.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown element '{s}' (expected who, problem, evidence, impact or workaround)")
+                format!(
+                    "unknown element '{s}' (expected who, problem, evidence, impact or workaround)"
+                )
             })
     }
 }
@@ -190,7 +192,11 @@ impl Assessment {
     /// The distinct phrases that pushed towards `side`, in order of appearance.
     pub fn phrases(&self, side: Side) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
-        for hit in self.hits.iter().filter(|h| h.side == side && h.weight > 0.0) {
+        for hit in self
+            .hits
+            .iter()
+            .filter(|h| h.side == side && h.weight > 0.0)
+        {
             if !out.iter().any(|p| p.eq_ignore_ascii_case(&hit.text)) {
                 out.push(&hit.text);
             }

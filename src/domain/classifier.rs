@@ -126,7 +126,9 @@ impl Rules {
         }
         let has = |e: Element| {
             hits.iter().any(|h| {
-                h.weight > 0.0 && h.rule < self.rules.len() && self.rules[h.rule].spec.element == Some(e)
+                h.weight > 0.0
+                    && h.rule < self.rules.len()
+                    && self.rules[h.rule].spec.element == Some(e)
             })
         };
         let present: Vec<Element> = Element::ALL.into_iter().filter(|&e| has(e)).collect();
@@ -155,15 +157,26 @@ impl Rules {
                     "It opens with a solution, but goes on to name who is affected and what is hard for them.".to_string(),
                 )
             } else {
-                (Verdict::Tech, "It opens with a solution before naming a problem.".to_string())
+                (
+                    Verdict::Tech,
+                    "It opens with a solution before naming a problem.".to_string(),
+                )
             }
         } else if scores.problem >= v.problem_min
             && margin >= v.problem_margin
             && (!thin || (has_problem && paired))
         {
-            (Verdict::Problem, "It names who is affected and what is hard for them.".to_string())
-        } else if scores.tech >= v.tech_min && scores.tech >= problem_without_bare_actors(self, &hits, &scores) {
-            (Verdict::Tech, "It names a technology or solution, but no one's problem.".to_string())
+            (
+                Verdict::Problem,
+                "It names who is affected and what is hard for them.".to_string(),
+            )
+        } else if scores.tech >= v.tech_min
+            && scores.tech >= problem_without_bare_actors(self, &hits, &scores)
+        {
+            (
+                Verdict::Tech,
+                "It names a technology or solution, but no one's problem.".to_string(),
+            )
         } else {
             let why = if scores.vague > 0.0 {
                 "It describes a goal in general words, without who is affected or what goes wrong."
@@ -224,7 +237,9 @@ impl Rules {
     }
 
     fn side_of(&self, h: &Weighed) -> Side {
-        self.rules.get(h.rule).map_or(Side::Problem, |r| r.spec.side)
+        self.rules
+            .get(h.rule)
+            .map_or(Side::Problem, |r| r.spec.side)
     }
 
     fn find_hits(&self, text: &str, layout: &Layout) -> Vec<Weighed> {
@@ -254,7 +269,8 @@ impl Rules {
                     continue;
                 }
                 if let Some(ex) = &rule.exceptions {
-                    let until = floor_char(text, sentence.span.end.min(m.start() + 80).max(m.end()));
+                    let until =
+                        floor_char(text, sentence.span.end.min(m.start() + 80).max(m.end()));
                     if ex.is_match(&text[m.start()..until]) {
                         continue;
                     }
@@ -286,14 +302,20 @@ impl Rules {
                 .filter(|&(s, e)| !pseudo.iter().any(|&(ps, pe)| ps <= s && e <= pe))
                 .collect()
         };
-        let contrast = self.contrast.as_ref().and_then(|r| r.find(text)).map(|x| x.end());
+        let contrast = self
+            .contrast
+            .as_ref()
+            .and_then(|r| r.find(text))
+            .map(|x| x.end());
         let quotes = reported_quotes(self, text);
         let leading = layout.leading_sentence();
         let rules = &self.rules;
         let is = |h: &Weighed, e: Element| rules[h.rule].spec.element == Some(e);
         let frames: Vec<(usize, usize)> = hits
             .iter()
-            .filter(|h| rules[h.rule].spec.side == Side::Problem && rules[h.rule].spec.element.is_none())
+            .filter(|h| {
+                rules[h.rule].spec.side == Side::Problem && rules[h.rule].spec.element.is_none()
+            })
             .map(|h| (layout.sentence_of(h.start), h.end))
             .collect();
 
@@ -324,7 +346,9 @@ impl Rules {
 
         let pain_sentences: Vec<usize> = hits
             .iter()
-            .filter(|h| h.weight > 0.0 && is(h, Element::Problem) && rules[h.rule].spec.role != Role::Need)
+            .filter(|h| {
+                h.weight > 0.0 && is(h, Element::Problem) && rules[h.rule].spec.role != Role::Need
+            })
             .map(|h| layout.sentence_of(h.start))
             .collect();
         let real_actor = hits.iter().any(|h| {
@@ -389,15 +413,18 @@ impl Rules {
     fn pair_bonuses(&self, layout: &Layout, hits: &[Weighed]) -> Vec<Weighed> {
         let mut out = Vec::new();
         for (pi, pair) in self.pairs.iter().enumerate() {
-            let found = hits.iter().filter(|a| pair.first.contains(&a.rule) && a.weight > 0.0).find_map(|a| {
-                hits.iter()
-                    .find(|b| {
-                        pair.second.contains(&b.rule)
-                            && b.weight > 0.0
-                            && layout.sentence_of(a.start) == layout.sentence_of(b.start)
-                    })
-                    .map(|b| (a.start.min(b.start), a.end.max(b.end)))
-            });
+            let found = hits
+                .iter()
+                .filter(|a| pair.first.contains(&a.rule) && a.weight > 0.0)
+                .find_map(|a| {
+                    hits.iter()
+                        .find(|b| {
+                            pair.second.contains(&b.rule)
+                                && b.weight > 0.0
+                                && layout.sentence_of(a.start) == layout.sentence_of(b.start)
+                        })
+                        .map(|b| (a.start.min(b.start), a.end.max(b.end)))
+                });
             if let Some((start, end)) = found {
                 out.push(Weighed {
                     rule: self.rules.len() + pi,
@@ -420,7 +447,9 @@ impl Rules {
         has_problem: bool,
         fill_with: &Fill,
     ) -> String {
-        let company_only = hits.iter().any(|h| h.modifier == Some("only the company is affected"));
+        let company_only = hits
+            .iter()
+            .any(|h| h.modifier == Some("only the company is affected"));
         for q in &self.questions {
             if !q.verdicts.is_empty() && !q.verdicts.contains(&verdict) {
                 continue;
@@ -434,10 +463,9 @@ impl Rules {
                 "missing_evidence" => !present.contains(&Element::Evidence),
                 "missing_impact" => !present.contains(&Element::Impact),
                 "any" => true,
-                id => match hits
-                    .iter()
-                    .find(|h| h.weight > 0.0 && h.rule < self.rules.len() && self.rules[h.rule].spec.id == id)
-                {
+                id => match hits.iter().find(|h| {
+                    h.weight > 0.0 && h.rule < self.rules.len() && self.rules[h.rule].spec.id == id
+                }) {
                     Some(h) => {
                         f.matched = f.text_of(h);
                         true
@@ -469,9 +497,11 @@ impl Rules {
                 (i, words)
             })
             .collect();
-        scored.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+        scored.sort_by_key(|s| std::cmp::Reverse(s.1.len()));
         match (scored.first(), scored.get(1)) {
-            (Some((best, words)), next) if !words.is_empty() && next.is_none_or(|n| n.1.len() < words.len()) => {
+            (Some((best, words)), next)
+                if !words.is_empty() && next.is_none_or(|n| n.1.len() < words.len()) =>
+            {
                 let t = &self.tracks[*best];
                 let shown: Vec<String> = words.iter().take(3).map(|w| format!("*{w}*")).collect();
                 TrackSuggestion {
@@ -490,12 +520,23 @@ impl Rules {
 /// Problem points as they weigh against a solution: naming people without saying what is hard
 /// for them is no problem ("Let's outsource the helpdesk to a partner").
 fn problem_without_bare_actors(rules: &Rules, hits: &[Weighed], s: &Scores) -> f32 {
-    let side_is = |h: &Weighed, e: Option<Element>| rules.rules.get(h.rule).is_some_and(|r| r.spec.side == Side::Problem && r.spec.element == e);
-    let has_problem = hits.iter().any(|h| h.weight > 0.0 && (side_is(h, Some(Element::Problem)) || side_is(h, None)));
+    let side_is = |h: &Weighed, e: Option<Element>| {
+        rules
+            .rules
+            .get(h.rule)
+            .is_some_and(|r| r.spec.side == Side::Problem && r.spec.element == e)
+    };
+    let has_problem = hits
+        .iter()
+        .any(|h| h.weight > 0.0 && (side_is(h, Some(Element::Problem)) || side_is(h, None)));
     if has_problem {
         return s.problem;
     }
-    let who: f32 = hits.iter().filter(|h| side_is(h, Some(Element::Who))).map(|h| h.weight).sum();
+    let who: f32 = hits
+        .iter()
+        .filter(|h| side_is(h, Some(Element::Who)))
+        .map(|h| h.weight)
+        .sum();
     s.problem - who
 }
 
@@ -573,7 +614,11 @@ fn confidence(
         return (0.9 - 0.15 * s.problem.max(s.tech)).clamp(0.5, 0.9);
     }
     let groups = {
-        let mut g: Vec<usize> = hits.iter().filter(|h| h.weight > 0.0).map(|h| h.rule).collect();
+        let mut g: Vec<usize> = hits
+            .iter()
+            .filter(|h| h.weight > 0.0)
+            .map(|h| h.rule)
+            .collect();
         g.sort_unstable();
         g.dedup();
         g.len() as f32
@@ -666,7 +711,11 @@ impl Fill {
                 .filter(|h| h.rule < rules.rules.len())
                 .map(|h| {
                     let (s, e) = norm.original_span(h.start, h.end);
-                    (h.start, h.end, original.get(s..e).unwrap_or_default().to_string())
+                    (
+                        h.start,
+                        h.end,
+                        original.get(s..e).unwrap_or_default().to_string(),
+                    )
                 })
                 .collect(),
         }
@@ -691,12 +740,30 @@ fn join_and(items: &[&str]) -> String {
 
 /// Fill a question's placeholders; a placeholder with nothing to fill reads naturally.
 fn fill(template: &str, f: &Fill, _original: &str) -> String {
-    let clean = |s: &str| s.trim().trim_matches(|c: char| c == '*' || c == '_').to_string();
+    let clean = |s: &str| {
+        s.trim()
+            .trim_matches(|c: char| c == '*' || c == '_')
+            .to_string()
+    };
     let out = template
         .replace("{match}", &clean(&f.matched))
-        .replace("{actor}", &clean(if f.actor.is_empty() { "people" } else { &f.actor }))
+        .replace(
+            "{actor}",
+            &clean(if f.actor.is_empty() {
+                "people"
+            } else {
+                &f.actor
+            }),
+        )
         .replace("{pain}", &clean(&f.pain))
-        .replace("{tech}", &clean(if f.tech.is_empty() { &f.matched } else { &f.tech }))
+        .replace(
+            "{tech}",
+            &clean(if f.tech.is_empty() {
+                &f.matched
+            } else {
+                &f.tech
+            }),
+        )
         .replace("{number}", &f.number)
         .replace("{missing}", &f.missing);
     // An empty placeholder leaves a double space behind.

@@ -34,7 +34,13 @@ impl Evaluation {
         for &(gold, pred) in pairs {
             *confusion.entry(gold).or_default().entry(pred).or_default() += 1;
         }
-        let count = |g: Verdict, p: Verdict| confusion.get(&g).and_then(|m| m.get(&p)).copied().unwrap_or(0);
+        let count = |g: Verdict, p: Verdict| {
+            confusion
+                .get(&g)
+                .and_then(|m| m.get(&p))
+                .copied()
+                .unwrap_or(0)
+        };
         let gold_total = |g: Verdict| Verdict::ALL.iter().map(|&p| count(g, p)).sum::<usize>();
         let pred_total = |p: Verdict| Verdict::ALL.iter().map(|&g| count(g, p)).sum::<usize>();
         let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
@@ -50,15 +56,28 @@ impl Evaluation {
                 } else {
                     2.0 * precision * recall / (precision + recall)
                 };
-                (v, LabelScore { precision, recall, f1 })
+                (
+                    v,
+                    LabelScore {
+                        precision,
+                        recall,
+                        f1,
+                    },
+                )
             })
             .collect();
         let problems = gold_total(Verdict::Problem);
         Evaluation {
             n,
             accuracy: ratio(correct, n),
-            false_nag_rate: ratio(problems - count(Verdict::Problem, Verdict::Problem), problems),
-            tech_recall: ratio(count(Verdict::Tech, Verdict::Tech), gold_total(Verdict::Tech)),
+            false_nag_rate: ratio(
+                problems - count(Verdict::Problem, Verdict::Problem),
+                problems,
+            ),
+            tech_recall: ratio(
+                count(Verdict::Tech, Verdict::Tech),
+                gold_total(Verdict::Tech),
+            ),
             per_label,
             confusion,
         }

@@ -141,7 +141,11 @@ impl Reframe {
         let mut out = String::new();
         for p in parts {
             if !out.is_empty() {
-                out.push_str(if out.ends_with(['.', '!', '?']) { " " } else { ". " });
+                out.push_str(if out.ends_with(['.', '!', '?']) {
+                    " "
+                } else {
+                    ". "
+                });
             }
             out.push_str(&p);
         }
@@ -260,7 +264,12 @@ impl Status {
             (New | InReview | Parked, T::MarkDuplicate { of }) => Duplicate { of },
             (Draft | New | InReview | Parked, T::Withdraw) => Withdrawn,
             (Accepted | Parked | Declined | Duplicate { .. }, T::Reopen) => InReview,
-            (from, t) => return Err(IllegalTransition { from, transition: t }),
+            (from, t) => {
+                return Err(IllegalTransition {
+                    from,
+                    transition: t,
+                })
+            }
         };
         Ok(next)
     }
@@ -285,7 +294,9 @@ pub enum Transition {
     Accept,
     Park,
     Decline,
-    MarkDuplicate { of: IdeaId },
+    MarkDuplicate {
+        of: IdeaId,
+    },
     Withdraw,
     /// A lead takes a decided idea back into review.
     Reopen,
@@ -315,8 +326,16 @@ pub struct IllegalTransition {
 impl fmt::Display for IllegalTransition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let label = self.from.label().to_lowercase();
-        let article = if label.starts_with(['a', 'e', 'i', 'o', 'u']) { "An" } else { "A" };
-        write!(f, "{article} {label} idea can't be {}.", past(self.transition))
+        let article = if label.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "An"
+        } else {
+            "A"
+        };
+        write!(
+            f,
+            "{article} {label} idea can't be {}.",
+            past(self.transition)
+        )
     }
 }
 

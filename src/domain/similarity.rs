@@ -11,9 +11,9 @@ const STOPWORDS: &[&str] = &[
     "from", "they", "will", "would", "there", "their", "what", "about", "which", "when", "make",
     "like", "time", "just", "know", "take", "into", "your", "some", "could", "them", "than",
     "then", "only", "come", "over", "also", "back", "after", "work", "first", "even", "want",
-    "because", "these", "give", "most", "should", "need", "needs", "very", "much", "every",
-    "more", "were", "been", "being", "does", "doing", "each", "here", "where", "while", "we're",
-    "it's", "don't", "can't", "lets", "let's", "idea", "think", "really",
+    "because", "these", "give", "most", "should", "need", "needs", "very", "much", "every", "more",
+    "were", "been", "being", "does", "doing", "each", "here", "where", "while", "we're", "it's",
+    "don't", "can't", "lets", "let's", "idea", "think", "really",
 ];
 
 /// The content words of a text, lower-cased, with a crude plural folded ("tickets" → "ticket").
