@@ -120,7 +120,7 @@ impl Config {
         let file: ConfigFile = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start));
             let message = e.message().trim().to_string();
-            let key = key_in(&message);
+            let key = key_in(&message).or_else(|| e.span().and_then(|s| key_at(text, s.start)));
             at(line, key, message)
         })?;
 
@@ -146,7 +146,6 @@ impl Config {
         }
         let mut tracks = Vec::new();
         for t in file.tracks {
-            places.push((t.get_ref().id.clone(), line_of(text, t.span().start)));
             places.push((
                 format!("track '{}'", t.get_ref().id),
                 line_of(text, t.span().start),
@@ -219,18 +218,39 @@ fn line_of(text: &str, offset: usize) -> usize {
         .map_or(1, |t| t.bytes().filter(|&b| b == b'\n').count() + 1)
 }
 
-/// The line where `key = ` (or `[key]`) is written, for errors about whole sections.
+/// The line where `key = ` is written inside its `[section]`, or the section's header, for
+/// errors about whole keys and sections ("lexicon.solve", "modifiers.negation_cues").
 fn key_line(text: &str, key: &str) -> Option<usize> {
-    let last = key.rsplit('.').next().unwrap_or(key);
-    let section = key.split('.').next().unwrap_or(key);
-    text.lines()
-        .position(|l| {
-            let l = l.trim_start();
-            l.starts_with(&format!("{last} "))
-                || l.starts_with(&format!("{last}="))
-                || l.starts_with(&format!("[{section}]"))
-        })
-        .map(|i| i + 1)
+    let (section, last) = key.split_once('.').unwrap_or(("", key));
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.trim() == format!("[{section}]"));
+    let from = header.map_or(0, |h| h + 1);
+    let is_key = |l: &&str| {
+        let l = l.trim_start();
+        l.strip_prefix(last)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    };
+    lines[from..]
+        .iter()
+        .take_while(|l| header.is_none() || !l.trim_start().starts_with('['))
+        .position(is_key)
+        .map(|i| from + i + 1)
+        .or(header.map(|h| h + 1))
+}
+
+/// The key written on the line holding `offset` (`weight = "heavy"` gives `weight`).
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+    .then(|| key.to_string())
 }
 
 /// The key named in a serde message such as "unknown field `foo`" or "missing field `bar`".

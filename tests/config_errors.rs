@@ -252,10 +252,9 @@ fn a_rule_on_the_wrong_side_is_named() {
     assert_display(&e, rule, "rule 'P.we'", "starts with 'T.'");
 }
 
-// Findings, kept as ignored tests until src/config.rs is fixed (`cargo test -- --ignored`).
+// Regression tests for errors that once named the wrong key or line.
 
 #[test]
-#[ignore = "bug in src/config.rs: a duplicate track id is labelled as a rule"]
 fn a_duplicate_track_id_is_named_as_a_track() {
     let text = changed("id = \"search\"", "id = \"execution\"");
     let e = parse_err(&text);
@@ -265,7 +264,6 @@ fn a_duplicate_track_id_is_named_as_a_track() {
 }
 
 #[test]
-#[ignore = "bug in src/config.rs: key_line finds the [section] header before the key's own line"]
 fn an_empty_lexicon_list_points_at_its_own_line() {
     let text = changed("solve_past = [", "solve_empty = []\nsolve_past = [");
     let e = parse_err(&text);
@@ -274,7 +272,6 @@ fn an_empty_lexicon_list_points_at_its_own_line() {
 }
 
 #[test]
-#[ignore = "bug in src/config.rs: a value of the wrong type carries no key"]
 fn a_value_of_the_wrong_type_names_its_key() {
     let text = changed(
         "weight = 0.5\ncap = 1\ncase_sensitive = true",

@@ -385,12 +385,13 @@ impl Rules {
         let mut tracks = Vec::new();
         let mut track_ids = HashSet::new();
         for t in &spec.tracks {
+            let name = format!("track '{}'", t.id);
             if !track_ids.insert(t.id.as_str()) {
-                return Err(RuleError::new(&t.id, "duplicate track id"));
+                return Err(RuleError::new(&name, "duplicate track id"));
             }
             if !valid_id(&t.id) {
                 return Err(RuleError::new(
-                    &t.id,
+                    &name,
                     "track ids use lower-case letters, digits, '-' and '_'",
                 ));
             }
