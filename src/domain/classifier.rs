@@ -8,6 +8,7 @@
 use super::assessment::{Assessment, Element, Hit, Scores, Side, TrackSuggestion, Verdict};
 use super::rules::{Role, Rules, Scope};
 use super::text::{normalize, Layout, Normalized};
+use regex::SetMatches;
 
 /// A hit while it is being weighed; spans are in the normalised text.
 #[derive(Debug, Clone)]
@@ -34,13 +35,12 @@ impl Rules {
         let norm = normalize(text);
         if !norm.text.chars().any(char::is_alphanumeric) {
             notes.push(self.notes.empty.clone());
-            return self.without_judgement(text, notes, "empty", "There is nothing to assess yet.");
+            return self.without_judgement(notes, "empty", "There is nothing to assess yet.");
         }
         let layout = Layout::of(&norm.text);
         if !self.looks_english(&norm.text, &layout) {
             notes.push(self.notes.not_english.clone());
             return self.without_judgement(
-                text,
                 notes,
                 "not_english",
                 "The pitch does not look like English, so it was not judged.",
@@ -49,13 +49,7 @@ impl Rules {
         self.judge(text, &norm, &layout, notes)
     }
 
-    fn without_judgement(
-        &self,
-        original: &str,
-        notes: Vec<String>,
-        trigger: &str,
-        reason: &str,
-    ) -> Assessment {
+    fn without_judgement(&self, notes: Vec<String>, trigger: &str, reason: &str) -> Assessment {
         let question = self
             .questions
             .iter()
@@ -73,7 +67,7 @@ impl Rules {
             present: Vec::new(),
             missing: Element::ALL.to_vec(),
             hits: Vec::new(),
-            question: fill(&question, &Fill::default(), original),
+            question: fill(&question, &Fill::default()),
             notes,
             scores: Scores::default(),
             reason: reason.into(),
@@ -85,20 +79,34 @@ impl Rules {
     /// its function words; a text needs several words of another language and none of English's
     /// to be turned away, so non-native English still counts.
     fn looks_english(&self, text: &str, layout: &Layout) -> bool {
-        let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-        let latin = text
-            .chars()
-            .filter(|c| c.is_ascii_alphabetic() || ('\u{C0}'..='\u{24F}').contains(c))
-            .count();
+        let mut letters = 0usize;
+        let mut latin = 0usize;
+        for c in text.chars().filter(|c| c.is_alphabetic()) {
+            letters += 1;
+            if c.is_ascii_alphabetic() || ('\u{C0}'..='\u{24F}').contains(&c) {
+                latin += 1;
+            }
+        }
         if letters >= 4 && latin * 2 < letters {
             return false;
         }
-        let words = layout.word_count();
-        if words < 4 {
+        if layout.word_count() < 4 {
             return true;
         }
-        let english = self.english.find_iter(text).count();
-        let foreign = self.foreign.find_iter(text).count();
+        let (mut english, mut foreign) = (0usize, 0usize);
+        let mut word = String::new();
+        for w in text.split(|c: char| !(c.is_alphabetic() || c == '\'')) {
+            if w.is_empty() {
+                continue;
+            }
+            word.clear();
+            word.extend(w.chars().flat_map(char::to_lowercase));
+            if self.english_words.contains(word.as_str()) {
+                english += 1;
+            } else if self.foreign_words.contains(word.as_str()) {
+                foreign += 1;
+            }
+        }
         !(foreign >= 2 && foreign > english * 2)
     }
 
@@ -110,8 +118,9 @@ impl Rules {
         notes: Vec<String>,
     ) -> Assessment {
         let text = norm.text.as_str();
-        let mut hits = self.find_hits(text, layout);
-        self.apply_modifiers(text, layout, &mut hits);
+        let matched = self.set.matches(text);
+        let mut hits = self.find_hits(text, layout, &matched);
+        self.apply_modifiers(text, layout, &matched, &mut hits);
         apply_caps(self, text, &mut hits);
         let pair_hits = self.pair_bonuses(layout, &hits);
         hits.extend(pair_hits);
@@ -188,7 +197,18 @@ impl Rules {
 
         let confidence = confidence(self, verdict, &scores, margin, &hits, thin);
         let fillers = Fill::from_hits(self, norm, original, &hits);
-        let question = self.pick_question(verdict, &hits, &present, thin, has_problem, &fillers);
+        let question = self.pick_question(
+            &Facts {
+                verdict,
+                hits: &hits,
+                present: &present,
+                thin,
+                has_problem,
+            },
+            &fillers,
+            norm,
+            original,
+        );
         let track = self.suggest_track(text, norm, original);
         let hits = hits
             .into_iter()
@@ -242,10 +262,10 @@ impl Rules {
             .map_or(Side::Problem, |r| r.spec.side)
     }
 
-    fn find_hits(&self, text: &str, layout: &Layout) -> Vec<Weighed> {
+    fn find_hits(&self, text: &str, layout: &Layout, matched: &SetMatches) -> Vec<Weighed> {
         let leading = layout.leading_sentence();
         let mut out = Vec::new();
-        for idx in self.set.matches(text).iter() {
+        for idx in matched.iter().filter(|&i| i < self.rules.len()) {
             let rule = &self.rules[idx];
             for m in rule.regex.find_iter(text) {
                 if m.start() == m.end() {
@@ -288,26 +308,35 @@ impl Rules {
         out
     }
 
-    fn apply_modifiers(&self, text: &str, layout: &Layout, hits: &mut [Weighed]) {
+    fn apply_modifiers(
+        &self,
+        text: &str,
+        layout: &Layout,
+        matched: &SetMatches,
+        hits: &mut [Weighed],
+    ) {
+        let present = |slot: usize| self.cue_slots[slot].is_some_and(|i| matched.matched(i));
         let m = &self.modifiers;
         let negations: Vec<(usize, usize)> = {
-            let pseudo: Vec<(usize, usize)> = self
-                .pseudo_negation
-                .as_ref()
-                .map(|r| r.find_iter(text).map(|x| (x.start(), x.end())).collect())
-                .unwrap_or_default();
+            let pseudo: Vec<(usize, usize)> = match &self.pseudo_negation {
+                Some(r) if present(0) => r.find_iter(text).map(|x| (x.start(), x.end())).collect(),
+                _ => Vec::new(),
+            };
             self.negation
                 .find_iter(text)
                 .map(|x| (x.start(), x.end()))
                 .filter(|&(s, e)| !pseudo.iter().any(|&(ps, pe)| ps <= s && e <= pe))
                 .collect()
         };
-        let contrast = self
-            .contrast
-            .as_ref()
-            .and_then(|r| r.find(text))
-            .map(|x| x.end());
-        let quotes = reported_quotes(self, text);
+        let contrast = match &self.contrast {
+            Some(r) if present(1) => r.find(text).map(|x| x.end()),
+            _ => None,
+        };
+        let quotes = if present(2) {
+            reported_quotes(self, text)
+        } else {
+            Vec::new()
+        };
         let leading = layout.leading_sentence();
         let rules = &self.rules;
         let is = |h: &Weighed, e: Element| rules[h.rule].spec.element == Some(e);
@@ -440,13 +469,18 @@ impl Rules {
 
     fn pick_question(
         &self,
-        verdict: Verdict,
-        hits: &[Weighed],
-        present: &[Element],
-        thin: bool,
-        has_problem: bool,
+        facts: &Facts,
         fill_with: &Fill,
+        norm: &Normalized,
+        original: &str,
     ) -> String {
+        let Facts {
+            verdict,
+            hits,
+            present,
+            thin,
+            has_problem,
+        } = *facts;
         let company_only = hits
             .iter()
             .any(|h| h.modifier == Some("only the company is affected"));
@@ -454,7 +488,7 @@ impl Rules {
             if !q.verdicts.is_empty() && !q.verdicts.contains(&verdict) {
                 continue;
             }
-            let mut f = fill_with.clone();
+            let mut matched = "";
             let fires = match q.trigger.as_str() {
                 "empty" | "not_english" => false,
                 "has_problem" => has_problem,
@@ -467,43 +501,56 @@ impl Rules {
                     h.weight > 0.0 && h.rule < self.rules.len() && self.rules[h.rule].spec.id == id
                 }) {
                     Some(h) => {
-                        f.matched = f.text_of(h);
+                        matched = slice(norm, original, h);
                         true
                     }
                     None => false,
                 },
             };
             if fires {
-                return fill(&q.text, &f, "");
+                let f = Fill {
+                    matched,
+                    ..fill_with.clone()
+                };
+                return fill(&q.text, &f);
             }
         }
         String::new()
     }
 
     fn suggest_track(&self, text: &str, norm: &Normalized, original: &str) -> TrackSuggestion {
-        let mut scored: Vec<(usize, Vec<String>)> = self
-            .tracks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let mut words: Vec<String> = Vec::new();
-                for m in t.hints.find_iter(text) {
-                    let (s, e) = norm.original_span(m.start(), m.end());
-                    let w = original.get(s..e).unwrap_or(m.as_str()).to_string();
-                    if !words.iter().any(|x| x.eq_ignore_ascii_case(&w)) {
-                        words.push(w);
-                    }
+        // Distinct hint phrases per track, as spans of the normalised text.
+        let mut best: Option<(usize, Vec<(usize, usize)>)> = None;
+        let mut runner_up = 0;
+        for (i, t) in self.tracks.iter().enumerate() {
+            let mut words: Vec<(usize, usize)> = Vec::new();
+            for m in t.hints.find_iter(text) {
+                if !words
+                    .iter()
+                    .any(|&(s, e)| text[s..e].eq_ignore_ascii_case(m.as_str()))
+                {
+                    words.push((m.start(), m.end()));
                 }
-                (i, words)
-            })
-            .collect();
-        scored.sort_by_key(|s| std::cmp::Reverse(s.1.len()));
-        match (scored.first(), scored.get(1)) {
-            (Some((best, words)), next)
-                if !words.is_empty() && next.is_none_or(|n| n.1.len() < words.len()) =>
-            {
-                let t = &self.tracks[*best];
-                let shown: Vec<String> = words.iter().take(3).map(|w| format!("*{w}*")).collect();
+            }
+            match &best {
+                Some((_, b)) if b.len() >= words.len() => runner_up = runner_up.max(words.len()),
+                _ => {
+                    runner_up = runner_up.max(best.as_ref().map_or(0, |(_, b)| b.len()));
+                    best = Some((i, words));
+                }
+            }
+        }
+        match best {
+            Some((i, words)) if !words.is_empty() && words.len() > runner_up => {
+                let t = &self.tracks[i];
+                let shown: Vec<String> = words
+                    .iter()
+                    .take(3)
+                    .map(|&(s, e)| {
+                        let (s, e) = norm.original_span(s, e);
+                        format!("*{}*", original.get(s..e).unwrap_or_default())
+                    })
+                    .collect();
                 TrackSuggestion {
                     track: Some(t.id.clone()),
                     reason: format!("{}: it mentions {}", t.name, shown.join(", ")),
@@ -660,31 +707,41 @@ fn round2(x: f32) -> f32 {
     (x * 100.0).round() / 100.0
 }
 
-/// What a question's placeholders are filled with.
-#[derive(Debug, Clone, Default)]
-struct Fill {
-    matched: String,
-    actor: String,
-    pain: String,
-    tech: String,
-    number: String,
-    missing: String,
-    spans: Vec<(usize, usize, String)>,
+/// What the verdict found, for choosing the question.
+#[derive(Clone, Copy)]
+struct Facts<'h> {
+    verdict: Verdict,
+    hits: &'h [Weighed],
+    present: &'h [Element],
+    thin: bool,
+    has_problem: bool,
 }
 
-impl Fill {
-    fn from_hits(rules: &Rules, norm: &Normalized, original: &str, hits: &[Weighed]) -> Fill {
+/// What a question's placeholders are filled with: slices of the pitch, no copies.
+#[derive(Debug, Clone, Default)]
+struct Fill<'a> {
+    matched: &'a str,
+    actor: &'a str,
+    pain: &'a str,
+    tech: &'a str,
+    number: &'a str,
+    missing: String,
+}
+
+impl<'a> Fill<'a> {
+    fn from_hits(
+        rules: &Rules,
+        norm: &'a Normalized,
+        original: &'a str,
+        hits: &[Weighed],
+    ) -> Fill<'a> {
+        let spec = |h: &Weighed| &rules.rules[h.rule].spec;
         let first = |pred: &dyn Fn(&Weighed) -> bool| {
             hits.iter()
                 .filter(|h| h.weight > 0.0 && h.rule < rules.rules.len())
                 .find(|h| pred(h))
-                .map(|h| {
-                    let (s, e) = norm.original_span(h.start, h.end);
-                    original.get(s..e).unwrap_or_default().to_string()
-                })
-                .unwrap_or_default()
+                .map_or("", |h| slice(norm, original, h))
         };
-        let spec = |h: &Weighed| &rules.rules[h.rule].spec;
         let mut missing = Vec::new();
         for e in Element::ALL {
             if !hits
@@ -694,40 +751,25 @@ impl Fill {
                 missing.push(e.label());
             }
         }
-        let number = rules
-            .number
-            .find(&norm.text)
-            .map(|m| m.as_str().to_string())
-            .unwrap_or_default();
         Fill {
-            matched: String::new(),
+            matched: "",
             actor: first(&|h| spec(h).element == Some(Element::Who)),
             pain: first(&|h| spec(h).element == Some(Element::Problem)),
             tech: first(&|h| spec(h).role == Role::Technology),
-            number,
+            number: if norm.text.bytes().any(|b| b.is_ascii_digit()) {
+                rules.number.find(&norm.text).map_or("", |m| m.as_str())
+            } else {
+                ""
+            },
             missing: join_and(&missing),
-            spans: hits
-                .iter()
-                .filter(|h| h.rule < rules.rules.len())
-                .map(|h| {
-                    let (s, e) = norm.original_span(h.start, h.end);
-                    (
-                        h.start,
-                        h.end,
-                        original.get(s..e).unwrap_or_default().to_string(),
-                    )
-                })
-                .collect(),
         }
     }
+}
 
-    fn text_of(&self, h: &Weighed) -> String {
-        self.spans
-            .iter()
-            .find(|(s, e, _)| *s == h.start && *e == h.end)
-            .map(|(_, _, t)| t.clone())
-            .unwrap_or_default()
-    }
+/// The original text behind a hit.
+fn slice<'a>(norm: &Normalized, original: &'a str, h: &Weighed) -> &'a str {
+    let (s, e) = norm.original_span(h.start, h.end);
+    original.get(s..e).unwrap_or_default()
 }
 
 fn join_and(items: &[&str]) -> String {
@@ -739,32 +781,28 @@ fn join_and(items: &[&str]) -> String {
 }
 
 /// Fill a question's placeholders; a placeholder with nothing to fill reads naturally.
-fn fill(template: &str, f: &Fill, _original: &str) -> String {
+fn fill(template: &str, f: &Fill) -> String {
     let clean = |s: &str| {
         s.trim()
             .trim_matches(|c: char| c == '*' || c == '_')
             .to_string()
     };
     let out = template
-        .replace("{match}", &clean(&f.matched))
+        .replace("{match}", &clean(f.matched))
         .replace(
             "{actor}",
             &clean(if f.actor.is_empty() {
                 "people"
             } else {
-                &f.actor
+                f.actor
             }),
         )
-        .replace("{pain}", &clean(&f.pain))
+        .replace("{pain}", &clean(f.pain))
         .replace(
             "{tech}",
-            &clean(if f.tech.is_empty() {
-                &f.matched
-            } else {
-                &f.tech
-            }),
+            &clean(if f.tech.is_empty() { f.matched } else { f.tech }),
         )
-        .replace("{number}", &f.number)
+        .replace("{number}", f.number)
         .replace("{missing}", &f.missing);
     // An empty placeholder leaves a double space behind.
     let mut collapsed = String::with_capacity(out.len());
