@@ -418,3 +418,69 @@ fn import_reports_bad_rows_with_their_line_and_keeps_the_good_ones() {
         "{stderr}"
     );
 }
+
+#[test]
+fn export_filters_by_track_status_and_date_and_quotes_csv_cleanly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("ideas.jsonl");
+    std::fs::write(
+        &file,
+        [
+            r#"{"text":"Customers wait 3 days for refunds,\nso they \"call\" support twice","track":"execution","created":"2026-01-05"}"#,
+            r#"{"text":"Small bakeries would pay for a flour subscription","track":"search","created":"2026-03-01"}"#,
+            r#"{"text":"Drivers lose an hour a day at the dock","track":"execution","created":"2026-03-02"}"#,
+        ]
+        .join("\n"),
+    )
+    .expect("write");
+    let store = dir.path().join("store");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_problemfirst"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let store_arg = store.to_str().expect("utf-8");
+    run(&["import", "--data", store_arg, file.to_str().expect("utf-8")]);
+    let texts = |csv_text: &str| -> Vec<String> {
+        csv::Reader::from_reader(csv_text.as_bytes())
+            .deserialize::<std::collections::HashMap<String, String>>()
+            .map(|r| r.expect("a clean CSV record")["text"].clone())
+            .collect()
+    };
+    let all = texts(&run(&["export", "--data", store_arg]));
+    assert_eq!(all.len(), 3);
+    assert_eq!(
+        all[0],
+        "Customers wait 3 days for refunds,\nso they \"call\" support twice"
+    );
+    let search = texts(&run(&["export", "--data", store_arg, "--track", "search"]));
+    assert_eq!(
+        search,
+        vec!["Small bakeries would pay for a flour subscription"]
+    );
+    let recent = texts(&run(&[
+        "export",
+        "--data",
+        store_arg,
+        "--since",
+        "2026-03-02",
+    ]));
+    assert_eq!(recent, vec!["Drivers lose an hour a day at the dock"]);
+    let drafts = texts(&run(&["export", "--data", store_arg, "--status", "draft"]));
+    assert!(drafts.is_empty(), "imported ideas are filed, not drafts");
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_problemfirst"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["export", "--data", store_arg, "--status", "maybe"])
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a status"));
+}

@@ -71,6 +71,34 @@ impl<'a> Row<'a> {
     }
 }
 
+/// Where rows go: one CSV record or one JSON line each.
+enum Sink<W: Write> {
+    Csv(csv::Writer<W>),
+    Json(W),
+}
+
+impl<W: Write> Sink<W> {
+    fn write(&mut self, row: &Row) -> std::io::Result<()> {
+        match self {
+            Sink::Csv(w) => w.serialize(row).map_err(|e| match e.into_kind() {
+                csv::ErrorKind::Io(io) => io,
+                other => std::io::Error::other(format!("{other:?}")),
+            }),
+            Sink::Json(w) => {
+                serde_json::to_writer(&mut *w, row)?;
+                w.write_all(b"\n")
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Csv(w) => w.flush(),
+            Sink::Json(w) => w.flush(),
+        }
+    }
+}
+
 pub fn run(args: Args) -> Result<(), Failure> {
     if let Some(s) = &args.status {
         if !Status::NAMES.contains(&s.as_str()) {
@@ -97,62 +125,33 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 .is_none_or(|s| idea.status().name() == s)
             && since.is_none_or(|t| idea.created >= t)
     };
-    let broken_pipe = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
-    let write_error = |e: String| Failure::Usage(format!("export stopped: {e}"));
+    let mut sink = match args.format {
+        Format::Csv => Sink::Csv(csv::Writer::from_writer(out)),
+        Format::Json => Sink::Json(out),
+    };
     let mut skipped = 0usize;
-    match args.format {
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            for idea in app.store.ideas() {
-                match idea {
-                    Ok(idea) if keep(&idea) => {
-                        if let Err(e) = w.serialize(Row::of(&idea)) {
-                            if matches!(e.kind(), csv::ErrorKind::Io(io) if broken_pipe(io)) {
-                                return Ok(());
-                            }
-                            return Err(write_error(e.to_string()));
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        skipped += 1;
-                        eprintln!("skipped: {e}");
-                    }
+    let mut written = Ok(());
+    for idea in app.store.ideas() {
+        match idea {
+            Ok(idea) if keep(&idea) => {
+                written = sink.write(&Row::of(&idea));
+                if written.is_err() {
+                    break;
                 }
             }
-            if let Err(e) = w.flush() {
-                if !broken_pipe(&e) {
-                    return Err(write_error(e.to_string()));
-                }
+            Ok(_) => {}
+            Err(e) => {
+                skipped += 1;
+                eprintln!("skipped: {e}");
             }
         }
-        Format::Json => {
-            let mut w = out;
-            for idea in app.store.ideas() {
-                match idea {
-                    Ok(idea) if keep(&idea) => {
-                        let line = serde_json::to_string(&Row::of(&idea))
-                            .map_err(|e| write_error(e.to_string()))?;
-                        if let Err(e) = writeln!(w, "{line}") {
-                            if broken_pipe(&e) {
-                                return Ok(());
-                            }
-                            return Err(write_error(e.to_string()));
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        skipped += 1;
-                        eprintln!("skipped: {e}");
-                    }
-                }
-            }
-            if let Err(e) = w.flush() {
-                if !broken_pipe(&e) {
-                    return Err(write_error(e.to_string()));
-                }
-            }
+    }
+    match written.and_then(|()| sink.flush()) {
+        // A reader that stops early (`| head`) is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(Failure::Usage(format!("export stopped: {e}")))
         }
+        _ => {}
     }
     if skipped > 0 {
         eprintln!("{skipped} unreadable records were skipped");
