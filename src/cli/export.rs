@@ -73,7 +73,7 @@ impl<'a> Row<'a> {
 
 /// Where rows go: one CSV record or one JSON line each.
 enum Sink<W: Write> {
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Json(W),
 }
 
@@ -126,7 +126,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             && since.is_none_or(|t| idea.created >= t)
     };
     let mut sink = match args.format {
-        Format::Csv => Sink::Csv(csv::Writer::from_writer(out)),
+        Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
         Format::Json => Sink::Json(out),
     };
     let mut skipped = 0usize;
