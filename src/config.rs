@@ -38,10 +38,38 @@ pub struct SimilarConfig {
     pub window: usize,
 }
 
+/// Slack settings that are not secrets.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    /// Channel ids whose top-level messages are pitches.
+    #[serde(default)]
+    pub idea_channels: Vec<String>,
+}
+
+/// The HTTP Events API listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    pub listen: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: "0.0.0.0:3000".into(),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     data_dir: PathBuf,
+    #[serde(default)]
+    slack: SlackConfig,
+    #[serde(default)]
+    http: HttpConfig,
     default_track: String,
     similar: SimilarConfig,
     verdict: VerdictSpec,
@@ -65,6 +93,8 @@ struct ConfigFile {
 pub struct Config {
     pub path: PathBuf,
     pub data_dir: PathBuf,
+    pub slack: SlackConfig,
+    pub http: HttpConfig,
     pub tracks: Vec<TrackConfig>,
     pub default_track: String,
     pub similar: SimilarConfig,
@@ -194,6 +224,8 @@ impl Config {
         Ok(Config {
             path: path.to_path_buf(),
             data_dir: file.data_dir,
+            slack: file.slack,
+            http: file.http,
             tracks,
             default_track: file.default_track,
             similar: file.similar,

@@ -7,6 +7,6 @@
 pub mod app;
 pub mod cli;
 pub mod config;
-pub mod slack;
 pub mod domain;
+pub mod slack;
 pub mod storage;

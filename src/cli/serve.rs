@@ -7,6 +7,21 @@ use super::{DataArgs, Failure};
 pub struct Args {
     #[command(flatten)]
     data: DataArgs,
+    /// Address of the HTTP Events API listener (default: `http.listen` in the config).
+    #[arg(long, value_name = "ADDR", env = "PROBLEMFIRST_LISTEN")]
+    listen: Option<String>,
+    /// Channel ids whose top-level messages are pitches, comma-separated (default:
+    /// `slack.idea_channels` in the config).
+    #[arg(
+        long,
+        value_name = "IDS",
+        env = "PROBLEMFIRST_IDEA_CHANNELS",
+        value_delimiter = ','
+    )]
+    idea_channels: Option<Vec<String>>,
+    /// The Slack Web API base URL (to run against a fake Slack).
+    #[arg(long, value_name = "URL", env = "SLACK_API_URL", default_value = crate::slack::client::DEFAULT_API_URL)]
+    slack_api_url: String,
 }
 
 /// The Slack credentials serve needs, read from the environment.
@@ -67,13 +82,81 @@ impl Tokens {
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
-    let _tokens = Tokens::from_env(|k| std::env::var(k).ok()).map_err(Failure::Usage)?;
+    let tokens = Tokens::from_env(|k| std::env::var(k).ok()).map_err(Failure::Usage)?;
+    // Logs go to standard error; RUST_LOG chooses how much (info by default).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     // The config and store are checked before anything else, so a bad setup fails fast.
-    let _app = args.data.open_app()?;
-    Err(Failure::Usage(
-        "this build of problemfirst has no Slack connection yet; use `problemfirst chat` to play the bot locally"
-            .into(),
-    ))
+    let app = args.data.open_app()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Usage(format!("can't start: {e}")))?;
+    rt.block_on(serve(app, tokens, args))
+}
+
+async fn serve(app: crate::app::App, tokens: Tokens, args: Args) -> Result<(), Failure> {
+    use crate::slack::{bot::Bot, client, http, socket};
+    use slack_morphism::prelude::*;
+    use std::sync::Arc;
+
+    let fail = |what: &str, e: &dyn std::fmt::Display| Failure::Usage(format!("{what}: {e}"));
+    let client = client::build(&args.slack_api_url)
+        .map_err(|e| fail("can't set up the Slack client", &e))?;
+    let idea_channels = args
+        .idea_channels
+        .clone()
+        .map(|c| {
+            c.into_iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_else(|| app.config.slack.idea_channels.clone());
+    let listen = args
+        .listen
+        .clone()
+        .unwrap_or_else(|| app.config.http.listen.clone());
+    let bot = Arc::new(Bot {
+        app,
+        client: Arc::new(client),
+        token: SlackApiToken::new(tokens.bot.clone().into()),
+        idea_channels,
+    });
+    match (&tokens.app, &tokens.signing_secret) {
+        (Some(app_token), _) => {
+            let listener = socket::start(
+                Arc::clone(&bot),
+                SlackApiToken::new(app_token.clone().into()),
+                SlackClientSocketModeConfig::new(),
+            )
+            .await
+            .map_err(|e| fail("can't connect to Slack in Socket Mode", &e))?;
+            tracing::info!("connected to Slack in Socket Mode");
+            let _ = tokio::signal::ctrl_c().await;
+            listener.shutdown().await;
+            Ok(())
+        }
+        (None, Some(secret)) => {
+            let tcp = tokio::net::TcpListener::bind(&listen)
+                .await
+                .map_err(|e| fail(&format!("can't listen on {listen}"), &e))?;
+            tracing::info!(address = %listen, "listening for the Slack Events API");
+            tokio::select! {
+                r = http::serve(tcp, bot, SlackSigningSecret::new(secret.clone())) => {
+                    r.map_err(|e| fail("the HTTP listener stopped", &e))
+                }
+                _ = tokio::signal::ctrl_c() => Ok(()),
+            }
+        }
+        (None, None) => Err(Failure::Usage(
+            "set SLACK_APP_TOKEN or SLACK_SIGNING_SECRET".into(),
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,9 @@ pub const MESSAGE_BLOCKS_MAX: usize = 50;
 pub const NEW_IDEA_MODAL: &str = "new_idea";
 pub const REFRAME_MODAL: &str = "reframe";
 pub const TRACK_BLOCK: &str = "track";
+/// Callback ids of the shortcuts declared in the app manifest.
+pub const SUBMIT_AS_IDEA_SHORTCUT: &str = "submit_as_idea";
+pub const NEW_IDEA_SHORTCUT: &str = "new_idea";
 
 /// The fields of the pitch and Reframe modals, with the block id each is read back from.
 const FIELDS: [(Field, &str, &str, bool); 6] = [

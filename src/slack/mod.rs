@@ -1,4 +1,9 @@
-//! The only code that knows Slack. Today: Block Kit rendering of the app's replies and modals.
-//! The Socket Mode and HTTP Events API transports build on it.
+//! The only code that knows Slack: Block Kit rendering ([`blocks`]), the handlers both
+//! transports share ([`bot`]), the HTTP Events API ([`http`]) and Socket Mode ([`socket`])
+//! transports, and the Web API client ([`client`]).
 
 pub mod blocks;
+pub mod bot;
+pub mod client;
+pub mod http;
+pub mod socket;

@@ -1,0 +1,194 @@
+//! The HTTP Events API transport: one hyper server for `/slack/events`, `/slack/commands`,
+//! `/slack/interactivity` and `/healthz`. Every Slack request is checked against the signing
+//! secret first; a bad, missing or stale (over 5 minutes) signature gets 401 and changes nothing.
+
+use super::bot::Bot;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use slack_morphism::prelude::*;
+use slack_morphism::signature_verifier::SlackEventSignatureVerifier;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Slack's payloads are small; anything bigger is refused before it is read whole.
+const MAX_BODY: usize = 1 << 20;
+
+/// Serve until the listener fails or the task is dropped.
+pub async fn serve(
+    listener: TcpListener,
+    bot: Arc<Bot>,
+    secret: SlackSigningSecret,
+) -> std::io::Result<()> {
+    let verifier = Arc::new(SlackEventSignatureVerifier::new(&secret));
+    loop {
+        let (tcp, _) = listener.accept().await?;
+        let bot = Arc::clone(&bot);
+        let verifier = Arc::clone(&verifier);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let bot = Arc::clone(&bot);
+                let verifier = Arc::clone(&verifier);
+                async move { Ok::<_, Infallible>(route(req, &bot, &verifier).await) }
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tcp), service)
+                .await
+            {
+                tracing::debug!(error = %e, "connection closed with an error");
+            }
+        });
+    }
+}
+
+async fn route(
+    req: Request<Incoming>,
+    bot: &Arc<Bot>,
+    verifier: &SlackEventSignatureVerifier,
+) -> Response<Full<Bytes>> {
+    let path = req.uri().path().to_string();
+    match (req.method(), path.as_str()) {
+        (&Method::GET, "/healthz") => text(StatusCode::OK, "ok"),
+        (&Method::POST, "/slack/events" | "/slack/commands" | "/slack/interactivity") => {
+            let body = match read_verified(req, verifier).await {
+                Ok(body) => body,
+                Err(response) => return response,
+            };
+            match path.as_str() {
+                "/slack/events" => events(bot, &body).await,
+                "/slack/commands" => command(bot, &body).await,
+                _ => interactivity(bot, &body).await,
+            }
+        }
+        _ => text(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+/// The body, once its signature checks out; otherwise the response to send instead.
+async fn read_verified(
+    req: Request<Incoming>,
+    verifier: &SlackEventSignatureVerifier,
+) -> Result<String, Response<Full<Bytes>>> {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let signature = header(SlackEventSignatureVerifier::SLACK_SIGNED_HASH_HEADER);
+    let timestamp = header(SlackEventSignatureVerifier::SLACK_SIGNED_TIMESTAMP);
+    let bytes = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return Err(text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large",
+            ))
+        }
+    };
+    let Ok(body) = String::from_utf8(bytes.to_vec()) else {
+        return Err(text(StatusCode::BAD_REQUEST, "request body is not UTF-8"));
+    };
+    let (Some(signature), Some(timestamp)) = (signature, timestamp) else {
+        return Err(text(StatusCode::UNAUTHORIZED, "missing Slack signature"));
+    };
+    if let Err(e) = verifier.verify(&signature, &body, &timestamp) {
+        tracing::info!(error = %e, "refused a request with a bad or stale signature");
+        return Err(text(
+            StatusCode::UNAUTHORIZED,
+            "bad or stale Slack signature",
+        ));
+    }
+    Ok(body)
+}
+
+async fn events(bot: &Arc<Bot>, body: &str) -> Response<Full<Bytes>> {
+    match serde_json::from_str::<SlackPushEvent>(body) {
+        Ok(SlackPushEvent::UrlVerification(v)) => text(StatusCode::OK, &v.challenge),
+        Ok(SlackPushEvent::EventCallback(cb)) => {
+            bot.event(cb).await;
+            empty()
+        }
+        Ok(other) => {
+            tracing::debug!(event = ?other, "push event ignored");
+            empty()
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "unreadable event payload");
+            text(StatusCode::BAD_REQUEST, "unreadable event payload")
+        }
+    }
+}
+
+async fn command(bot: &Arc<Bot>, body: &str) -> Response<Full<Bytes>> {
+    let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    if form.get("ssl_check").is_some_and(|v| v == "1") {
+        return empty();
+    }
+    let value = serde_json::Value::Object(form.into_iter().map(|(k, v)| (k, v.into())).collect());
+    match serde_json::from_value::<SlackCommandEvent>(value) {
+        Ok(ev) => match bot.command(ev).await {
+            Some(content) => json(
+                &SlackCommandEventResponse::new(content)
+                    .with_response_type(SlackMessageResponseType::Ephemeral),
+            ),
+            None => empty(),
+        },
+        Err(e) => {
+            tracing::info!(error = %e, "unreadable slash command");
+            text(StatusCode::BAD_REQUEST, "unreadable slash command")
+        }
+    }
+}
+
+async fn interactivity(bot: &Arc<Bot>, body: &str) -> Response<Full<Bytes>> {
+    let payload = form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "payload")
+        .map(|(_, v)| v.into_owned());
+    let Some(payload) = payload else {
+        return text(StatusCode::BAD_REQUEST, "no payload");
+    };
+    match serde_json::from_str::<SlackInteractionEvent>(&payload) {
+        Ok(ev) => match bot.interaction(ev).await {
+            SlackInteractionResponse::ViewSubmission(r) => json(&r),
+            _ => empty(),
+        },
+        Err(e) => {
+            tracing::info!(error = %e, "unreadable interaction payload");
+            text(StatusCode::BAD_REQUEST, "unreadable interaction payload")
+        }
+    }
+}
+
+fn empty() -> Response<Full<Bytes>> {
+    Response::new(Full::new(Bytes::new()))
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+    *r.status_mut() = status;
+    r
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Response<Full<Bytes>> {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => {
+            let mut r = Response::new(Full::new(Bytes::from(bytes)));
+            r.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("application/json; charset=utf-8"),
+            );
+            r
+        }
+        Err(_) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "could not write the answer",
+        ),
+    }
+}

@@ -1,0 +1,372 @@
+//! The whole bot over the HTTP Events API: a real listener on 127.0.0.1:0, signed requests shaped
+//! like Slack's, a fake Slack Web API, and a real sled store in a temp dir.
+
+mod support;
+
+use problemfirst::app::App;
+use problemfirst::config::Config;
+use problemfirst::domain::Status;
+use problemfirst::slack::{bot::Bot, client, http};
+use problemfirst::storage::Store;
+use serde_json::{json, Value};
+use slack_morphism::prelude::*;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::fake_slack::FakeSlack;
+use support::signing::{self, FORM, JSON};
+
+const SECRET: &str = "test-signing-secret";
+const WAIT: Duration = Duration::from_secs(5);
+const IDEAS: &str = "CIDEAS";
+
+struct Running {
+    fake: FakeSlack,
+    url: String,
+    app: App,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> Running {
+    let fake = FakeSlack::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config =
+        Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/problemfirst.toml"))
+            .expect("config");
+    let app = App::new(Arc::new(config), Store::open(dir.path()).expect("store"));
+    let bot = Arc::new(Bot {
+        app: app.clone(),
+        client: Arc::new(client::build(&fake.api_url()).expect("client")),
+        token: SlackApiToken::new("xoxb-test".into()),
+        idea_channels: vec![IDEAS.into()],
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(http::serve(
+        listener,
+        bot,
+        SlackSigningSecret::new(SECRET.into()),
+    ));
+    Running {
+        fake,
+        url,
+        app,
+        _dir: dir,
+    }
+}
+
+const PROBLEM: &str =
+    "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.";
+const TECH: &str = "We should use blockchain to track our invoices.";
+
+#[tokio::test]
+async fn healthz_answers_and_unknown_paths_are_404() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let r = start().await;
+    let addr = r.url.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: bot\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).await.expect("read");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("ok"), "{answer}");
+    let (status, _) =
+        signing::post_signed(&format!("{}/nowhere", r.url), SECRET, "", JSON, &[]).await;
+    assert_eq!(status.as_u16(), 404);
+}
+
+#[tokio::test]
+async fn bad_missing_and_stale_signatures_are_refused_and_store_nothing() {
+    let r = start().await;
+    let url = format!("{}/slack/events", r.url);
+    let body = signing::event_callback(
+        "Ev1",
+        signing::message_event(IDEAS, "U1", "1700000000.000100", PROBLEM),
+    )
+    .to_string();
+    for result in [
+        signing::post_bad_signature(&url, SECRET, &body, JSON).await,
+        signing::post_unsigned(&url, SECRET, &body, JSON).await,
+        signing::post_stale(&url, SECRET, &body, JSON).await,
+    ] {
+        let (status, _) = result.expect("an answer");
+        assert_eq!(status.as_u16(), 401);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(r.app.store.is_empty().expect("count"), "nothing is filed");
+    assert!(r.fake.calls_to("chat.postMessage").is_empty());
+}
+
+#[tokio::test]
+async fn url_verification_gets_its_challenge_back() {
+    let r = start().await;
+    let (status, body) = signing::post_json_signed(
+        &format!("{}/slack/events", r.url),
+        SECRET,
+        &signing::url_verification("abc123"),
+    )
+    .await;
+    assert_eq!((status.as_u16(), body.as_str()), (200, "abc123"));
+}
+
+#[tokio::test]
+async fn a_slash_command_pitch_is_acknowledged_at_once_and_answered_through_response_url() {
+    let r = start().await;
+    // A slow Web API must not slow the acknowledgement.
+    r.fake.set_delay("response/cmd1", Duration::from_secs(4));
+    let started = Instant::now();
+    let (status, body) = signing::post_form_signed(
+        &format!("{}/slack/commands", r.url),
+        SECRET,
+        &signing::slash_command(PROBLEM, "U1", "C1", "trig1", &r.fake.response_url("cmd1")),
+    )
+    .await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "acknowledged within Slack's window"
+    );
+    let answers = r
+        .fake
+        .wait_for("response/cmd1", 1, Duration::from_secs(8))
+        .await;
+    let text = answers
+        .first()
+        .map(|c| c.args.to_string())
+        .unwrap_or_default();
+    assert!(text.contains("Filed as *IDEA-1*"), "{text}");
+    let idea = r
+        .app
+        .store
+        .get(problemfirst::domain::IdeaId::new(1))
+        .expect("read")
+        .expect("filed");
+    assert_eq!(idea.status(), Status::New);
+}
+
+#[tokio::test]
+async fn idea_alone_opens_the_form_and_help_and_mine_answer_in_the_ack() {
+    let r = start().await;
+    let url = format!("{}/slack/commands", r.url);
+    let (status, _) = signing::post_form_signed(
+        &url,
+        SECRET,
+        &signing::slash_command("", "U1", "C1", "trig2", &r.fake.response_url("x")),
+    )
+    .await;
+    assert_eq!(status.as_u16(), 200);
+    let opened = r.fake.wait_for("views.open", 1, WAIT).await;
+    assert_eq!(opened[0].args["trigger_id"], "trig2");
+    assert_eq!(opened[0].args["view"]["callback_id"], "new_idea");
+    let (_, help) = signing::post_form_signed(
+        &url,
+        SECRET,
+        &signing::slash_command("help", "U1", "C1", "t", &r.fake.response_url("x")),
+    )
+    .await;
+    let help: Value = serde_json::from_str(&help).expect("json");
+    assert_eq!(help["response_type"], "ephemeral");
+    assert!(help["text"].as_str().unwrap_or_default().contains("/idea"));
+    let (_, mine) = signing::post_form_signed(
+        &url,
+        SECRET,
+        &signing::slash_command("mine", "U1", "C1", "t", &r.fake.response_url("x")),
+    )
+    .await;
+    assert!(mine.contains("no ideas yet"), "{mine}");
+}
+
+#[tokio::test]
+async fn a_channel_pitch_is_filed_once_even_when_slack_retries() {
+    let r = start().await;
+    let url = format!("{}/slack/events", r.url);
+    let event = signing::event_callback(
+        "EvRetry",
+        signing::message_event(IDEAS, "U1", "1700000000.000200", PROBLEM),
+    );
+    let (first, _) = signing::post_json_signed(&url, SECRET, &event).await;
+    let body = event.to_string();
+    let (retry, _) = signing::post_signed(
+        &url,
+        SECRET,
+        &body,
+        JSON,
+        &[
+            ("X-Slack-Retry-Num", "1"),
+            ("X-Slack-Retry-Reason", "http_timeout"),
+        ],
+    )
+    .await;
+    assert_eq!((first.as_u16(), retry.as_u16()), (200, 200));
+    let replies = r.fake.wait_for("chat.postMessage", 1, WAIT).await;
+    assert_eq!(
+        replies[0].args["thread_ts"], "1700000000.000200",
+        "answered in thread"
+    );
+    assert!(replies[0].args["text"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Filed as *IDEA-1*"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        r.fake.calls_to("chat.postMessage").len(),
+        1,
+        "the retry filed nothing"
+    );
+    assert_eq!(r.app.store.len().expect("count"), 1);
+}
+
+#[tokio::test]
+async fn bot_messages_thread_replies_and_other_channels_are_not_pitches() {
+    let r = start().await;
+    let url = format!("{}/slack/events", r.url);
+    let mut reply = signing::message_event(IDEAS, "U1", "1700000000.000400", PROBLEM);
+    reply["thread_ts"] = json!("1700000000.000300");
+    for (i, event) in [
+        signing::bot_message_event(IDEAS, "B9", "1700000000.000300", PROBLEM),
+        reply,
+        signing::message_event("COTHER", "U1", "1700000000.000500", PROBLEM),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (status, _) = signing::post_json_signed(
+            &url,
+            SECRET,
+            &signing::event_callback(&format!("EvIgnored{i}"), event),
+        )
+        .await;
+        assert_eq!(status.as_u16(), 200);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(r.app.store.is_empty().expect("count"));
+    assert!(r
+        .fake
+        .calls()
+        .iter()
+        .all(|c| !c.method.starts_with("chat.")));
+}
+
+#[tokio::test]
+async fn a_tech_led_mention_is_coached_privately_then_filed_anyway_by_button() {
+    let r = start().await;
+    let url = format!("{}/slack/events", r.url);
+    let mention =
+        signing::app_mention_event("C2", "U1", "1700000000.000600", &format!("<@UBOT> {TECH}"));
+    signing::post_json_signed(&url, SECRET, &signing::event_callback("EvMention", mention)).await;
+    let coached = r.fake.wait_for("chat.postEphemeral", 1, WAIT).await;
+    let args = &coached[0].args;
+    assert_eq!(
+        (args["user"].as_str(), args["thread_ts"].as_str()),
+        (Some("U1"), Some("1700000000.000600"))
+    );
+    let buttons = args["blocks"].to_string();
+    assert!(
+        buttons.contains("\"reframe\"")
+            && buttons.contains("\"file_anyway\"")
+            && buttons.contains("\"withdraw\""),
+        "{buttons}"
+    );
+    assert!(args["text"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("blockchain"));
+
+    let mut click = signing::block_action(
+        "U1",
+        "file_anyway",
+        "IDEA-1",
+        "C2",
+        "1700000000.000600",
+        "trig3",
+    );
+    click["response_url"] = json!(r.fake.response_url("act1"));
+    let (status, _) =
+        signing::post_interaction_signed(&format!("{}/slack/interactivity", r.url), SECRET, &click)
+            .await;
+    assert_eq!(status.as_u16(), 200);
+    let answered = r.fake.wait_for("response/act1", 1, WAIT).await;
+    assert!(answered[0].args.to_string().contains("Filed as *IDEA-1*"));
+    let idea = r
+        .app
+        .store
+        .get(problemfirst::domain::IdeaId::new(1))
+        .expect("read")
+        .expect("exists");
+    assert_eq!(idea.status(), Status::New);
+}
+
+#[tokio::test]
+async fn a_reframe_still_tech_led_gets_field_errors_once() {
+    let r = start().await;
+    let events = format!("{}/slack/events", r.url);
+    signing::post_json_signed(
+        &events,
+        SECRET,
+        &signing::event_callback(
+            "EvT",
+            signing::message_event(IDEAS, "U1", "1700000000.000700", TECH),
+        ),
+    )
+    .await;
+    r.fake.wait_for("chat.postEphemeral", 1, WAIT).await;
+    let state =
+        json!({"solution": {"solution": {"type": "plain_text_input", "value": "blockchain"}}});
+    let submit = signing::view_submission("U1", "reframe", "IDEA-1", state);
+    let (status, body) = signing::post_interaction_signed(
+        &format!("{}/slack/interactivity", r.url),
+        SECRET,
+        &submit,
+    )
+    .await;
+    assert_eq!(status.as_u16(), 200);
+    let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    assert_eq!(v["response_action"], "errors", "{body}");
+    assert!(v["errors"]["who"].is_string(), "{body}");
+    // The second time it is filed, and the person hears so directly.
+    let (_, body) = signing::post_interaction_signed(
+        &format!("{}/slack/interactivity", r.url),
+        SECRET,
+        &submit,
+    )
+    .await;
+    assert!(!body.contains("errors"), "{body}");
+    let dm = r.fake.wait_for("chat.postMessage", 1, WAIT).await;
+    assert_eq!(dm[0].args["channel"], "U1");
+    assert!(dm[0].args["text"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Filed as *IDEA-1*"));
+}
+
+#[tokio::test]
+async fn malformed_payloads_get_a_clear_400() {
+    let r = start().await;
+    let (status, body) = signing::post_signed(
+        &format!("{}/slack/events", r.url),
+        SECRET,
+        "{not json",
+        JSON,
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), body.as_str()),
+        (400, "unreadable event payload")
+    );
+    let (status, _) = signing::post_signed(
+        &format!("{}/slack/interactivity", r.url),
+        SECRET,
+        "x=1",
+        FORM,
+        &[],
+    )
+    .await;
+    assert_eq!(status.as_u16(), 400);
+}
