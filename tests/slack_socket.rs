@@ -1,0 +1,108 @@
+//! The whole bot over Socket Mode: slack-morphism's own listener against a fake Socket Mode
+//! server on 127.0.0.1:0, a real sled store, and a `disconnect` followed by a reconnect.
+
+mod support;
+
+use problemfirst::app::App;
+use problemfirst::config::Config;
+use problemfirst::slack::{bot::Bot, client, socket};
+use problemfirst::storage::Store;
+use serde_json::json;
+use slack_morphism::prelude::*;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use support::fake_slack::FakeSlack;
+use support::signing;
+
+const WAIT: Duration = Duration::from_secs(8);
+const IDEAS: &str = "CIDEAS";
+const PROBLEM: &str =
+    "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pitches_flow_over_socket_mode_and_survive_a_reconnect() {
+    let fake = FakeSlack::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config =
+        Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/problemfirst.toml"))
+            .expect("config");
+    let app = App::new(Arc::new(config), Store::open(dir.path()).expect("store"));
+    let bot = Arc::new(Bot {
+        app: app.clone(),
+        client: Arc::new(client::build(&fake.api_url()).expect("client")),
+        token: SlackApiToken::new("xoxb-test".into()),
+        idea_channels: vec![IDEAS.into()],
+    });
+    let config = SlackClientSocketModeConfig::new()
+        .with_max_connections_count(1)
+        .with_initial_backoff_in_seconds(1)
+        .with_reconnect_timeout_in_seconds(1)
+        .with_ping_interval_in_seconds(1);
+    let listener = socket::start(bot, SlackApiToken::new("xapp-test".into()), config)
+        .await
+        .expect("listening");
+    assert_eq!(fake.wait_connections(1, WAIT).await, 1);
+
+    // A slash command: acknowledged with an (empty) payload, answered through response_url.
+    let command = signing::slash_command(PROBLEM, "U1", "C1", "trig1", &fake.response_url("s1"));
+    let id = fake
+        .send_envelope(signing::envelope("slash_commands", command))
+        .await;
+    assert!(
+        fake.wait_ack(&id, WAIT).await.is_some(),
+        "the command is acknowledged"
+    );
+    let answer = fake.wait_for("response/s1", 1, WAIT).await;
+    assert!(
+        answer
+            .first()
+            .is_some_and(|c| c.args.to_string().contains("Filed as *IDEA-1*")),
+        "{answer:?}"
+    );
+
+    // An idea-channel message, delivered twice (a redelivery after reconnect) files once.
+    let event = signing::event_callback(
+        "EvSock",
+        signing::message_event(IDEAS, "U2", "1700000001.000100", PROBLEM),
+    );
+    let id = fake
+        .send_envelope(signing::envelope("events_api", event.clone()))
+        .await;
+    assert_eq!(
+        fake.wait_ack(&id, WAIT).await,
+        Some(json!({"envelope_id": id}))
+    );
+    fake.wait_for("chat.postMessage", 1, WAIT).await;
+
+    assert!(fake.disconnect().await, "a live connection to disconnect");
+    assert_eq!(
+        fake.wait_connections(2, WAIT).await,
+        2,
+        "reconnected after disconnect"
+    );
+    assert!(fake.calls_to("apps.connections.open").len() >= 2);
+    let again = fake
+        .send_envelope(signing::envelope("events_api", event))
+        .await;
+    assert!(
+        fake.wait_ack(&again, WAIT).await.is_some(),
+        "acknowledged after reconnect"
+    );
+    let other = signing::event_callback(
+        "EvSock2",
+        signing::message_event(IDEAS, "U3", "1700000001.000200", PROBLEM),
+    );
+    let id = fake
+        .send_envelope(signing::envelope("events_api", other))
+        .await;
+    assert!(fake.wait_ack(&id, WAIT).await.is_some());
+    let posted = fake.wait_for("chat.postMessage", 2, WAIT).await;
+    assert_eq!(
+        posted.len(),
+        2,
+        "the redelivered event filed nothing, the new one did"
+    );
+    assert_eq!(app.store.len().expect("count"), 3);
+    listener.shutdown().await;
+}
