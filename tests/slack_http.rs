@@ -370,3 +370,120 @@ async fn malformed_payloads_get_a_clear_400() {
     .await;
     assert_eq!(status.as_u16(), 400);
 }
+
+#[tokio::test]
+async fn the_message_shortcut_files_the_message_with_a_link_back() {
+    let r = start().await;
+    let mut shortcut = signing::message_shortcut(
+        "submit_as_idea",
+        "U5",
+        "C7",
+        "1700000000.000900",
+        PROBLEM,
+        "trig9",
+    );
+    shortcut["response_url"] = json!(r.fake.response_url("sc1"));
+    let (status, _) = signing::post_interaction_signed(
+        &format!("{}/slack/interactivity", r.url),
+        SECRET,
+        &shortcut,
+    )
+    .await;
+    assert_eq!(status.as_u16(), 200);
+    let answered = r.fake.wait_for("response/sc1", 1, WAIT).await;
+    assert!(answered[0].args.to_string().contains("Filed as *IDEA-1*"));
+    let idea = r
+        .app
+        .store
+        .get(problemfirst::domain::IdeaId::new(1))
+        .expect("read")
+        .expect("filed");
+    assert_eq!(idea.submitter, "U5");
+    assert_eq!(idea.origin.ts.as_deref(), Some("1700000000.000900"));
+    assert!(
+        idea.origin
+            .permalink
+            .as_deref()
+            .is_some_and(|p| p.contains("1700000000")),
+        "{:?}",
+        idea.origin
+    );
+}
+
+#[tokio::test]
+async fn the_global_shortcut_opens_the_form_and_its_submission_files_the_idea() {
+    let r = start().await;
+    let url = format!("{}/slack/interactivity", r.url);
+    signing::post_interaction_signed(
+        &url,
+        SECRET,
+        &signing::global_shortcut("new_idea", "U6", "trig10"),
+    )
+    .await;
+    let opened = r.fake.wait_for("views.open", 1, WAIT).await;
+    assert_eq!(opened[0].args["trigger_id"], "trig10");
+    let state = json!({
+        "who": {"who": {"type": "plain_text_input", "value": "Night-shift nurses"}},
+        "problem": {"problem": {"type": "plain_text_input", "value": "can't find the handover notes, so patients wait"}},
+        "evidence": {"evidence": {"type": "plain_text_input", "value": "12 complaints last month"}},
+        "track": {"track": {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": "Execution"}, "value": "execution"}}}
+    });
+    let (status, body) = signing::post_interaction_signed(
+        &url,
+        SECRET,
+        &signing::view_submission("U6", "new_idea", "", state),
+    )
+    .await;
+    assert_eq!(status.as_u16(), 200);
+    assert!(body.is_empty(), "the form closes: {body}");
+    let dm = r.fake.wait_for("chat.postMessage", 1, WAIT).await;
+    assert_eq!(dm[0].args["channel"], "U6");
+    assert!(dm[0].args["text"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Filed as *IDEA-1*"));
+    let idea = r
+        .app
+        .store
+        .get(problemfirst::domain::IdeaId::new(1))
+        .expect("read")
+        .expect("filed");
+    assert_eq!(idea.source, problemfirst::domain::Source::Modal);
+    assert!(
+        idea.pitch.starts_with("Night-shift nurses: can't find"),
+        "{}",
+        idea.pitch
+    );
+}
+
+#[test]
+fn the_manifest_declares_what_the_bot_handles() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_problemfirst"))
+        .arg("manifest")
+        .output()
+        .expect("runs");
+    let manifest = String::from_utf8(out.stdout).expect("utf-8");
+    let file = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/slack-app-manifest.yml"),
+    )
+    .expect("file");
+    assert_eq!(manifest, file);
+    for needle in [
+        "command: /idea",
+        &format!(
+            "callback_id: {}",
+            problemfirst::slack::blocks::SUBMIT_AS_IDEA_SHORTCUT
+        ),
+        &format!(
+            "callback_id: {}",
+            problemfirst::slack::blocks::NEW_IDEA_SHORTCUT
+        ),
+        "- app_mention",
+        "- message.channels",
+        "socket_mode_enabled: true",
+        "request_url: https://YOUR-HOST/slack/events",
+        "request_url: https://YOUR-HOST/slack/interactivity",
+    ] {
+        assert!(manifest.contains(needle), "the manifest lacks {needle}");
+    }
+}

@@ -77,6 +77,8 @@ enum Command {
     Import(import::Args),
     /// Write ideas out as CSV or JSON lines.
     Export(export::Args),
+    /// Print the Slack app manifest (paste it into "Create New App → From an app manifest").
+    Manifest,
     /// Assess one pitch and explain the verdict.
     Check(check::Args),
     /// Score the classifier on a labelled JSONL file.
@@ -94,6 +96,9 @@ enum ConfigCommand {
     Check(ConfigArg),
 }
 
+/// The Slack app manifest, built into the binary so `problemfirst manifest` works anywhere.
+const MANIFEST: &str = include_str!("../../config/slack-app-manifest.yml");
+
 /// Why a command did not succeed.
 #[derive(Debug)]
 pub enum Failure {
@@ -110,6 +115,10 @@ pub fn main() -> ExitCode {
         Command::Chat(args) => chat::run(args),
         Command::Import(args) => import::run(args),
         Command::Export(args) => export::run(args),
+        Command::Manifest => {
+            print!("{MANIFEST}");
+            Ok(())
+        }
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Config {
