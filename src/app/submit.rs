@@ -94,7 +94,7 @@ impl App {
         // On disk before anyone is told "filed" (or that the draft is kept).
         let idea = self.store.file(new).await?;
         if filed {
-            let similar = self.similar_to(&idea)?;
+            let similar = self.similar(&idea).await?;
             Ok(Outcome::Filed(Filed {
                 idea,
                 similar,
@@ -162,7 +162,7 @@ impl App {
                 updated, assessment, missing,
             )));
         }
-        let similar = self.similar_to(&updated)?;
+        let similar = self.similar(&updated).await?;
         Ok(Outcome::Filed(Filed {
             idea: updated,
             similar,
@@ -180,7 +180,7 @@ impl App {
         })??;
         self.store.durable().await?;
         let assessment = self.config.rules.assess(&idea.pitch);
-        let similar = self.similar_to(&idea)?;
+        let similar = self.similar(&idea).await?;
         Ok(Filed {
             idea,
             similar,
@@ -296,6 +296,18 @@ impl App {
                 .track
                 .clone()
                 .unwrap_or_else(|| self.config.default_track.clone())),
+        }
+    }
+
+    /// Similar ideas, looked up off the async workers: it reads and compares up to
+    /// `similar.window` stored ideas, which must not hold up acknowledgements elsewhere.
+    async fn similar(&self, idea: &Idea) -> Result<Vec<Similar>, AppError> {
+        let app = self.clone();
+        let idea = idea.clone();
+        match tokio::task::spawn_blocking(move || app.similar_to(&idea)).await {
+            Ok(found) => found,
+            // The lookup panicked or was cancelled: filing stands, the suggestions are skipped.
+            Err(_) => Ok(Vec::new()),
         }
     }
 

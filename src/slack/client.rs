@@ -12,8 +12,9 @@ pub fn build(api_url: &str) -> std::io::Result<SlackHyperClient> {
         .enable_http1()
         .enable_http2()
         .build();
+    // No client-side rate control: slack-morphism's throttles are global (every response_url
+    // post would queue behind one limit of about one a second). Slack's own 429s are what count.
     let connector = SlackClientHyperConnector::with_connector(https)
-        .with_slack_api_url(api_url.trim_end_matches('/'))
-        .with_rate_control(SlackApiRateControlConfig::new().with_max_retries(3));
+        .with_slack_api_url(api_url.trim_end_matches('/'));
     Ok(SlackClient::new(connector))
 }

@@ -1,0 +1,225 @@
+//! Load on the HTTP Events API: signed `/idea <text>` requests from 32 connections against
+//! `problemfirst serve` (the real binary, durable filing on a real store), with a minimal Slack
+//! on 127.0.0.1 answering the bot's `response_url` posts. Prints acks per second, ack latency
+//! percentiles and the server's peak RSS.
+//!
+//! `cargo bench --bench http_load` (add `-- --seconds 20 --connections 64` to change the load).
+//! Targets: p99 ack < 10 ms, ≥ 5,000 acks/s, peak RSS < 50 MB.
+
+use bytes::Bytes;
+use hmac::{Hmac, KeyInit, Mac};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use sha2::Sha256;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::net::{TcpListener, TcpStream};
+
+const SECRET: &str = "load-signing-secret";
+const PITCHES: [&str; 4] = [
+    "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.",
+    "We should use blockchain to track our invoices.",
+    "Our smaller suppliers call accounts payable almost daily asking where their payment is.",
+    "Night-shift nurses can't find the handover notes, so patients wait for their medication.",
+];
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let seconds = arg("--seconds", 10);
+    let connections = arg("--connections", 32) as usize;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run(Duration::from_secs(seconds), connections));
+}
+
+/// A Slack that says ok to everything (the bot's answers through response_url land here).
+async fn quiet_slack() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    |req: hyper::Request<hyper::body::Incoming>| async move {
+                        let _ = req.into_body().collect().await;
+                        let mut r =
+                            hyper::Response::new(Full::new(Bytes::from_static(b"{\"ok\":true}")));
+                        r.headers_mut()
+                            .insert("content-type", "application/json".parse().expect("header"));
+                        Ok::<_, std::convert::Infallible>(r)
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+async fn run(duration: Duration, connections: usize) {
+    let slack = quiet_slack().await;
+    let data = tempfile::tempdir().expect("temp dir");
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        probe.local_addr().expect("addr").port()
+    };
+    let mut server = Command::new(env!("CARGO_BIN_EXE_problemfirst"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["serve", "--data"])
+        .arg(data.path())
+        .env("SLACK_BOT_TOKEN", "xoxb-load-test-token")
+        .env("SLACK_SIGNING_SECRET", SECRET)
+        .env_remove("SLACK_APP_TOKEN")
+        .env("SLACK_API_URL", format!("{slack}/api"))
+        .env("PROBLEMFIRST_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("problemfirst serve starts");
+    let addr = format!("127.0.0.1:{port}");
+    let ready = Instant::now();
+    while TcpStream::connect(&addr).await.is_err() {
+        assert!(
+            ready.elapsed() < Duration::from_secs(20),
+            "serve did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let response_url = Arc::new(format!("{slack}/response"));
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let addr = addr.clone();
+        let response_url = Arc::clone(&response_url);
+        tasks.push(tokio::spawn(async move {
+            let tcp = TcpStream::connect(&addr).await.expect("connect");
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+                .await
+                .expect("handshake");
+            tokio::spawn(conn);
+            let mut latencies = Vec::new();
+            let mut failures = 0usize;
+            let mut i = 0usize;
+            while Instant::now() < deadline {
+                let body = form(
+                    PITCHES[(c + i) % PITCHES.len()],
+                    &format!("U{c}"),
+                    &response_url,
+                    i,
+                );
+                let ts = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+                    .to_string();
+                let req = hyper::Request::post("/slack/commands")
+                    .header("host", "bot")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("x-slack-request-timestamp", &ts)
+                    .header("x-slack-signature", sign(&ts, &body))
+                    .body(Full::new(Bytes::from(body)))
+                    .expect("request");
+                let sent = Instant::now();
+                match sender.send_request(req).await {
+                    Ok(resp) if resp.status().is_success() => {
+                        let _ = resp.into_body().collect().await;
+                        latencies.push(sent.elapsed());
+                    }
+                    _ => failures += 1,
+                }
+                i += 1;
+            }
+            (latencies, failures)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut failures = 0;
+    for t in tasks {
+        let (l, f) = t.await.expect("client task");
+        latencies.extend(l);
+        failures += f;
+    }
+    let elapsed = started.elapsed();
+    // Let the spawned filing finish before reading the peak memory.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss = peak_rss_kb(server.id());
+    let _ = server.kill();
+    let _ = server.wait();
+
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    println!("connections      {connections}");
+    println!(
+        "acks             {} in {:.1} s ({} failed)",
+        latencies.len(),
+        elapsed.as_secs_f64(),
+        failures
+    );
+    println!(
+        "acks/s           {:.0}",
+        latencies.len() as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "ack latency      p50 {:?}  p99 {:?}  max {:?}",
+        pct(0.50),
+        pct(0.99),
+        latencies.last().copied().unwrap_or_default()
+    );
+    match rss {
+        Some(kb) => println!("server peak RSS  {:.1} MB", kb as f64 / 1024.0),
+        None => println!("server peak RSS  unknown (no /proc)"),
+    }
+}
+
+fn form(text: &str, user: &str, response_url: &str, n: usize) -> String {
+    let pairs = [
+        ("team_id", "T1"),
+        ("channel_id", "C1"),
+        ("user_id", user),
+        ("command", "/idea"),
+        ("text", text),
+        ("response_url", response_url),
+        ("trigger_id", &format!("1.{n}.load")),
+    ];
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+fn sign(ts: &str, body: &str) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length works for HMAC");
+    mac.update(format!("v0:{ts}:{body}").as_bytes());
+    let bytes = mac.finalize().into_bytes();
+    format!("v0={}", hex::encode(bytes))
+}
+
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
