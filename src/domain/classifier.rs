@@ -6,7 +6,7 @@
 //! always be explained.
 
 use super::assessment::{Assessment, Element, Hit, Scores, Side, TrackSuggestion, Verdict};
-use super::rules::{Role, Rules, Scope};
+use super::rules::{Language, Role, Rules, Scope};
 use super::text::{normalize, Layout, Normalized};
 use regex::SetMatches;
 
@@ -25,7 +25,13 @@ impl Rules {
     pub fn assess(&self, raw: &str) -> Assessment {
         let mut notes = Vec::new();
         let limit = self.verdict.max_chars;
-        let text = match raw.char_indices().nth(limit) {
+        // A string of at most `limit` bytes has at most `limit` characters: no need to count.
+        let cut = if raw.len() <= limit {
+            None
+        } else {
+            raw.char_indices().nth(limit)
+        };
+        let text = match cut {
             Some((cut, _)) => {
                 notes.push(self.notes.too_long.replace("{limit}", &limit.to_string()));
                 &raw[..cut]
@@ -79,32 +85,47 @@ impl Rules {
     /// its function words; a text needs several words of another language and none of English's
     /// to be turned away, so non-native English still counts.
     fn looks_english(&self, text: &str, layout: &Layout) -> bool {
-        let mut letters = 0usize;
-        let mut latin = 0usize;
-        for c in text.chars().filter(|c| c.is_alphabetic()) {
-            letters += 1;
-            if c.is_ascii_alphabetic() || ('\u{C0}'..='\u{24F}').contains(&c) {
-                latin += 1;
+        let ascii = text.is_ascii();
+        // ASCII letters are all Latin, so only a text with other characters can fail this.
+        if !ascii {
+            let mut letters = 0usize;
+            let mut latin = 0usize;
+            for c in text.chars().filter(|c| c.is_alphabetic()) {
+                letters += 1;
+                if c.is_ascii_alphabetic() || ('\u{C0}'..='\u{24F}').contains(&c) {
+                    latin += 1;
+                }
             }
-        }
-        if letters >= 4 && latin * 2 < letters {
-            return false;
+            if letters >= 4 && latin * 2 < letters {
+                return false;
+            }
         }
         if layout.word_count() < 4 {
             return true;
         }
         let (mut english, mut foreign) = (0usize, 0usize);
-        let mut word = String::new();
-        for w in text.split(|c: char| !(c.is_alphabetic() || c == '\'')) {
-            if w.is_empty() {
-                continue;
+        let mut count = |language: Option<Language>| match language {
+            Some(Language::English) => english += 1,
+            Some(Language::Foreign) => foreign += 1,
+            None => {}
+        };
+        if ascii {
+            for w in text
+                .as_bytes()
+                .split(|&b| !(b.is_ascii_alphabetic() || b == b'\''))
+                .filter(|w| !w.is_empty())
+            {
+                count(self.words.get_ascii(w));
             }
-            word.clear();
-            word.extend(w.chars().flat_map(char::to_lowercase));
-            if self.english_words.contains(word.as_str()) {
-                english += 1;
-            } else if self.foreign_words.contains(word.as_str()) {
-                foreign += 1;
+        } else {
+            let mut lower = String::new();
+            for w in text.split(|c: char| !(c.is_alphabetic() || c == '\'')) {
+                if w.is_empty() {
+                    continue;
+                }
+                lower.clear();
+                lower.extend(w.chars().flat_map(char::to_lowercase));
+                count(self.words.get(lower.as_bytes()));
             }
         }
         !(foreign >= 2 && foreign > english * 2)
@@ -209,7 +230,7 @@ impl Rules {
             norm,
             original,
         );
-        let track = self.suggest_track(text, norm, original);
+        let track = self.suggest_track(text, &matched, norm, original);
         let hits = hits
             .into_iter()
             .map(|h| {
@@ -264,10 +285,29 @@ impl Rules {
 
     fn find_hits(&self, text: &str, layout: &Layout, matched: &SetMatches) -> Vec<Weighed> {
         let leading = layout.leading_sentence();
-        let mut out = Vec::new();
+        let any_question = layout.sentences.iter().any(|s| s.is_question);
+        let mut out = Vec::with_capacity(16);
         for idx in matched.iter().filter(|&i| i < self.rules.len()) {
             let rule = &self.rules[idx];
+            if rule.spec.questions_only && !any_question {
+                continue;
+            }
+            // Matches come in the order they start, and sentence indexes only grow along the
+            // text: once a match starts past the leading sentence (or, for a rule that must
+            // start it, past its first word), no later one is in scope, and the rest of the text
+            // need not be searched.
+            let last_start = match rule.spec.scope {
+                Scope::Leading => layout
+                    .sentences
+                    .get(leading + 1)
+                    .map_or(usize::MAX, |s| s.span.start),
+                Scope::LeadingStart => layout.sentences.get(leading).map_or(0, |s| s.first_word),
+                _ => usize::MAX,
+            };
             for m in rule.regex.find_iter(text) {
+                if m.start() > last_start {
+                    break;
+                }
                 if m.start() == m.end() {
                     continue;
                 }
@@ -322,11 +362,15 @@ impl Rules {
                 Some(r) if present(0) => r.find_iter(text).map(|x| (x.start(), x.end())).collect(),
                 _ => Vec::new(),
             };
-            self.negation
-                .find_iter(text)
-                .map(|x| (x.start(), x.end()))
-                .filter(|&(s, e)| !pseudo.iter().any(|&(ps, pe)| ps <= s && e <= pe))
-                .collect()
+            if matched.matched(self.negation_slot) {
+                self.negation
+                    .find_iter(text)
+                    .map(|x| (x.start(), x.end()))
+                    .filter(|&(s, e)| !pseudo.iter().any(|&(ps, pe)| ps <= s && e <= pe))
+                    .collect()
+            } else {
+                Vec::new()
+            }
         };
         let contrast = match &self.contrast {
             Some(r) if present(1) => r.find(text).map(|x| x.end()),
@@ -518,18 +562,26 @@ impl Rules {
         String::new()
     }
 
-    fn suggest_track(&self, text: &str, norm: &Normalized, original: &str) -> TrackSuggestion {
+    fn suggest_track(
+        &self,
+        text: &str,
+        matched: &SetMatches,
+        norm: &Normalized,
+        original: &str,
+    ) -> TrackSuggestion {
         // Distinct hint phrases per track, as spans of the normalised text.
         let mut best: Option<(usize, Vec<(usize, usize)>)> = None;
         let mut runner_up = 0;
         for (i, t) in self.tracks.iter().enumerate() {
             let mut words: Vec<(usize, usize)> = Vec::new();
-            for m in t.hints.find_iter(text) {
-                if !words
-                    .iter()
-                    .any(|&(s, e)| text[s..e].eq_ignore_ascii_case(m.as_str()))
-                {
-                    words.push((m.start(), m.end()));
+            if matched.matched(t.slot) {
+                for m in t.hints.find_iter(text) {
+                    if !words
+                        .iter()
+                        .any(|&(s, e)| text[s..e].eq_ignore_ascii_case(m.as_str()))
+                    {
+                        words.push((m.start(), m.end()));
+                    }
                 }
             }
             match &best {
@@ -543,17 +595,22 @@ impl Rules {
         match best {
             Some((i, words)) if !words.is_empty() && words.len() > runner_up => {
                 let t = &self.tracks[i];
-                let shown: Vec<String> = words
-                    .iter()
-                    .take(3)
-                    .map(|&(s, e)| {
-                        let (s, e) = norm.original_span(s, e);
-                        format!("*{}*", original.get(s..e).unwrap_or_default())
-                    })
-                    .collect();
+                // "<name>: it mentions *a*, *b*, *c*", written straight into one string.
+                let mut reason = String::with_capacity(t.name.len() + 64);
+                reason.push_str(&t.name);
+                reason.push_str(": it mentions ");
+                for (k, &(s, e)) in words.iter().take(3).enumerate() {
+                    let (s, e) = norm.original_span(s, e);
+                    if k > 0 {
+                        reason.push_str(", ");
+                    }
+                    reason.push('*');
+                    reason.push_str(original.get(s..e).unwrap_or_default());
+                    reason.push('*');
+                }
                 TrackSuggestion {
                     track: Some(t.id.clone()),
-                    reason: format!("{}: it mentions {}", t.name, shown.join(", ")),
+                    reason,
                 }
             }
             _ => TrackSuggestion {
@@ -597,7 +654,9 @@ fn apply_caps(rules: &Rules, text: &str, hits: &mut [Weighed]) {
             .then(hits[b].weight.total_cmp(&hits[a].weight))
             .then(hits[a].start.cmp(&hits[b].start))
     });
-    let mut counted: Vec<(usize, String)> = Vec::new();
+    // (rule, start, end) of the phrases counted so far.
+    let mut counted: Vec<(usize, usize, usize)> = Vec::new();
+    let phrase = |start: usize, end: usize| text.get(start..end).unwrap_or_default();
     let mut per_rule = 0u32;
     let mut current = usize::MAX;
     for i in order {
@@ -609,10 +668,13 @@ fn apply_caps(rules: &Rules, text: &str, hits: &mut [Weighed]) {
         if h.weight == 0.0 {
             continue;
         }
-        let phrase = text.get(h.start..h.end).unwrap_or_default().to_lowercase();
+        let said = phrase(h.start, h.end);
         let cap = rules.rules[h.rule].spec.cap;
         let h = &mut hits[i];
-        if counted.iter().any(|(r, p)| *r == h.rule && *p == phrase) {
+        if counted
+            .iter()
+            .any(|&(r, s, e)| r == h.rule && same_lowercase(phrase(s, e), said))
+        {
             h.weight = 0.0;
             h.modifier = Some("repeated");
         } else if per_rule >= cap {
@@ -620,8 +682,17 @@ fn apply_caps(rules: &Rules, text: &str, hits: &mut [Weighed]) {
             h.modifier = Some("over the rule's cap");
         } else {
             per_rule += 1;
-            counted.push((h.rule, phrase));
+            counted.push((h.rule, h.start, h.end));
         }
+    }
+}
+
+/// Whether two phrases are the same once lower-cased, without lower-casing ASCII into new strings.
+fn same_lowercase(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
     }
 }
 
@@ -782,28 +853,36 @@ fn join_and(items: &[&str]) -> String {
 
 /// Fill a question's placeholders; a placeholder with nothing to fill reads naturally.
 fn fill(template: &str, f: &Fill) -> String {
-    let clean = |s: &str| {
-        s.trim()
-            .trim_matches(|c: char| c == '*' || c == '_')
-            .to_string()
+    fn clean(s: &str) -> &str {
+        s.trim().trim_matches(|c: char| c == '*' || c == '_')
+    }
+    // One placeholder after the other, as `str::replace` in a chain would, but a template only
+    // has one or two of them: the others cost a search, not a copy.
+    let mut out = template.to_string();
+    let mut put = |placeholder: &str, with: &str| {
+        if out.contains(placeholder) {
+            out = out.replace(placeholder, with);
+        }
     };
-    let out = template
-        .replace("{match}", &clean(f.matched))
-        .replace(
-            "{actor}",
-            &clean(if f.actor.is_empty() {
-                "people"
-            } else {
-                f.actor
-            }),
-        )
-        .replace("{pain}", &clean(f.pain))
-        .replace(
-            "{tech}",
-            &clean(if f.tech.is_empty() { f.matched } else { f.tech }),
-        )
-        .replace("{number}", f.number)
-        .replace("{missing}", &f.missing);
+    put("{match}", clean(f.matched));
+    put(
+        "{actor}",
+        clean(if f.actor.is_empty() {
+            "people"
+        } else {
+            f.actor
+        }),
+    );
+    put("{pain}", clean(f.pain));
+    put(
+        "{tech}",
+        clean(if f.tech.is_empty() { f.matched } else { f.tech }),
+    );
+    put("{number}", f.number);
+    put("{missing}", &f.missing);
+    if !out.contains("  ") {
+        return out;
+    }
     // An empty placeholder leaves a double space behind.
     let mut collapsed = String::with_capacity(out.len());
     let mut prev_space = false;

@@ -8,6 +8,7 @@ use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Where in the pitch a rule may match.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,6 +232,8 @@ pub struct Track {
     pub id: String,
     pub name: String,
     pub hints: Regex,
+    /// Set index of the hints.
+    pub slot: usize,
 }
 
 /// The compiled rules: build once at start-up, share everywhere.
@@ -245,6 +248,8 @@ pub struct Rules {
     pub set: RegexSet,
     /// Set indexes of the pseudo-negation, contrast and reported-speech cues, when configured.
     pub cue_slots: [Option<usize>; 3],
+    /// Set index of the negation cues.
+    pub negation_slot: usize,
     pub pairs: Vec<Pair>,
     pub questions: Vec<QuestionSpec>,
     pub tracks: Vec<Track>,
@@ -256,6 +261,8 @@ pub struct Rules {
     /// Function words of English and of other languages, lower-case.
     pub english_words: HashSet<String>,
     pub foreign_words: HashSet<String>,
+    /// Both lists in one table for the language check, which looks up every word of a pitch.
+    pub words: WordTable,
     pub number: Regex,
     /// Short hash of the rules, kept with every judgement.
     pub version: String,
@@ -339,8 +346,6 @@ impl Rules {
                 Some(expand(&format!("(?:{})", r.exceptions.join("|")), &r.id)?)
             });
         }
-        // The prefilter set and the per-rule regexes compile the same patterns; building them
-        // side by side halves start-up time on a machine with two cores.
         let m = &spec.modifiers;
         let cue_lists = [
             &m.pseudo_negations,
@@ -349,57 +354,80 @@ impl Rules {
         ];
         let mut cue_slots = [None; 3];
         let mut set_sources: Vec<String> = sources.iter().map(|s| ascii_classes(s)).collect();
+        let word_list =
+            |words: &[String]| format!("(?i:{})", ascii_classes(&word_alternation(words)));
         for (slot, words) in cue_slots.iter_mut().zip(cue_lists) {
             if !words.is_empty() {
                 *slot = Some(set_sources.len());
-                set_sources.push(format!("(?i:{})", ascii_classes(&word_alternation(words))));
+                set_sources.push(word_list(words));
             }
         }
-        let (set, rules) = std::thread::scope(|scope| {
-            let set = scope.spawn(|| {
-                let builder = |unicode: bool| {
-                    RegexSetBuilder::new(&set_sources)
-                        .unicode(unicode)
-                        .size_limit(SIZE_LIMIT * 4)
-                        .dfa_size_limit(SIZE_LIMIT * 4)
-                        .build()
-                };
-                builder(false).or_else(|_| builder(true))
-            });
-            let rules: Result<Vec<Rule>, RuleError> = spec
-                .rules
-                .iter()
-                .zip(&sources)
-                .zip(&exception_sources)
-                .map(|((r, source), exceptions)| {
-                    let regex =
-                        build(source, r.case_sensitive).map_err(|e| RuleError::new(&r.id, e))?;
-                    let exceptions = match exceptions {
-                        None => None,
-                        Some(alt) => Some(build(alt, false).map_err(|e| {
-                            RuleError::new(&r.id, format!("exception does not compile: {e}"))
-                        })?),
-                    };
-                    Ok(Rule {
-                        spec: r.clone(),
-                        regex,
-                        exceptions,
-                    })
-                })
-                .collect();
-            (set.join(), rules)
-        });
-        let rules = rules?;
-        let set = match set {
-            Ok(Ok(set)) => set,
-            Ok(Err(e)) => {
-                return Err(RuleError::new(
-                    "rules",
-                    format!("rule set does not compile: {e}"),
-                ))
-            }
-            Err(_) => return Err(RuleError::new("rules", "rule set compilation failed")),
+        // The negation cues and the track hints are searched over every pitch that has them;
+        // in the set, a pitch without them costs no search at all.
+        let negation_slot = set_sources.len();
+        set_sources.push(word_list(&m.negation_cues));
+        let track_slots: Vec<usize> = spec
+            .tracks
+            .iter()
+            .map(|t| {
+                set_sources.push(word_list(&t.hints));
+                set_sources.len() - 1
+            })
+            .collect();
+
+        // Every other regex, as (source, case-sensitive) jobs, compiled side by side with the
+        // set. Mistakes are reported further down, in the order the checks read.
+        let mut jobs: Vec<(String, bool)> = Vec::new();
+        let mut job = |source: String, case_sensitive: bool| {
+            jobs.push((source, case_sensitive));
+            jobs.len() - 1
         };
+        let rule_jobs: Vec<(usize, Option<usize>)> = spec
+            .rules
+            .iter()
+            .zip(&sources)
+            .zip(exception_sources)
+            .map(|((r, source), exceptions)| {
+                (
+                    job(source.clone(), r.case_sensitive),
+                    exceptions.map(|e| job(e, false)),
+                )
+            })
+            .collect();
+        let track_jobs: Vec<usize> = spec
+            .tracks
+            .iter()
+            .map(|t| job(word_alternation(&t.hints), false))
+            .collect();
+        let list_job = |job: &mut dyn FnMut(String, bool) -> usize, words: &[String]| {
+            (!words.is_empty()).then(|| job(word_alternation(words), false))
+        };
+        let negation_job = list_job(&mut job, &m.negation_cues);
+        let cue_jobs = cue_lists.map(|words| list_job(&mut job, words));
+        let number_job = job(r"(?-u:\b)\d+(?:[.,]\d+)?(?-u:\b)".to_string(), false);
+        let (set, mut compiled) = compile_with_set(&set_sources, &jobs);
+        let mut take = |j: usize| {
+            compiled
+                .get_mut(j)
+                .and_then(Option::take)
+                .unwrap_or_else(|| Err("pattern was not compiled".to_string()))
+        };
+
+        let mut rules = Vec::with_capacity(spec.rules.len());
+        for (r, &(regex, exceptions)) in spec.rules.iter().zip(&rule_jobs) {
+            let regex = take(regex).map_err(|e| RuleError::new(&r.id, e))?;
+            let exceptions = match exceptions {
+                None => None,
+                Some(j) => Some(take(j).map_err(|e| {
+                    RuleError::new(&r.id, format!("exception does not compile: {e}"))
+                })?),
+            };
+            rules.push(Rule {
+                spec: r.clone(),
+                regex,
+                exceptions,
+            });
+        }
 
         let index = |id: &str, owner: &str| {
             spec.rules
@@ -434,7 +462,7 @@ impl Rules {
         }
         let mut tracks = Vec::new();
         let mut track_ids = HashSet::new();
-        for t in &spec.tracks {
+        for (t, &slot) in spec.tracks.iter().zip(&track_slots) {
             let name = format!("track '{}'", t.id);
             if !track_ids.insert(t.id.as_str()) {
                 return Err(RuleError::new(&name, "duplicate track id"));
@@ -445,12 +473,13 @@ impl Rules {
                     "track ids use lower-case letters, digits, '-' and '_'",
                 ));
             }
-            let hints = build(&word_alternation(&t.hints), false)
+            let hints = take(track_jobs[tracks.len()])
                 .map_err(|e| RuleError::new(&format!("track '{}'", t.id), e))?;
             tracks.push(Track {
                 id: t.id.clone(),
                 name: t.name.clone(),
                 hints,
+                slot,
             });
         }
         if !track_ids.contains(spec.default_track.as_str()) {
@@ -459,16 +488,11 @@ impl Rules {
                 format!("'{}' is not one of the tracks", spec.default_track),
             ));
         }
-        let m = &spec.modifiers;
-        let list = |name: &str, words: &[String]| -> Result<Option<Regex>, RuleError> {
-            if words.is_empty() {
-                return Ok(None);
-            }
-            build(&word_alternation(words), false)
-                .map(Some)
-                .map_err(|e| RuleError::new(name, e))
+        let mut list = |name: &str, job: Option<usize>| -> Result<Option<Regex>, RuleError> {
+            job.map(|j| take(j).map_err(|e| RuleError::new(name, e)))
+                .transpose()
         };
-        let negation = list("modifiers.negation_cues", &m.negation_cues)?
+        let negation = list("modifiers.negation_cues", negation_job)?
             .ok_or_else(|| RuleError::new("modifiers.negation_cues", "needs at least one cue"))?;
         let words = |name: &str, list: &[String]| -> Result<HashSet<String>, RuleError> {
             if list.is_empty() {
@@ -478,17 +502,30 @@ impl Rules {
         };
         let english_words = words("language.english", &spec.language.english)?;
         let foreign_words = words("language.foreign", &spec.language.foreign)?;
+        let words = WordTable::new(&english_words, &foreign_words);
+        let [pseudo_job, contrast_job, reported_job] = cue_jobs;
+        let pseudo_negation = list("modifiers.pseudo_negations", pseudo_job)?;
+        let contrast = list("modifiers.contrast_cues", contrast_job)?;
+        let reported_speech = list("modifiers.reported_speech_cues", reported_job)?;
+        let number = take(number_job).map_err(|e| RuleError::new("number", e))?;
+        // Every pattern in the set was also compiled on its own above, so a mistake in one has
+        // been reported with its rule or list; what is left is the set as a whole being too big.
+        let set = set.map_err(|e| match e {
+            Some(e) => RuleError::new("rules", format!("rule set does not compile: {e}")),
+            None => RuleError::new("rules", "rule set compilation failed"),
+        })?;
         let version = version_of(&spec);
         Ok(Rules {
             cue_slots,
-            pseudo_negation: list("modifiers.pseudo_negations", &m.pseudo_negations)?,
-            contrast: list("modifiers.contrast_cues", &m.contrast_cues)?,
-            reported_speech: list("modifiers.reported_speech_cues", &m.reported_speech_cues)?,
+            negation_slot,
+            pseudo_negation,
+            contrast,
+            reported_speech,
             negation,
             english_words,
             foreign_words,
-            number: build(r"(?-u:\b)\d+(?:[.,]\d+)?(?-u:\b)", false)
-                .map_err(|e| RuleError::new("number", e))?,
+            words,
+            number,
             verdict: spec.verdict,
             modifiers: spec.modifiers,
             notes: spec.notes,
@@ -512,6 +549,112 @@ impl Rules {
             .find(|t| t.id == id)
             .map(|t| t.name.as_str())
     }
+}
+
+/// Which list of function words a word is on; English wins for a word on both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    English,
+    Foreign,
+}
+
+/// The language check's word lists as one open-addressing table keyed by the lower-cased word.
+/// Every word of every pitch is looked up, so it hashes with one multiplication per byte instead
+/// of SipHash. The table is built once and kept at most a quarter full, so a lookup, whatever the
+/// pitch, probes no further than the longest run of filled slots the config produced.
+#[derive(Debug, Clone)]
+pub struct WordTable {
+    /// Index + 1 into `words`, 0 for an empty slot; the length is a power of two.
+    slots: Vec<u32>,
+    words: Vec<(Box<[u8]>, Language)>,
+    /// `slots.len() == 1 << bits`.
+    bits: u32,
+    /// The longest word in bytes: anything longer is on neither list.
+    longest: usize,
+}
+
+impl WordTable {
+    fn new(english: &HashSet<String>, foreign: &HashSet<String>) -> WordTable {
+        let mut words: Vec<(Box<[u8]>, Language)> = english
+            .iter()
+            .map(|w| (w.as_bytes().into(), Language::English))
+            .chain(
+                foreign
+                    .iter()
+                    .filter(|w| !english.contains(*w))
+                    .map(|w| (w.as_bytes().into(), Language::Foreign)),
+            )
+            .collect();
+        // A fixed order, so the table is the same on every start.
+        words.sort_by(|a, b| a.0.cmp(&b.0));
+        let bits = (words.len() * 4)
+            .next_power_of_two()
+            .trailing_zeros()
+            .max(4);
+        let mut slots = vec![0u32; 1 << bits];
+        let mask = slots.len() - 1;
+        for (i, (w, _)) in words.iter().enumerate() {
+            let mut at = slot_of(w, bits);
+            while slots[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            slots[at] = (i + 1) as u32;
+        }
+        let longest = words.iter().map(|(w, _)| w.len()).max().unwrap_or(0);
+        WordTable {
+            slots,
+            words,
+            bits,
+            longest,
+        }
+    }
+
+    /// The list a lower-cased word is on.
+    pub fn get(&self, word: &[u8]) -> Option<Language> {
+        if word.len() > self.longest {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut at = slot_of(word, self.bits);
+        loop {
+            let i = self.slots[at] as usize;
+            let (w, language) = self.words.get(i.checked_sub(1)?)?;
+            if **w == *word {
+                return Some(*language);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// The list an ASCII word is on, whatever its case: [`get`](Self::get) of the word
+    /// lower-cased, without making the lower-case copy.
+    pub fn get_ascii(&self, word: &[u8]) -> Option<Language> {
+        if word.len() > self.longest {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut at = slot_of(word, self.bits);
+        loop {
+            let i = self.slots[at] as usize;
+            let (w, language) = self.words.get(i.checked_sub(1)?)?;
+            // The stored words are lower case, so this is `lower(word) == w`.
+            if w.eq_ignore_ascii_case(word) {
+                return Some(*language);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+}
+
+/// Multiplicative hash of a short word, reduced to `bits` bits (the high ones, which mix best).
+/// ASCII letters hash as their lower case, so that a word can be looked up as it is written.
+fn slot_of(word: &[u8], bits: u32) -> usize {
+    let mut h: u64 = 0;
+    for &b in word {
+        h = (h.rotate_left(5) ^ u64::from(b.to_ascii_lowercase()))
+            .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    (h >> (64 - bits)) as usize
 }
 
 fn valid_id(id: &str) -> bool {
@@ -634,6 +777,57 @@ fn ascii_classes(source: &str) -> String {
         }
     }
     out
+}
+
+/// The prefilter set, and every `(source, case_sensitive)` job compiled with [`build`], on two
+/// threads: one starts with the set, the biggest single piece, the other with the jobs, and each
+/// takes the next job left when it is free. Jobs go longest first, so neither thread is left with
+/// a long one at the end. The set's error is `None` if its thread died.
+#[allow(clippy::type_complexity)]
+fn compile_with_set(
+    set_sources: &[String],
+    jobs: &[(String, bool)],
+) -> (
+    Result<RegexSet, Option<regex::Error>>,
+    Vec<Option<Result<Regex, String>>>,
+) {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&j| std::cmp::Reverse(jobs[j].0.len()));
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        while let Some(&j) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            done.push((j, build(&jobs[j].0, jobs[j].1)));
+        }
+        done
+    };
+    let (set, done) = std::thread::scope(|scope| {
+        let helper = scope.spawn(|| {
+            let builder = |unicode: bool| {
+                RegexSetBuilder::new(set_sources)
+                    .unicode(unicode)
+                    .size_limit(SIZE_LIMIT * 4)
+                    .dfa_size_limit(SIZE_LIMIT * 4)
+                    .build()
+            };
+            let set = builder(false).or_else(|_| builder(true));
+            (set, work())
+        });
+        let mut done = work();
+        let set = match helper.join() {
+            Ok((set, theirs)) => {
+                done.extend(theirs);
+                set.map_err(Some)
+            }
+            Err(_) => Err(None),
+        };
+        (set, done)
+    });
+    let mut compiled: Vec<Option<Result<Regex, String>>> = (0..jobs.len()).map(|_| None).collect();
+    for (j, result) in done {
+        compiled[j] = Some(result);
+    }
+    (set, compiled)
 }
 
 fn build(source: &str, case_sensitive: bool) -> Result<Regex, String> {

@@ -51,6 +51,13 @@ pub fn normalize(raw: &str) -> Normalized {
                 break;
             }
         }
+        // Most of a pitch is plain ASCII that stays as it is: copy it a run at a time.
+        let run = plain_run(bytes, i, n.text.ends_with(' '));
+        if run > 0 {
+            n.push_plain(&raw[i..i + run], i);
+            i += run;
+            continue;
+        }
         let rest = &raw[i..];
         let c = match rest.chars().next() {
             Some(c) => c,
@@ -165,6 +172,15 @@ impl Builder {
         }
     }
 
+    /// Append `s`, plain ASCII from [`plain_run`], read from the original at `at`: each byte
+    /// stands for itself, so this is `push` of every byte, in bulk.
+    fn push_plain(&mut self, s: &str, at: usize) {
+        self.text.push_str(s);
+        let (from, to) = (at as u32, (at + s.len()) as u32);
+        self.offsets.extend(from..to);
+        self.ends.extend(from + 1..to + 1);
+    }
+
     /// Append text read from the original at `at` (a link or channel label), itself normalised:
     /// Slack escapes `&` in labels too, and people type curly quotes there as anywhere.
     fn push_str(&mut self, s: &str, at: usize) {
@@ -175,6 +191,28 @@ impl Builder {
             self.push(c, at + from, to - from);
         }
     }
+}
+
+/// Length of the run of bytes from `i` that `normalize` copies unchanged: ASCII other than markup,
+/// entities, line breaks and tabs, and no space that would collapse into the one before it
+/// (`after_space`: the text so far ends in one). Line starts are never in a run: the caller
+/// handles them first.
+fn plain_run(bytes: &[u8], i: usize, after_space: bool) -> usize {
+    let mut prev_space = after_space;
+    let mut j = i;
+    while let Some(&b) = bytes.get(j) {
+        let plain = match b {
+            b' ' => !prev_space,
+            b'\n' | b'\t' | b'\r' | b'<' | b'&' | b':' | b'*' | b'~' | b'`' | b'_' => false,
+            _ => b.is_ascii(),
+        };
+        if !plain {
+            break;
+        }
+        prev_space = b == b' ';
+        j += 1;
+    }
+    j - i
 }
 
 /// Quotes (`>`), bullets (`•`, `-`, `*`, `1.`) and indentation at the start of a line.
@@ -291,43 +329,86 @@ impl Layout {
     pub fn of(text: &str) -> Layout {
         let mut sentences = Vec::new();
         let mut clause_breaks = Vec::new();
-        let mut word_starts = Vec::new();
+        // Room for a word every four bytes, more than English prose has.
+        let mut word_starts = Vec::with_capacity(text.len() / 4 + 1);
         let bytes = text.as_bytes();
         let mut start = 0;
         let mut prev_word = false;
-        let mut iter = text.char_indices().peekable();
-        while let Some((i, c)) = iter.next() {
+        let mut i = 0;
+        // One pass over the bytes: ASCII, nearly all of a pitch, is looked at byte by byte;
+        // other characters are decoded where they start.
+        while i < bytes.len() {
+            let b = bytes[i];
+            // Letters and digits, then spaces: most of the text, and nothing to do but count words.
+            if b.is_ascii_alphanumeric() {
+                if !prev_word {
+                    word_starts.push(i);
+                }
+                prev_word = true;
+                i += 1;
+                while bytes.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+                    i += 1;
+                }
+                continue;
+            }
+            if b == b' ' {
+                prev_word = false;
+                i += 1;
+                continue;
+            }
+            let c = if b.is_ascii() {
+                char::from(b)
+            } else {
+                text[i..]
+                    .chars()
+                    .next()
+                    .unwrap_or(char::REPLACEMENT_CHARACTER)
+            };
+            let len = c.len_utf8();
             let is_word = c.is_alphanumeric() || c == '\'' && prev_word;
             if is_word && !prev_word {
                 word_starts.push(i);
             }
             prev_word = is_word;
-            let next = iter.peek().map(|&(_, n)| n);
-            let end_here = match c {
-                '\n' => true,
-                '.' | '!' | '?' | ':' | ';' => {
+            if !b.is_ascii() {
+                if matches!(c, '\u{2014}' | '\u{2013}') {
+                    clause_breaks.push(i + len);
+                }
+                i += len;
+                continue;
+            }
+            let next = bytes.get(i + 1).map(|&n| {
+                if n.is_ascii() {
+                    char::from(n)
+                } else {
+                    text[i + 1..]
+                        .chars()
+                        .next()
+                        .unwrap_or(char::REPLACEMENT_CHARACTER)
+                }
+            });
+            let end_here = match b {
+                b'\n' => true,
+                b'.' | b'!' | b'?' | b':' | b';' => {
                     next.is_none_or(char::is_whitespace)
-                        && !(c == '.' && is_abbreviation(&text[start..i]))
+                        && !(b == b'.' && is_abbreviation(&text[start..i]))
                 }
                 _ => false,
             };
-            if matches!(
-                c,
-                ',' | ';' | ':' | '(' | ')' | '\u{2014}' | '\u{2013}' | '/'
-            ) {
-                clause_breaks.push(i + c.len_utf8());
-            }
-            if c == '-' && i > 0 && bytes[i - 1] == b' ' && next == Some(' ') {
+            if matches!(b, b',' | b';' | b':' | b'(' | b')' | b'/') {
                 clause_breaks.push(i + 1);
             }
+            if b == b'-' && i > 0 && bytes[i - 1] == b' ' && next == Some(' ') {
+                clause_breaks.push(i + 1);
+            }
+            i += 1;
             if end_here {
-                let end = i + c.len_utf8();
                 // A run of "?!" closes one sentence.
-                if c != '\n' && next.is_some_and(|n| matches!(n, '.' | '!' | '?')) {
+                if b != b'\n' && matches!(next, Some('.' | '!' | '?')) {
                     continue;
                 }
-                push_sentence(text, &mut sentences, start, end, c);
-                start = end;
+                push_sentence(text, &mut sentences, start, i, c);
+                start = i;
             }
         }
         if start < text.len() {
@@ -419,11 +500,10 @@ fn is_abbreviation(before: &str) -> bool {
         .rsplit(|c: char| !c.is_alphanumeric() && c != '.')
         .next()
         .unwrap_or("");
-    let lower = word.to_ascii_lowercase();
-    matches!(
-        lower.as_str(),
-        "e.g" | "i.e" | "etc" | "vs" | "approx" | "incl"
-    ) || (word.len() == 1 && word.chars().all(|c| c.is_ascii_alphabetic()))
+    ["e.g", "i.e", "etc", "vs", "approx", "incl"]
+        .iter()
+        .any(|a| word.eq_ignore_ascii_case(a))
+        || (word.len() == 1 && word.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
 #[cfg(test)]
