@@ -4,14 +4,11 @@
 mod support;
 
 use problemfirst::app::App;
-use problemfirst::config::Config;
 use problemfirst::domain::Status;
-use problemfirst::slack::{bot::Bot, client, http};
-use problemfirst::storage::Store;
+use problemfirst::slack::http;
 use serde_json::{json, Value};
 use slack_morphism::prelude::*;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::fake_slack::FakeSlack;
 use support::signing::{self, FORM, JSON};
@@ -30,16 +27,8 @@ struct Running {
 async fn start() -> Running {
     let fake = FakeSlack::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let config =
-        Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/problemfirst.toml"))
-            .expect("config");
-    let app = App::new(Arc::new(config), Store::open(dir.path()).expect("store"));
-    let bot = Arc::new(Bot {
-        app: app.clone(),
-        client: Arc::new(client::build(&fake.api_url()).expect("client")),
-        token: SlackApiToken::new("xoxb-test".into()),
-        idea_channels: vec![IDEAS.into()],
-    });
+    let bot = support::bot::bot_for(&fake.api_url(), dir.path(), &[IDEAS]);
+    let app = bot.app.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

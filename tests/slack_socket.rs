@@ -3,14 +3,9 @@
 
 mod support;
 
-use problemfirst::app::App;
-use problemfirst::config::Config;
-use problemfirst::slack::{bot::Bot, client, socket};
-use problemfirst::storage::Store;
+use problemfirst::slack::socket;
 use serde_json::json;
 use slack_morphism::prelude::*;
-use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 use support::fake_slack::FakeSlack;
 use support::signing;
@@ -24,16 +19,8 @@ const PROBLEM: &str =
 async fn pitches_flow_over_socket_mode_and_survive_a_reconnect() {
     let fake = FakeSlack::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let config =
-        Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/problemfirst.toml"))
-            .expect("config");
-    let app = App::new(Arc::new(config), Store::open(dir.path()).expect("store"));
-    let bot = Arc::new(Bot {
-        app: app.clone(),
-        client: Arc::new(client::build(&fake.api_url()).expect("client")),
-        token: SlackApiToken::new("xoxb-test".into()),
-        idea_channels: vec![IDEAS.into()],
-    });
+    let bot = support::bot::bot_for(&fake.api_url(), dir.path(), &[IDEAS]);
+    let app = bot.app.clone();
     let config = SlackClientSocketModeConfig::new()
         .with_max_connections_count(1)
         .with_initial_backoff_in_seconds(1)

@@ -2,5 +2,6 @@
 //! helpers with payload builders shaped like Slack's own. Use from a test file with `mod support;`.
 #![allow(dead_code)]
 
+pub mod bot;
 pub mod fake_slack;
 pub mod signing;
