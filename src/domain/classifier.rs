@@ -528,7 +528,7 @@ impl Rules {
         let company_only = hits
             .iter()
             .any(|h| h.modifier == Some("only the company is affected"));
-        for q in &self.questions {
+        for (q, &trigger_rule) in self.questions.iter().zip(&self.question_rules) {
             if !q.verdicts.is_empty() && !q.verdicts.contains(&verdict) {
                 continue;
             }
@@ -541,9 +541,11 @@ impl Rules {
                 "missing_evidence" => !present.contains(&Element::Evidence),
                 "missing_impact" => !present.contains(&Element::Impact),
                 "any" => true,
-                id => match hits.iter().find(|h| {
-                    h.weight > 0.0 && h.rule < self.rules.len() && self.rules[h.rule].spec.id == id
-                }) {
+                // A rule id: compiling the rules found its index.
+                _ => match hits
+                    .iter()
+                    .find(|h| h.weight > 0.0 && Some(h.rule) == trigger_rule)
+                {
                     Some(h) => {
                         matched = slice(norm, original, h);
                         true
@@ -860,7 +862,7 @@ fn fill(template: &str, f: &Fill) -> String {
     // has one or two of them: the others cost a search, not a copy.
     let mut out = template.to_string();
     let mut put = |placeholder: &str, with: &str| {
-        if out.contains(placeholder) {
+        if out.contains('{') && out.contains(placeholder) {
             out = out.replace(placeholder, with);
         }
     };

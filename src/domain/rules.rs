@@ -252,6 +252,8 @@ pub struct Rules {
     pub negation_slot: usize,
     pub pairs: Vec<Pair>,
     pub questions: Vec<QuestionSpec>,
+    /// For each question, the index of the rule that triggers it, if a rule does.
+    pub question_rules: Vec<Option<usize>>,
     pub tracks: Vec<Track>,
     pub default_track: String,
     pub negation: Regex,
@@ -399,13 +401,15 @@ impl Rules {
             .iter()
             .map(|t| job(word_alternation(&t.hints), false))
             .collect();
-        let list_job = |job: &mut dyn FnMut(String, bool) -> usize, words: &[String]| {
-            (!words.is_empty()).then(|| job(word_alternation(words), false))
-        };
-        let negation_job = list_job(&mut job, &m.negation_cues);
-        let cue_jobs = cue_lists.map(|words| list_job(&mut job, words));
         let number_job = job(r"(?-u:\b)\d+(?:[.,]\d+)?(?-u:\b)".to_string(), false);
+        let mut list_job =
+            |words: &[String]| (!words.is_empty()).then(|| job(word_alternation(words), false));
+        let negation_job = list_job(&m.negation_cues);
+        let cue_jobs = cue_lists.map(|words| list_job(words));
         let (set, mut compiled) = compile_with_set(&set_sources, &jobs);
+        if let Err(None) = set {
+            return Err(RuleError::new("rules", "rule set compilation failed"));
+        }
         let mut take = |j: usize| {
             compiled
                 .get_mut(j)
@@ -449,10 +453,13 @@ impl Rules {
                 spec: p.clone(),
             });
         }
+        let mut question_rules = Vec::with_capacity(spec.questions.len());
         for q in &spec.questions {
-            if !SPECIAL_TRIGGERS.contains(&q.trigger.as_str()) {
-                index(&q.trigger, &format!("question '{}'", q.trigger))?;
-            }
+            question_rules.push(if SPECIAL_TRIGGERS.contains(&q.trigger.as_str()) {
+                None
+            } else {
+                Some(index(&q.trigger, &format!("question '{}'", q.trigger))?)
+            });
         }
         if spec.questions.is_empty() {
             return Err(RuleError::new(
@@ -533,6 +540,7 @@ impl Rules {
             set,
             pairs,
             questions: spec.questions,
+            question_rules,
             tracks,
             default_track: spec.default_track,
             version,
@@ -611,34 +619,26 @@ impl WordTable {
 
     /// The list a lower-cased word is on.
     pub fn get(&self, word: &[u8]) -> Option<Language> {
-        if word.len() > self.longest {
-            return None;
-        }
-        let mask = self.slots.len() - 1;
-        let mut at = slot_of(word, self.bits);
-        loop {
-            let i = self.slots[at] as usize;
-            let (w, language) = self.words.get(i.checked_sub(1)?)?;
-            if **w == *word {
-                return Some(*language);
-            }
-            at = (at + 1) & mask;
-        }
+        self.find(word, |stored| stored == word)
     }
 
     /// The list an ASCII word is on, whatever its case: [`get`](Self::get) of the word
-    /// lower-cased, without making the lower-case copy.
+    /// lower-cased, without making the lower-case copy. The stored words are lower case, so
+    /// comparing without regard to ASCII case is comparing with the lower-cased word.
     pub fn get_ascii(&self, word: &[u8]) -> Option<Language> {
+        self.find(word, |stored| stored.eq_ignore_ascii_case(word))
+    }
+
+    fn find(&self, word: &[u8], same: impl Fn(&[u8]) -> bool) -> Option<Language> {
         if word.len() > self.longest {
             return None;
         }
         let mask = self.slots.len() - 1;
         let mut at = slot_of(word, self.bits);
+        // The table is never full: an empty slot ends every probe.
         loop {
-            let i = self.slots[at] as usize;
-            let (w, language) = self.words.get(i.checked_sub(1)?)?;
-            // The stored words are lower case, so this is `lower(word) == w`.
-            if w.eq_ignore_ascii_case(word) {
+            let (stored, language) = self.words.get((self.slots[at] as usize).checked_sub(1)?)?;
+            if same(stored) {
                 return Some(*language);
             }
             at = (at + 1) & mask;
@@ -779,18 +779,18 @@ fn ascii_classes(source: &str) -> String {
     out
 }
 
+/// The set, or why it did not compile: `None` if the thread compiling it died.
+type SetResult = Result<RegexSet, Option<regex::Error>>;
+
+/// Each job's regex, or the message [`build`] gave; `None` only for a job no thread took.
+type Compiled = Vec<Option<Result<Regex, String>>>;
+
 /// The prefilter set, and every `(source, case_sensitive)` job compiled with [`build`], on two
 /// threads: one starts with the set, the biggest single piece, the other with the jobs, and each
 /// takes the next job left when it is free. Jobs go longest first, so neither thread is left with
-/// a long one at the end. The set's error is `None` if its thread died.
-#[allow(clippy::type_complexity)]
-fn compile_with_set(
-    set_sources: &[String],
-    jobs: &[(String, bool)],
-) -> (
-    Result<RegexSet, Option<regex::Error>>,
-    Vec<Option<Result<Regex, String>>>,
-) {
+/// a long one at the end. On two cores this takes about half the work's time, where the set on
+/// one thread and all the rules on the other left one core idle until the other was done.
+fn compile_with_set(set_sources: &[String], jobs: &[(String, bool)]) -> (SetResult, Compiled) {
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&j| std::cmp::Reverse(jobs[j].0.len()));
     let next = AtomicUsize::new(0);
@@ -823,7 +823,7 @@ fn compile_with_set(
         };
         (set, done)
     });
-    let mut compiled: Vec<Option<Result<Regex, String>>> = (0..jobs.len()).map(|_| None).collect();
+    let mut compiled: Compiled = (0..jobs.len()).map(|_| None).collect();
     for (j, result) in done {
         compiled[j] = Some(result);
     }
