@@ -20,7 +20,7 @@ const SECRET: &str = "load-signing-secret";
 const PITCHES: [&str; 4] = [
     "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.",
     "We should use blockchain to track our invoices.",
-    "Our smaller suppliers call accounts payable almost daily asking where their payment is.",
+    "Cashiers re-key every gift-card number by hand, so a return takes ten minutes at the till.",
     "Night-shift nurses can't find the handover notes, so patients wait for their medication.",
 ];
 

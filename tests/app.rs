@@ -226,7 +226,7 @@ async fn similar_earlier_ideas_of_the_same_track_are_shown() {
         .idea()
         .id;
     app.submit(pitch(
-        "Parents on our team can't join the 8am all-hands because of daycare drop-off.",
+        "Warehouse pickers walk twice the distance they need because shelf labels are out of date.",
         "cy",
     ))
     .await

@@ -15,7 +15,7 @@ const ROUNDS: u64 = 12;
 const PITCHES: [&str; 4] = [
     "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.",
     "We should use blockchain to track our invoices.",
-    "Our smaller suppliers call accounts payable almost daily asking where their payment is.",
+    "Cashiers re-key every gift-card number by hand, so a return takes ten minutes at the till.",
     "Let's build an app.",
 ];
 
