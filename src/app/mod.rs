@@ -2,6 +2,7 @@
 //! list one's ideas. Slack (Socket Mode and the HTTP Events API) and the local `chat` console call
 //! these same functions and render the same plain replies.
 
+mod notice;
 mod reply;
 mod submit;
 

@@ -6,6 +6,7 @@ pub mod assessment;
 pub mod classifier;
 pub mod evaluation;
 pub mod idea;
+pub mod notice;
 pub mod rules;
 pub mod similarity;
 pub mod text;
@@ -15,4 +16,5 @@ pub use idea::{
     Change, Idea, IdeaId, IllegalTransition, Judgement, NewIdea, Origin, Reframe, Source, Status,
     Transition,
 };
+pub use notice::{Audience, Notice};
 pub use rules::{RuleError, Rules, RulesSpec};

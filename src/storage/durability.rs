@@ -19,7 +19,7 @@
 
 use super::tx::Trees;
 use super::StoreError;
-use crate::domain::{Idea, NewIdea};
+use crate::domain::{Audience, Idea, NewIdea};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use tokio::sync::{oneshot, watch};
@@ -36,7 +36,7 @@ struct State {
     /// Someone waits for generation `started + 1`.
     wanted: bool,
     /// Submissions to file before the next flush.
-    queue: Vec<(NewIdea, Reply)>,
+    queue: Vec<((NewIdea, Option<Audience>), Reply)>,
     stop: bool,
 }
 
@@ -50,6 +50,8 @@ struct Done {
 struct Shared {
     state: Mutex<State>,
     wake: Condvar,
+    /// The outbox's delivery worker, woken when filings queued notices.
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 impl Shared {
@@ -67,10 +69,15 @@ pub(super) struct Committer {
 }
 
 impl Committer {
-    pub(super) fn start(db: sled::Db, trees: Trees) -> std::io::Result<Committer> {
+    pub(super) fn start(
+        db: sled::Db,
+        trees: Trees,
+        outbox: Arc<tokio::sync::Notify>,
+    ) -> std::io::Result<Committer> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             wake: Condvar::new(),
+            outbox,
         });
         let (tx, done) = watch::channel(Done {
             generation: 0,
@@ -98,10 +105,15 @@ impl Committer {
         self.wait_for(target).await
     }
 
-    /// Files `new` with whatever else is queued and returns once it is on disk.
-    pub(super) async fn file(&self, new: NewIdea) -> Result<Idea, StoreError> {
+    /// Files `new` (queueing the notice of its outcome for `tell`) with whatever else is queued
+    /// and returns once it is on disk.
+    pub(super) async fn file(
+        &self,
+        new: NewIdea,
+        tell: Option<Audience>,
+    ) -> Result<Idea, StoreError> {
         let (reply, filed) = oneshot::channel();
-        self.shared.lock().queue.push((new, reply));
+        self.shared.lock().queue.push(((new, tell), reply));
         self.shared.wake.notify_one();
         filed.await.map_err(|_| StoreError::Stopped)?
     }
@@ -139,6 +151,7 @@ fn run(db: &sled::Db, trees: &Trees, shared: &Shared, tx: &watch::Sender<Done>) 
             (s.started, batch)
         };
         let (news, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        let tells = news.iter().any(|(_, tell)| tell.is_some());
         let filed = if news.is_empty() {
             Vec::new()
         } else {
@@ -158,6 +171,9 @@ fn run(db: &sled::Db, trees: &Trees, shared: &Shared, tx: &watch::Sender<Done>) 
             };
             // A caller that stopped waiting has nobody to tell.
             let _ = reply.send(result);
+        }
+        if tells {
+            shared.outbox.notify_one();
         }
         tx.send_replace(Done { generation, failed });
     }

@@ -68,6 +68,8 @@ pub enum StoreError {
     )]
     Stopped,
 
+    #[error("the outbox: {0}")]
+    Outbox(String),
     #[error("the store failed: {0}")]
     Io(#[from] sled::Error),
 }

@@ -12,6 +12,8 @@ pub(super) const BY_SUBMITTER: &str = "idx_submitter";
 pub(super) const BY_TIME: &str = "idx_time";
 pub(super) const DELIVERIES: &str = "deliveries";
 pub(super) const META: &str = "meta";
+pub(super) const OUTBOX: &str = "outbox";
+pub(super) const DEAD_LETTERS: &str = "dead_letters";
 
 pub(super) const META_SCHEMA: &[u8] = b"schema_version";
 /// The highest id ever handed out; ids are never reused, so this only grows.

@@ -14,15 +14,17 @@ mod deliveries;
 mod durability;
 mod error;
 mod keys;
+mod outbox;
 mod queries;
 mod tx;
 
 pub use check::{Consistency, Inconsistency};
 pub use error::StoreError;
 pub use keys::Index;
+pub use outbox::{OutboxStats, Pending, Queued};
 pub use queries::{Cursor, Page};
 
-use crate::domain::{Idea, IdeaId, NewIdea};
+use crate::domain::{Audience, Idea, IdeaId, NewIdea};
 use durability::Committer;
 use keys::{id_key, META_LAST_ID, META_SCHEMA};
 use sled::Tree;
@@ -53,6 +55,8 @@ struct Inner {
     db: sled::Db,
     trees: Trees,
     deliveries: Tree,
+    dead_letters: Tree,
+    outbox_signal: Arc<tokio::sync::Notify>,
     committer: Committer,
 }
 
@@ -88,18 +92,24 @@ impl Store {
         ];
         let ideas = tree(keys::IDEAS)?;
         let deliveries = tree(keys::DELIVERIES)?;
+        let dead_letters = tree(keys::DEAD_LETTERS)?;
         let trees = Trees {
             ideas,
             indexes,
             meta,
+            outbox: tree(keys::OUTBOX)?,
         };
-        let committer = Committer::start(db.clone(), trees.clone()).map_err(sled::Error::Io)?;
+        let outbox_signal = Arc::new(tokio::sync::Notify::new());
+        let committer = Committer::start(db.clone(), trees.clone(), Arc::clone(&outbox_signal))
+            .map_err(sled::Error::Io)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
                 db,
                 trees,
                 deliveries,
+                dead_letters,
+                outbox_signal,
                 committer,
             }),
         })
@@ -113,7 +123,13 @@ impl Store {
     /// "filed". Concurrent calls share one transaction and one flush. Dropping the future does
     /// not withdraw the submission.
     pub async fn file(&self, new: NewIdea) -> Result<Idea, StoreError> {
-        self.inner.committer.file(new).await
+        self.inner.committer.file(new, None).await
+    }
+
+    /// [`Store::file`], and queues the notice of the idea's outcome for `to` in the same
+    /// transaction, so the submitter hears back even if the process stops right after.
+    pub async fn file_telling(&self, new: NewIdea, to: Audience) -> Result<Idea, StoreError> {
+        self.inner.committer.file(new, Some(to)).await
     }
 
     /// Files a new idea under the next id, at once and on its own. Not yet on disk: see

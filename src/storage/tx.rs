@@ -3,7 +3,7 @@
 
 use super::keys::{self, id_key, Index, META_LAST_ID};
 use super::{decode, StoreError};
-use crate::domain::{Idea, IdeaId, NewIdea};
+use crate::domain::{Audience, Idea, IdeaId, NewIdea, Notice};
 use sled::transaction::{
     ConflictableTransactionError, ConflictableTransactionResult, TransactionError,
     TransactionalTree,
@@ -18,6 +18,8 @@ pub(super) struct Trees {
     /// Indexed by `Index as usize`.
     pub(super) indexes: [Tree; 4],
     pub(super) meta: Tree,
+    /// Notices owed to people, written with the change that causes them (`outbox`).
+    pub(super) outbox: Tree,
 }
 
 impl Trees {
@@ -28,12 +30,21 @@ impl Trees {
         f: impl Fn(&Tx<'_>) -> ConflictableTransactionResult<T, StoreError>,
     ) -> Result<T, StoreError> {
         let [track, status, submitter, time] = &self.indexes;
-        (&self.ideas, track, status, submitter, time, &self.meta)
-            .transaction(|(ideas, track, status, submitter, time, meta)| {
+        (
+            &self.ideas,
+            track,
+            status,
+            submitter,
+            time,
+            &self.meta,
+            &self.outbox,
+        )
+            .transaction(|(ideas, track, status, submitter, time, meta, outbox)| {
                 f(&Tx {
                     ideas,
                     indexes: [track, status, submitter, time],
                     meta,
+                    outbox,
                 })
             })
             .map_err(|e| match e {
@@ -48,12 +59,26 @@ impl Trees {
 
     /// Files independent submissions together: one transaction for all, and only when that
     /// fails, one each, so that one bad submission does not fail the others.
-    pub(super) fn create_each(&self, news: &[NewIdea]) -> Vec<Result<Idea, StoreError>> {
-        match self.create_all(news) {
-            Ok(ideas) => ideas.into_iter().map(Ok).collect(),
+    /// Each filed idea may owe its submitter a notice of the outcome, queued with it.
+    pub(super) fn create_each(
+        &self,
+        news: &[(NewIdea, Option<Audience>)],
+    ) -> Vec<Result<Idea, StoreError>> {
+        let one = |tx: &Tx<'_>, (new, tell): &(NewIdea, Option<Audience>)| {
+            let idea = tx.insert_new(new.clone())?;
+            if let Some(to) = tell {
+                tx.enqueue(&Notice::Outcome {
+                    idea: idea.id,
+                    to: to.clone(),
+                })?;
+            }
+            Ok(idea)
+        };
+        match self.transaction(|tx| news.iter().map(|n| one(tx, n)).collect::<Result<Vec<_>, _>>()) {
+            Ok(ideas) => ideas.into_iter().map(Ok).collect::<Vec<_>>(),
             Err(_) if news.len() > 1 => news
                 .iter()
-                .map(|new| self.transaction(|tx| tx.insert_new(new.clone())))
+                .map(|n| self.transaction(|tx| one(tx, n)))
                 .collect(),
             Err(e) => vec![Err(e)],
         }
@@ -65,6 +90,7 @@ pub(super) struct Tx<'a> {
     pub(super) ideas: &'a TransactionalTree,
     pub(super) indexes: [&'a TransactionalTree; 4],
     pub(super) meta: &'a TransactionalTree,
+    pub(super) outbox: &'a TransactionalTree,
 }
 
 impl Tx<'_> {
@@ -126,6 +152,11 @@ impl Tx<'_> {
             }
         }
         Ok(Ok(after))
+    }
+
+    /// Queues a notice in the outbox, in this transaction.
+    pub(super) fn enqueue(&self, notice: &Notice) -> ConflictableTransactionResult<(), StoreError> {
+        super::outbox::put(self.outbox, notice)
     }
 
     /// Writes the idea's record, refusing one that would not read back: serde_json writes a
