@@ -5,6 +5,7 @@
 use crate::domain::rules::{
     LanguageSpec, ModifierSpec, NoteSpec, PairSpec, QuestionSpec, RuleSpec, TrackHints, VerdictSpec,
 };
+use crate::domain::digest::{self, Schedule};
 use crate::domain::{Rules, RulesSpec};
 use serde::Deserialize;
 use std::fmt;
@@ -24,6 +25,103 @@ pub struct TrackConfig {
     /// Words that suggest this track.
     #[serde(default)]
     pub hints: Vec<String>,
+    /// Who may triage the track's ideas: people and user groups.
+    #[serde(default)]
+    pub leads: Vec<Lead>,
+    /// The channel (id) the track's triage cards are posted to; none, no cards.
+    #[serde(default, deserialize_with = "channel_id")]
+    pub triage_channel: Option<String>,
+}
+
+/// One lead of a track as configured: a person, or everyone in a Slack user group (whose members
+/// the Slack side looks up).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum Lead {
+    /// A user id, `U…` or `W…`.
+    Person(String),
+    /// A user group id, `S…`.
+    Group(String),
+}
+
+impl TryFrom<String> for Lead {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        let id = s.trim();
+        match id.chars().next() {
+            Some('U' | 'W') if slack_id(id) => Ok(Lead::Person(id.to_string())),
+            Some('S') if slack_id(id) => Ok(Lead::Group(id.to_string())),
+            _ => Err(format!(
+                "'{s}' is not a Slack user id (U…, W…) or user group id (S…); names and \
+                 @handles change, ids do not"
+            )),
+        }
+    }
+}
+
+/// A person named by Slack user id (`U…` or `W…`), such as an admin.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+struct UserId(String);
+
+impl TryFrom<String> for UserId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        let id = s.trim();
+        if id.starts_with(['U', 'W']) && slack_id(id) {
+            Ok(UserId(id.to_string()))
+        } else {
+            Err(format!("'{s}' is not a Slack user id (U… or W…)"))
+        }
+    }
+}
+
+/// Slack ids are upper-case letters and digits.
+fn slack_id(id: &str) -> bool {
+    id.len() >= 2
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// A channel id (`C…` or `G…`): names can be renamed, and events carry ids.
+fn channel_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let raw = Option::<String>::deserialize(d)?;
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(id) if id.starts_with(['C', 'G']) && slack_id(id) => Ok(Some(id.to_string())),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "'{other}' is not a channel id (C…); a channel's id is at the bottom of its details"
+        ))),
+    }
+}
+
+/// Votes: which reaction on an idea's messages counts as one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VotesConfig {
+    /// The reaction's name as Slack sends it, without colons (`+1` is 👍).
+    #[serde(deserialize_with = "reaction_name")]
+    pub reaction: String,
+}
+
+impl Default for VotesConfig {
+    fn default() -> Self {
+        VotesConfig {
+            reaction: "+1".into(),
+        }
+    }
+}
+
+fn reaction_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let raw = String::deserialize(d)?;
+    let name = raw.trim().trim_matches(':');
+    if name.is_empty() || name.contains(char::is_whitespace) || name.contains(':') {
+        return Err(serde::de::Error::custom(format!(
+            "'{raw}' is not a reaction name (write it as Slack does, e.g. \"+1\" or \"bulb\")"
+        )));
+    }
+    Ok(name.to_string())
 }
 
 /// How similar earlier ideas are found when an idea is filed.
@@ -62,6 +160,107 @@ impl Default for HttpConfig {
     }
 }
 
+/// The weekly digest: where and when `serve` posts it.
+#[derive(Debug, Clone)]
+pub struct DigestConfig {
+    /// Whether `serve` posts it on schedule (`problemfirst digest` works either way).
+    pub enabled: bool,
+    /// The channel it is posted to; without one, nothing is posted on schedule.
+    pub channel: Option<String>,
+    pub schedule: Schedule,
+}
+
+impl Default for DigestConfig {
+    fn default() -> Self {
+        DigestConfig {
+            enabled: true,
+            channel: None,
+            schedule: Schedule::default_utc(),
+        }
+    }
+}
+
+/// `[digest]` as written; checked into a [`DigestConfig`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DigestFile {
+    #[serde(default = "enabled_by_default")]
+    enabled: bool,
+    channel: Option<String>,
+    weekday: Option<Spanned<String>>,
+    time: Option<Spanned<String>>,
+    timezone: Option<Spanned<String>>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+impl Default for DigestFile {
+    fn default() -> Self {
+        DigestFile {
+            enabled: true,
+            channel: None,
+            weekday: None,
+            time: None,
+            timezone: None,
+        }
+    }
+}
+
+/// The operations endpoints (`/healthz`, `/readyz`, `/metrics`) in Socket Mode; in HTTP mode
+/// they share the Slack listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpsConfig {
+    pub listen: String,
+}
+
+impl Default for OpsConfig {
+    fn default() -> Self {
+        OpsConfig {
+            listen: "127.0.0.1:9090".into(),
+        }
+    }
+}
+
+/// How the bot logs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Lines for people.
+    #[default]
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+/// Abuse limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Pitches one person may submit in an hour; more get a friendly "later".
+    pub submissions_per_hour: usize,
+    /// The longest pitch accepted, in characters.
+    pub max_pitch_chars: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            submissions_per_hour: 20,
+            max_pitch_chars: 4000,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
@@ -70,7 +269,20 @@ struct ConfigFile {
     slack: SlackConfig,
     #[serde(default)]
     http: HttpConfig,
+    #[serde(default)]
+    ops: OpsConfig,
+    #[serde(default)]
+    log: LogConfig,
+    #[serde(default)]
+    limits: LimitsConfig,
+    #[serde(default)]
+    digest: DigestFile,
     default_track: String,
+    /// People who may triage every track.
+    #[serde(default)]
+    admins: Vec<UserId>,
+    #[serde(default)]
+    votes: VotesConfig,
     similar: SimilarConfig,
     verdict: VerdictSpec,
     modifiers: ModifierSpec,
@@ -95,8 +307,15 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub slack: SlackConfig,
     pub http: HttpConfig,
+    pub ops: OpsConfig,
+    pub log: LogConfig,
+    pub limits: LimitsConfig,
+    pub digest: DigestConfig,
     pub tracks: Vec<TrackConfig>,
     pub default_track: String,
+    /// User ids of the people who may triage every track.
+    pub admins: Vec<String>,
+    pub votes: VotesConfig,
     pub similar: SimilarConfig,
     pub rules: Rules,
 }
@@ -153,6 +372,8 @@ impl Config {
             let key = key_in(&message).or_else(|| e.span().and_then(|s| key_at(text, s.start)));
             at(line, key, message)
         })?;
+
+        let digest = digest_config(file.digest, text, &at)?;
 
         // Remember where each rule, pair and track was written, to point errors at it.
         let mut places: Vec<(String, usize)> = Vec::new();
@@ -226,8 +447,14 @@ impl Config {
             data_dir: file.data_dir,
             slack: file.slack,
             http: file.http,
+            ops: file.ops,
+            log: file.log,
+            limits: file.limits,
+            digest,
             tracks,
             default_track: file.default_track,
+            admins: file.admins.into_iter().map(|a| a.0).collect(),
+            votes: file.votes,
             similar: file.similar,
             rules: compiled,
         })
@@ -242,6 +469,42 @@ impl Config {
     pub fn track_name<'a>(&'a self, id: &'a str) -> &'a str {
         self.track(id).map_or(id, |t| t.name.as_str())
     }
+}
+
+/// Checks `[digest]`: each bad value is reported at its own line and key.
+fn digest_config(
+    file: DigestFile,
+    text: &str,
+    at: &impl Fn(Option<usize>, Option<String>, String) -> ConfigError,
+) -> Result<DigestConfig, ConfigError> {
+    let mut config = DigestConfig {
+        enabled: file.enabled,
+        channel: file
+            .channel
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty()),
+        schedule: Schedule::default_utc(),
+    };
+    let check = |value: &Spanned<String>, key: &str, message: String| {
+        at(
+            Some(line_of(text, value.span().start)),
+            Some(format!("digest.{key}")),
+            message,
+        )
+    };
+    if let Some(w) = &file.weekday {
+        config.schedule.weekday =
+            digest::parse_weekday(w.get_ref()).map_err(|m| check(w, "weekday", m))?;
+    }
+    if let Some(t) = &file.time {
+        config.schedule.time = digest::parse_time(t.get_ref()).map_err(|m| check(t, "time", m))?;
+    }
+    if let Some(z) = &file.timezone {
+        config.schedule.zone =
+            digest::parse_zone(z.get_ref()).map_err(|m| check(z, "timezone", m))?;
+        config.schedule.zone_name = z.get_ref().trim().to_string();
+    }
+    Ok(config)
 }
 
 /// 1-based line of a byte offset.

@@ -2,11 +2,13 @@
 //! of a technology.
 //!
 //! Rooms, with dependencies one way only: [`domain`] (pure) ← [`storage`] (the only code that
-//! knows sled) ← [`app`] (use cases, transport-free) ← `slack` and the command line.
+//! knows sled) ← [`app`] (use cases, transport-free) ← `slack` and the command line; [`ops`]
+//! serves health, readiness and metrics.
 
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod ops;
 pub mod slack;
 pub mod storage;

@@ -1,9 +1,9 @@
 //! The app core end to end on a real sled store: submit, coach, reframe, file anyway, withdraw,
 //! similar ideas, restarts, concurrency, and export → import through the command line.
 
-use problemfirst::app::{Action, App, AppError, Outcome, Submission};
+use problemfirst::app::{Action, Answer, App, AppError, Outcome, Submission};
 use problemfirst::config::Config;
-use problemfirst::domain::{IdeaId, Reframe, Source, Status, Verdict};
+use problemfirst::domain::{Audience, IdeaId, Notice, Reframe, Source, Status, Verdict};
 use problemfirst::storage::Store;
 use std::path::Path;
 use std::sync::Arc;
@@ -26,6 +26,7 @@ fn pitch(text: &str, who: &str) -> Submission {
         source: Source::Console,
         origin: Default::default(),
         track: None,
+        answer: Answer::Direct,
     }
 }
 
@@ -483,4 +484,87 @@ fn export_filters_by_track_status_and_date_and_quotes_csv_cleanly() {
         .expect("runs");
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a status"));
+}
+
+/// What the outbox holds, oldest first.
+fn owed(app: &App) -> Vec<Notice> {
+    let (due, _) = app
+        .store
+        .outbox_due(jiff::Timestamp::now(), 100)
+        .expect("outbox reads");
+    due.into_iter().map(|p| p.entry.notice).collect()
+}
+
+#[tokio::test]
+async fn a_pitch_in_a_thread_owes_its_outcome_there_publicly_if_filed_and_privately_if_coached() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let thread = |text: &str| Submission {
+        answer: Answer::Thread {
+            channel: "C1".into(),
+            ts: "1.1".into(),
+        },
+        ..pitch(text, "ann")
+    };
+    let Outcome::Filed(f) = app.submit(thread(PROBLEM)).await.expect("submit") else {
+        panic!("a problem-led pitch is filed");
+    };
+    let Outcome::NeedsReframe(c) = app.submit(thread(TECH)).await.expect("submit") else {
+        panic!("a tech-led pitch is coached");
+    };
+    assert_eq!(
+        owed(&app),
+        vec![
+            Notice::Outcome {
+                idea: f.idea.id,
+                to: Audience::Thread {
+                    channel: "C1".into(),
+                    ts: "1.1".into()
+                }
+            },
+            Notice::Outcome {
+                idea: c.draft.id,
+                to: Audience::Privately {
+                    channel: "C1".into(),
+                    ts: Some("1.1".into()),
+                    user: "ann".into()
+                }
+            },
+        ]
+    );
+}
+
+#[tokio::test]
+async fn direct_answers_owe_nothing_and_a_refused_change_queues_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let Outcome::NeedsReframe(c) = app.submit(pitch(TECH, "ann")).await.expect("submit") else {
+        panic!("a tech-led pitch is coached");
+    };
+    assert!(owed(&app).is_empty());
+    let to = Audience::ReplyUrl {
+        url: "https://hooks.slack.com/actions/1".into(),
+        replace: true,
+    };
+    assert!(app
+        .file_anyway_telling(c.draft.id, "bob", Some(to.clone()))
+        .await
+        .is_err());
+    assert!(owed(&app).is_empty(), "a refused change owes nothing");
+    app.file_anyway_telling(c.draft.id, "ann", Some(to.clone()))
+        .await
+        .expect("file anyway");
+    assert_eq!(
+        owed(&app),
+        vec![Notice::Outcome {
+            idea: c.draft.id,
+            to
+        }]
+    );
+    let reply = app.outcome_reply(c.draft.id).await.expect("renders");
+    assert!(
+        reply.text.contains(&format!("Filed as *{}*", c.draft.id)),
+        "{}",
+        reply.text
+    );
 }

@@ -1,13 +1,21 @@
 //! The use cases, free of any transport: submit a pitch, reframe it, file it anyway, withdraw it,
-//! list one's ideas. Slack (Socket Mode and the HTTP Events API) and the local `chat` console call
-//! these same functions and render the same plain replies.
+//! list one's ideas; triage by leads, votes and what the App Home shows. Slack (Socket Mode and
+//! the HTTP Events API) and the local `chat` console call these same functions and render the same
+//! plain replies.
 
+pub mod digest;
+pub mod home;
 mod notice;
 mod reply;
+mod similar;
 mod submit;
+mod triage;
+mod votes;
 
+pub use digest::digest_text;
 pub use reply::{Action, Reply};
-pub use submit::{shorten, Coaching, FieldNote, Filed, Outcome, Similar, Submission};
+pub use submit::{shorten, Answer, Coaching, FieldNote, Filed, Outcome, Similar, Submission};
+pub use triage::{Actor, CardView, Decision};
 
 use crate::config::Config;
 use crate::domain::{IdeaId, IllegalTransition, Status};
@@ -24,6 +32,8 @@ pub struct App {
     pub config: Arc<Config>,
     pub store: Store,
     clock: Clock,
+    /// Content words of each track's recent ideas, for similar-idea lookups.
+    recent: Arc<similar::RecentIdeas>,
 }
 
 impl App {
@@ -36,6 +46,7 @@ impl App {
             config,
             store,
             clock,
+            recent: Arc::default(),
         }
     }
 
@@ -55,12 +66,23 @@ pub enum AppError {
     NotYours(IdeaId),
     #[error("{id} is already {}, so there is nothing to decide.", .status.label().to_lowercase())]
     NotADraft { id: IdeaId, status: Status },
+    #[error("That pitch is {length} characters; I take up to {max}. Say who is affected and what is hard for them in a few sentences.")]
+    TooLong { length: usize, max: usize },
+    #[error("That's {max} pitches from you in the last hour, the most I take. Thank you! Please send the next one a little later.")]
+    TooMany { max: usize },
     #[error("{0}")]
     Illegal(#[from] IllegalTransition),
+    #[error("Only leads of *{track}* can triage.")]
+    NotALead { track: String },
+    /// A triage decision that can't be made as asked, with what to do instead.
+    #[error("{0}")]
+    Refused(String),
     #[error("There is no track '{given}'. Tracks: {known}.")]
     UnknownTrack { given: String, known: String },
     #[error(
         "Something went wrong while saving, so nothing was confirmed. Please try again. ({0})"
     )]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Schedule(#[from] crate::domain::digest::ScheduleError),
 }

@@ -3,10 +3,9 @@
 //! still not problem-led is sent back once, naming what is missing; the second time it is filed.
 
 use super::{Action, App, AppError, Reply};
-use crate::domain::similarity::{content_words, similarity};
 use crate::domain::{
-    Assessment, Element, Idea, IdeaId, Judgement, NewIdea, Origin, Reframe, Side, Source, Status,
-    Transition, Verdict,
+    Assessment, Audience, Element, Idea, IdeaId, Judgement, NewIdea, Notice, Origin, Reframe, Side,
+    Source, Status, Transition, Verdict,
 };
 
 /// A pitch as it arrives from any surface.
@@ -18,6 +17,39 @@ pub struct Submission {
     pub origin: Origin,
     /// The track the person chose, if they chose one.
     pub track: Option<String>,
+    /// Where the outcome is told.
+    pub answer: Answer,
+}
+
+/// Where the outcome of a submission is told.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Answer {
+    /// The caller shows it itself: the chat console, or an acknowledgement that carries it.
+    #[default]
+    Direct,
+    /// In the pitch's thread: a filed idea is announced to everyone there, coaching goes to the
+    /// submitter only.
+    Thread { channel: String, ts: String },
+    /// To this audience, whatever the outcome.
+    To(Audience),
+}
+
+impl Answer {
+    fn audience(&self, submitter: &str, filed: bool) -> Option<Audience> {
+        match self {
+            Answer::Direct => None,
+            Answer::Thread { channel, ts } if filed => Some(Audience::Thread {
+                channel: channel.clone(),
+                ts: ts.clone(),
+            }),
+            Answer::Thread { channel, ts } => Some(Audience::Privately {
+                channel: channel.clone(),
+                ts: Some(ts.clone()),
+                user: submitter.to_string(),
+            }),
+            Answer::To(a) => Some(a.clone()),
+        }
+    }
 }
 
 /// An earlier idea that sounds like this one.
@@ -70,6 +102,26 @@ impl App {
     /// Assess a pitch and file it (problem-led) or keep it as a draft with one coaching question.
     /// A filed idea is on disk before this returns.
     pub async fn submit(&self, s: Submission) -> Result<Outcome, AppError> {
+        let limits = &self.config.limits;
+        let length = s.pitch.trim().chars().count();
+        if length > limits.max_pitch_chars {
+            return Err(AppError::TooLong {
+                length,
+                max: limits.max_pitch_chars,
+            });
+        }
+        let hour_ago = self
+            .now()
+            .checked_sub(jiff::SignedDuration::from_secs(3600))
+            .unwrap_or(jiff::Timestamp::MIN);
+        let recent =
+            self.store
+                .submitted_since(&s.submitter, hour_ago, limits.submissions_per_hour)?;
+        if recent >= limits.submissions_per_hour {
+            return Err(AppError::TooMany {
+                max: limits.submissions_per_hour,
+            });
+        }
         let pitch = clip(s.pitch.trim(), MAX_PITCH_CHARS);
         let assessment = self.config.rules.assess(&pitch);
         if !crate::domain::text::normalize(&pitch)
@@ -81,6 +133,13 @@ impl App {
         }
         let track = self.choose_track(s.track.as_deref(), &assessment)?;
         let filed = assessment.verdict == Verdict::Problem;
+        metrics::counter!(
+            "problemfirst_submissions_total",
+            "verdict" => assessment.verdict.as_str(),
+            "track" => track.clone(),
+        )
+        .increment(1);
+        let audience = s.answer.audience(&s.submitter, filed);
         let new = NewIdea {
             submitter: s.submitter,
             source: s.source,
@@ -91,8 +150,23 @@ impl App {
             filed,
             at: self.now(),
         };
-        // On disk before anyone is told "filed" (or that the draft is kept).
-        let idea = self.store.file(new).await?;
+        // On disk before anyone is told "filed" (or that the draft is kept), with the notices it
+        // owes in the same transaction.
+        let config = std::sync::Arc::clone(&self.config);
+        let idea = self
+            .store
+            .file_telling(new, move |idea| {
+                let mut notices: Vec<Notice> = audience
+                    .iter()
+                    .map(|to| Notice::Outcome {
+                        idea: idea.id,
+                        to: to.clone(),
+                    })
+                    .collect();
+                notices.extend(super::notice::on_change(&config, idea));
+                notices
+            })
+            .await?;
         if filed {
             let similar = self.similar(&idea).await?;
             Ok(Outcome::Filed(Filed {
@@ -118,6 +192,18 @@ impl App {
         fields: Reframe,
         track: Option<String>,
     ) -> Result<Outcome, AppError> {
+        self.reframe_telling(id, by, fields, track, None).await
+    }
+
+    /// [`App::reframe`], telling `to` the outcome once it is filed.
+    pub async fn reframe_telling(
+        &self,
+        id: IdeaId,
+        by: &str,
+        fields: Reframe,
+        track: Option<String>,
+        to: Option<Audience>,
+    ) -> Result<Outcome, AppError> {
         let draft = self.draft_of(id, by)?;
         let statement = fields.statement();
         if statement.trim().is_empty() {
@@ -130,9 +216,17 @@ impl App {
         };
         let problem_led = assessment.verdict == Verdict::Problem;
         let send_back = !problem_led && draft.reframe_rounds == 0;
+        let result = if problem_led {
+            "problem"
+        } else if send_back {
+            "sent_back"
+        } else {
+            "filed_anyway"
+        };
+        metrics::counter!("problemfirst_reframes_total", "result" => result).increment(1);
         let judged = Judgement::from(&assessment);
         let now = self.now();
-        let updated = self.store.update(id, |idea| {
+        let updated = self.store.update_telling(id, |idea| {
             if idea.status() != Status::Draft {
                 return Err(AppError::NotADraft {
                     id,
@@ -152,8 +246,9 @@ impl App {
                     "reframed and filed"
                 };
                 idea.apply(Transition::File, by, Some(reason.into()), now)?;
+                return Ok(self.filed_notices(idea, to.as_ref()));
             }
-            Ok(())
+            Ok(Vec::new())
         })??;
         self.store.durable().await?;
         if send_back {
@@ -172,11 +267,21 @@ impl App {
 
     /// File a draft as it is: the bot coaches, it never blocks.
     pub async fn file_anyway(&self, id: IdeaId, by: &str) -> Result<Filed, AppError> {
+        self.file_anyway_telling(id, by, None).await
+    }
+
+    /// [`App::file_anyway`], telling `to` the outcome.
+    pub async fn file_anyway_telling(
+        &self,
+        id: IdeaId,
+        by: &str,
+        to: Option<Audience>,
+    ) -> Result<Filed, AppError> {
         self.draft_of(id, by)?;
         let now = self.now();
-        let idea = self.store.update(id, |idea| {
-            idea.apply(Transition::File, by, Some("filed as pitched".into()), now)
-                .map(|_| ())
+        let idea = self.store.update_telling(id, |idea| {
+            idea.apply(Transition::File, by, Some("filed as pitched".into()), now)?;
+            Ok::<_, AppError>(self.filed_notices(idea, to.as_ref()))
         })??;
         self.store.durable().await?;
         let assessment = self.config.rules.assess(&idea.pitch);
@@ -190,15 +295,33 @@ impl App {
 
     /// Withdraw one's own idea (a draft or an undecided one).
     pub async fn withdraw(&self, id: IdeaId, by: &str) -> Result<Idea, AppError> {
+        self.withdraw_telling(id, by, None).await
+    }
+
+    /// [`App::withdraw`], telling `to` that it is done.
+    pub async fn withdraw_telling(
+        &self,
+        id: IdeaId,
+        by: &str,
+        to: Option<Audience>,
+    ) -> Result<Idea, AppError> {
         let now = self.now();
         let idea = self
             .store
-            .update(id, |idea| {
+            .update_telling(id, |idea| {
                 if idea.submitter != by {
                     return Err(AppError::NotYours(id));
                 }
                 idea.apply(Transition::Withdraw, by, None, now)?;
-                Ok(())
+                let mut notices: Vec<Notice> = to
+                    .iter()
+                    .map(|to| Notice::Text {
+                        to: to.clone(),
+                        text: format!("Withdrawn {id}. Nothing else changes."),
+                    })
+                    .collect();
+                notices.extend(super::notice::on_change(&self.config, idea));
+                Ok(notices)
             })
             .map_err(|e| match e {
                 crate::storage::StoreError::NotFound(id) => AppError::NotFound(id),
@@ -254,6 +377,49 @@ impl App {
         }
     }
 
+    /// The answer a `Notice::Outcome` delivers: what became of the pitch, as it stands now.
+    pub async fn outcome_reply(&self, id: IdeaId) -> Result<Reply, AppError> {
+        let idea = self.store.get(id)?.ok_or(AppError::NotFound(id))?;
+        match idea.status() {
+            Status::Draft => {
+                let text = idea
+                    .reframe
+                    .as_ref()
+                    .map(Reframe::statement)
+                    .unwrap_or_else(|| idea.pitch.clone());
+                let assessment = self.config.rules.assess(&text);
+                Ok(coaching(idea, assessment, Vec::new()).reply())
+            }
+            Status::Withdrawn => Ok(Reply {
+                text: format!("Withdrawn {id}. Nothing else changes."),
+                ..Reply::default()
+            }),
+            _ => {
+                let assessment = self.config.rules.assess(&idea.headline_text());
+                let similar = self.similar(&idea).await?;
+                Ok(Filed {
+                    idea,
+                    similar,
+                    assessment,
+                }
+                .reply(self))
+            }
+        }
+    }
+
+    /// What filing `idea` owes: its outcome to `to`, and whatever else follows a change.
+    fn filed_notices(&self, idea: &Idea, to: Option<&Audience>) -> Vec<Notice> {
+        let mut notices: Vec<Notice> = to
+            .map(|to| Notice::Outcome {
+                idea: idea.id,
+                to: to.clone(),
+            })
+            .into_iter()
+            .collect();
+        notices.extend(super::notice::on_change(&self.config, idea));
+        notices
+    }
+
     fn draft_of(&self, id: IdeaId, by: &str) -> Result<Idea, AppError> {
         let idea = self.store.get(id)?.ok_or(AppError::NotFound(id))?;
         if idea.submitter != by {
@@ -297,53 +463,6 @@ impl App {
                 .clone()
                 .unwrap_or_else(|| self.config.default_track.clone())),
         }
-    }
-
-    /// Similar ideas, looked up off the async workers: it reads and compares up to
-    /// `similar.window` stored ideas, which must not hold up acknowledgements elsewhere.
-    async fn similar(&self, idea: &Idea) -> Result<Vec<Similar>, AppError> {
-        let app = self.clone();
-        let idea = idea.clone();
-        match tokio::task::spawn_blocking(move || app.similar_to(&idea)).await {
-            Ok(found) => found,
-            // The lookup panicked or was cancelled: filing stands, the suggestions are skipped.
-            Err(_) => Ok(Vec::new()),
-        }
-    }
-
-    /// Earlier filed ideas of the same track that share enough words with this one.
-    fn similar_to(&self, idea: &Idea) -> Result<Vec<Similar>, AppError> {
-        let cfg = &self.config.similar;
-        let words = content_words(&idea.headline_text());
-        let mut found: Vec<Similar> = Vec::new();
-        let mut cursor = None;
-        let mut seen = 0;
-        while seen < cfg.window {
-            let page = self
-                .store
-                .page_by_track(&idea.track, cursor, 200.min(cfg.window - seen))?;
-            seen += page.ideas.len() + page.skipped.len();
-            for other in page.ideas.iter().filter(|o| {
-                o.id != idea.id && !matches!(o.status(), Status::Draft | Status::Withdrawn)
-            }) {
-                let score = similarity(&words, &content_words(&other.headline_text()));
-                if score >= cfg.threshold {
-                    found.push(Similar {
-                        id: other.id,
-                        headline: other.headline_text(),
-                        status: other.status(),
-                        score,
-                    });
-                }
-            }
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
-        found.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.id.cmp(&a.id)));
-        found.truncate(cfg.max);
-        Ok(found)
     }
 }
 

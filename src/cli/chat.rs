@@ -297,6 +297,7 @@ fn submission(line: &str, user: &str) -> crate::app::Submission {
         source: Source::Console,
         origin: Default::default(),
         track: None,
+        answer: crate::app::Answer::Direct,
     }
 }
 

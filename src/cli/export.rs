@@ -28,6 +28,17 @@ pub struct Args {
     /// Only ideas created on or after this date (YYYY-MM-DD or RFC 3339).
     #[arg(long, value_name = "DATE")]
     since: Option<String>,
+    /// Instead of ideas, the leads' overrules of the verdict as labelled pitches: JSON lines
+    /// with `text` and `label` (problem, tech or vague), the file `problemfirst eval` reads.
+    #[arg(long, conflicts_with = "format")]
+    feedback: bool,
+}
+
+/// One overrule as a labelled pitch for `eval`.
+#[derive(Serialize)]
+struct Labelled<'a> {
+    text: &'a str,
+    label: &'a str,
 }
 
 /// One exported row; `text`, `submitter`, `track` and `created` are what `import` reads back.
@@ -91,6 +102,17 @@ impl<W: Write> Sink<W> {
         }
     }
 
+    /// A labelled pitch (`--feedback` always writes to a JSON lines sink).
+    fn feedback(&mut self, item: &Labelled) -> std::io::Result<()> {
+        match self {
+            Sink::Csv(w) => w.serialize(item).map_err(std::io::Error::other),
+            Sink::Json(w) => {
+                serde_json::to_writer(&mut *w, item)?;
+                w.write_all(b"\n")
+            }
+        }
+    }
+
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
             Sink::Csv(w) => w.flush(),
@@ -126,6 +148,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             && since.is_none_or(|t| idea.created >= t)
     };
     let mut sink = match args.format {
+        _ if args.feedback => Sink::Json(out),
         Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
         Format::Json => Sink::Json(out),
     };
@@ -133,6 +156,17 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let mut written = Ok(());
     for idea in app.store.ideas() {
         match idea {
+            Ok(idea) if args.feedback => {
+                if let Some(o) = idea.overrule.as_ref().filter(|_| keep(&idea)) {
+                    written = sink.feedback(&Labelled {
+                        text: &o.text,
+                        label: o.verdict.as_str(),
+                    });
+                    if written.is_err() {
+                        break;
+                    }
+                }
+            }
             Ok(idea) if keep(&idea) => {
                 written = sink.write(&Row::of(&idea));
                 if written.is_err() {

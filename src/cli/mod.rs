@@ -1,10 +1,13 @@
 //! The command line: one small module per subcommand. Exit codes: 0 done, 1 a quality gate
 //! missed, 2 the input or config could not be used (with a message saying why).
 
+pub mod backup;
 pub mod chat;
 mod check;
+mod digest;
 mod eval;
 mod export;
+mod healthcheck;
 mod import;
 pub mod serve;
 
@@ -83,6 +86,14 @@ enum Command {
     Check(check::Args),
     /// Score the classifier on a labelled JSONL file.
     Eval(eval::Args),
+    /// Print the weekly digest (text, Block Kit or JSON), or post it now.
+    Digest(digest::Args),
+    /// Write the whole store, as it is at one moment, to one file.
+    Backup(backup::BackupArgs),
+    /// Rebuild a store from a backup file and check it.
+    Restore(backup::RestoreArgs),
+    /// Ask a running bot's /healthz whether it is up (exit 0) or not (exit 1).
+    Healthcheck(healthcheck::Args),
     /// Work with the config file.
     Config {
         #[command(subcommand)]
@@ -121,6 +132,10 @@ pub fn main() -> ExitCode {
         }
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Digest(args) => digest::run(args),
+        Command::Backup(args) => backup::run_backup(args),
+        Command::Restore(args) => backup::run_restore(args),
+        Command::Healthcheck(args) => healthcheck::run(args),
         Command::Config {
             command: ConfigCommand::Check(args),
         } => args.load().map(|c| {

@@ -19,6 +19,9 @@ pub struct Args {
         value_delimiter = ','
     )]
     idea_channels: Option<Vec<String>>,
+    /// Address of the ops endpoints in Socket Mode (default: `ops.listen` in the config).
+    #[arg(long, value_name = "ADDR", env = "PROBLEMFIRST_OPS_LISTEN")]
+    ops_listen: Option<String>,
     /// The Slack Web API base URL (to run against a fake Slack).
     #[arg(long, value_name = "URL", env = "SLACK_API_URL", default_value = crate::slack::client::DEFAULT_API_URL)]
     slack_api_url: String,
@@ -83,15 +86,9 @@ impl Tokens {
 
 pub fn run(args: Args) -> Result<(), Failure> {
     let tokens = Tokens::from_env(|k| std::env::var(k).ok()).map_err(Failure::Usage)?;
-    // Logs go to standard error; RUST_LOG chooses how much (info by default).
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
     // The config and store are checked before anything else, so a bad setup fails fast.
     let app = args.data.open_app()?;
+    init_logs(app.config.log.format);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -121,13 +118,20 @@ async fn serve(app: crate::app::App, tokens: Tokens, args: Args) -> Result<(), F
         .listen
         .clone()
         .unwrap_or_else(|| app.config.http.listen.clone());
+    let app_config = Arc::clone(&app.config);
     let bot = Arc::new(Bot {
         app,
         client: Arc::new(client),
         token: SlackApiToken::new(tokens.bot.clone().into()),
         idea_channels,
+        work: Default::default(),
     });
-    match (&tokens.app, &tokens.signing_secret) {
+    let service = crate::slack::service::Service::start(Arc::clone(&bot));
+    // The weekly digest: queued at its scheduled time (or at start-up, when the bot was down
+    // then), and delivered by the outbox worker.
+    let digest_schedule = tokio::spawn(bot.app.clone().run_digest_schedule());
+    let stop = tokio_util::sync::CancellationToken::new();
+    let ran = match (&tokens.app, &tokens.signing_secret) {
         (Some(app_token), _) => {
             let listener = socket::start(
                 Arc::clone(&bot),
@@ -137,7 +141,22 @@ async fn serve(app: crate::app::App, tokens: Tokens, args: Args) -> Result<(), F
             .await
             .map_err(|e| fail("can't connect to Slack in Socket Mode", &e))?;
             tracing::info!("connected to Slack in Socket Mode");
-            let _ = tokio::signal::ctrl_c().await;
+            let ops_listen = args
+                .ops_listen
+                .clone()
+                .unwrap_or_else(|| app_config.ops.listen.clone());
+            let tcp = tokio::net::TcpListener::bind(&ops_listen)
+                .await
+                .map_err(|e| fail(&format!("can't listen on {ops_listen} (ops)"), &e))?;
+            tracing::info!(address = %ops_listen, "ops endpoints: /healthz /readyz /metrics");
+            tokio::spawn(crate::ops::serve(
+                tcp,
+                crate::ops::Ops::new(Arc::clone(&bot)),
+                stop.clone(),
+            ));
+            shutdown_signal().await;
+            stop.cancel();
+            tracing::info!("stopping: no new work is taken");
             listener.shutdown().await;
             Ok(())
         }
@@ -146,16 +165,78 @@ async fn serve(app: crate::app::App, tokens: Tokens, args: Args) -> Result<(), F
                 .await
                 .map_err(|e| fail(&format!("can't listen on {listen}"), &e))?;
             tracing::info!(address = %listen, "listening for the Slack Events API");
+            let server = tokio::spawn(http::serve(
+                tcp,
+                Arc::clone(&bot),
+                SlackSigningSecret::new(secret.clone()),
+                crate::ops::Ops::new(Arc::clone(&bot)),
+                stop.clone(),
+            ));
             tokio::select! {
-                r = http::serve(tcp, bot, SlackSigningSecret::new(secret.clone())) => {
-                    r.map_err(|e| fail("the HTTP listener stopped", &e))
+                r = server => match r {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(fail("the HTTP listener stopped", &e)),
+                    Err(e) => Err(fail("the HTTP listener stopped", &e)),
+                },
+                _ = shutdown_signal() => {
+                    tracing::info!("stopping: no new work is taken");
+                    stop.cancel();
+                    Ok(())
                 }
-                _ = tokio::signal::ctrl_c() => Ok(()),
             }
         }
         (None, None) => Err(Failure::Usage(
             "set SLACK_APP_TOKEN or SLACK_SIGNING_SECRET".into(),
         )),
+    };
+    // What was acknowledged is finished and delivered (or left queued for the next start).
+    digest_schedule.abort();
+    if service.shutdown(SHUTDOWN_GRACE).await {
+        tracing::info!("stopped");
+    } else {
+        tracing::warn!("stopped with work unfinished; queued messages go out on the next start");
+    }
+    ran
+}
+
+/// Logs go to standard error, as lines for people or JSON objects; RUST_LOG chooses how much
+/// (info by default). Nothing logs tokens or the signing secret: they are only ever handed to
+/// the Slack client, whose own logging is kept at warnings.
+fn init_logs(format: crate::config::LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,slack_morphism=warn"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        crate::config::LogFormat::Human => logs.try_init(),
+        crate::config::LogFormat::Json => logs.json().try_init(),
+    };
+}
+
+/// How long a stop waits for work in flight; under the 10 seconds container runtimes give.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// SIGINT (Ctrl-C) or SIGTERM (a container runtime stopping the bot).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

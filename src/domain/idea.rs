@@ -4,7 +4,7 @@
 use super::assessment::{Assessment, Hit, Verdict};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -263,6 +263,8 @@ impl Status {
             (New | InReview, T::Decline) => Declined,
             (New | InReview | Parked, T::MarkDuplicate { of }) => Duplicate { of },
             (Draft | New | InReview | Parked, T::Withdraw) => Withdrawn,
+            // Back to the submitter as a draft, to restate it as a problem.
+            (New | InReview | Parked, T::AskReframe) => Draft,
             (Accepted | Parked | Declined | Duplicate { .. }, T::Reopen) => InReview,
             (from, t) => {
                 return Err(IllegalTransition {
@@ -300,6 +302,8 @@ pub enum Transition {
     Withdraw,
     /// A lead takes a decided idea back into review.
     Reopen,
+    /// A lead sends a filed idea back to its submitter to restate it as a problem.
+    AskReframe,
 }
 
 impl Transition {
@@ -313,6 +317,7 @@ impl Transition {
             Transition::MarkDuplicate { .. } => "mark as duplicate",
             Transition::Withdraw => "withdraw",
             Transition::Reopen => "reopen",
+            Transition::AskReframe => "ask to reframe",
         }
     }
 }
@@ -351,6 +356,7 @@ fn past(t: Transition) -> &'static str {
         Transition::MarkDuplicate { .. } => "marked as a duplicate",
         Transition::Withdraw => "withdrawn",
         Transition::Reopen => "reopened",
+        Transition::AskReframe => "sent back for a reframe",
     }
 }
 
@@ -363,6 +369,49 @@ pub struct Change {
     pub to: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// What changed when it was not the status (`from` and `to` are then the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<Edit>,
+}
+
+impl Change {
+    /// Whether this change moved the status (rather than the track, the verdict or the votes).
+    pub fn moves_status(&self) -> bool {
+        self.edit.is_none()
+    }
+}
+
+/// A change to an idea that leaves its status as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "edit", rename_all = "snake_case")]
+pub enum Edit {
+    /// A lead moved the idea to another track.
+    Track { from: String, to: String },
+    /// A lead overruled the classifier's verdict.
+    Verdict { from: Verdict, to: Verdict },
+    /// The votes of a duplicate were added to this idea, the original.
+    VotesMerged { from: IdeaId, votes: usize },
+}
+
+/// Where an idea's triage card was posted, so that it is updated in place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Card {
+    pub channel: String,
+    pub ts: String,
+}
+
+/// A lead's correction of the classifier's verdict, kept as labelled feedback to tune the rules
+/// with the company's own pitches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overrule {
+    /// The text that was judged: the reframe when there was one, else the pitch.
+    pub text: String,
+    /// What the classifier said.
+    pub was: Verdict,
+    /// What the lead says it is.
+    pub verdict: Verdict,
+    pub by: String,
+    pub at: Timestamp,
 }
 
 /// An idea, from draft to decision.
@@ -390,6 +439,17 @@ pub struct Idea {
     pub history: Vec<Change>,
     #[serde(default)]
     pub voters: BTreeSet<String>,
+    /// For each voter, the messages (`channel/ts`) they reacted on: a person counts once however
+    /// many of the idea's messages they react on, and stops counting only when every one of
+    /// those reactions is removed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reactions: BTreeMap<String, BTreeSet<String>>,
+    /// The triage card, once posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<Card>,
+    /// The latest lead's overrule of the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrule: Option<Overrule>,
     pub created: Timestamp,
     pub updated: Timestamp,
 }
@@ -429,8 +489,12 @@ impl Idea {
                 from: None,
                 to: status,
                 reason: None,
+                edit: None,
             }],
             voters: BTreeSet::new(),
+            reactions: BTreeMap::new(),
+            card: None,
+            overrule: None,
             created: n.at,
             updated: n.at,
         }
@@ -455,10 +519,97 @@ impl Idea {
             from: Some(self.status),
             to: next,
             reason: reason.filter(|r| !r.trim().is_empty()),
+            edit: None,
         });
         self.status = next;
         self.updated = at;
         Ok(next)
+    }
+
+    /// Records a change that leaves the status as it is (the edit itself is made by the caller).
+    pub fn record(&mut self, edit: Edit, by: &str, reason: Option<String>, at: Timestamp) {
+        self.history.push(Change {
+            at,
+            by: by.to_string(),
+            from: Some(self.status),
+            to: self.status,
+            reason: reason.filter(|r| !r.trim().is_empty()),
+            edit: Some(edit),
+        });
+        self.updated = at;
+    }
+
+    /// Whether the idea was ever filed (a draft awaiting its first reframe was not).
+    pub fn was_filed(&self) -> bool {
+        self.history.iter().any(|c| c.to == Status::New)
+    }
+
+    /// The latest status change made by someone other than the submitter: a lead's decision.
+    pub fn last_decision(&self) -> Option<&Change> {
+        self.history
+            .iter()
+            .rev()
+            .find(|c| c.moves_status() && c.from.is_some() && c.by != self.submitter)
+    }
+
+    /// `user` reacted (`on`) or took the reaction back (`!on`) on the idea's message `message`.
+    /// Returns whether the votes changed. Repeats change nothing, and the submitter's own
+    /// reactions never count.
+    pub fn react(&mut self, user: &str, message: &str, on: bool) -> bool {
+        if user == self.submitter {
+            return false;
+        }
+        let changed = if on {
+            self.reactions
+                .entry(user.to_string())
+                .or_default()
+                .insert(message.to_string())
+        } else {
+            let removed = self
+                .reactions
+                .get_mut(user)
+                .is_some_and(|m| m.remove(message));
+            if self.reactions.get(user).is_some_and(BTreeSet::is_empty) {
+                self.reactions.remove(user);
+            }
+            removed
+        };
+        let counts = self.reactions.contains_key(user);
+        let voters_changed = if counts {
+            self.voters.insert(user.to_string())
+        } else {
+            self.voters.remove(user)
+        };
+        changed || voters_changed
+    }
+
+    /// Takes this idea's votes away (it is a duplicate), to add them to the original.
+    pub fn take_votes(&mut self) -> (BTreeSet<String>, BTreeMap<String, BTreeSet<String>>) {
+        (
+            std::mem::take(&mut self.voters),
+            std::mem::take(&mut self.reactions),
+        )
+    }
+
+    /// Adds a duplicate's votes; someone who voted for both counts once, and the submitter's
+    /// own votes do not count. Returns how many people were added.
+    pub fn merge_votes(
+        &mut self,
+        voters: BTreeSet<String>,
+        reactions: BTreeMap<String, BTreeSet<String>>,
+    ) -> usize {
+        let before = self.voters.len();
+        for (user, messages) in reactions {
+            if user != self.submitter {
+                self.reactions.entry(user).or_default().extend(messages);
+            }
+        }
+        for user in voters {
+            if user != self.submitter {
+                self.voters.insert(user);
+            }
+        }
+        self.voters.len() - before
     }
 
     /// The text leads read first: the reframe when there is one, else the pitch.

@@ -4,6 +4,7 @@
 
 pub mod assessment;
 pub mod classifier;
+pub mod digest;
 pub mod evaluation;
 pub mod idea;
 pub mod notice;
@@ -13,8 +14,8 @@ pub mod text;
 
 pub use assessment::{Assessment, Element, Hit, Scores, Side, TrackSuggestion, Verdict};
 pub use idea::{
-    Change, Idea, IdeaId, IllegalTransition, Judgement, NewIdea, Origin, Reframe, Source, Status,
-    Transition,
+    Card, Change, Edit, Idea, IdeaId, IllegalTransition, Judgement, NewIdea, Origin, Overrule,
+    Reframe, Source, Status, Transition,
 };
 pub use notice::{Audience, Notice};
 pub use rules::{RuleError, Rules, RulesSpec};

@@ -173,8 +173,27 @@ pub fn pitch_modal(tracks: &[(String, String)], chosen: Option<&str>, metadata: 
 }
 
 /// The Reframe modal for a draft, prefilled from what the pitch already says.
+/// The Reframe form carries the idea and the address of the coaching message it came from, so
+/// that filing can replace that message.
+fn reframe_metadata(id: IdeaId, coaching_url: Option<&str>) -> String {
+    match coaching_url {
+        Some(url) => format!("{id} {url}"),
+        None => id.to_string(),
+    }
+}
+
+/// Reads back what [`reframe_metadata`] wrote.
+pub fn read_reframe_metadata(metadata: &str) -> Option<(IdeaId, Option<String>)> {
+    let (id, url) = match metadata.split_once(' ') {
+        Some((id, url)) => (id, Some(url.to_string())),
+        None => (metadata, None),
+    };
+    Some((id.parse().ok()?, url))
+}
+
 pub fn reframe_modal(
     id: IdeaId,
+    coaching_url: Option<String>,
     prefill: &Reframe,
     pitch: &str,
     tracks: &[(String, String)],
@@ -193,7 +212,7 @@ pub fn reframe_modal(
             .with_submit(pt!("Send"))
             .with_close(pt!("Cancel"))
             .with_callback_id(REFRAME_MODAL.into())
-            .with_private_metadata(id.to_string()),
+            .with_private_metadata(reframe_metadata(id, coaching_url.as_deref())),
     )
 }
 
@@ -330,8 +349,10 @@ mod tests {
             solution: "x".repeat(5000),
             ..Reframe::default()
         };
+        let coaching = "https://hooks.slack.com/actions/T1/123/abc";
         let view = reframe_modal(
             IdeaId::new(123_456_789),
+            Some(coaching.to_string()),
             &prefill,
             "Let's use drones",
             &tracks(),
@@ -348,7 +369,17 @@ mod tests {
                 <= MODAL_TITLE_MAX
         );
         assert_eq!(v["callback_id"], REFRAME_MODAL);
-        assert_eq!(v["private_metadata"], "IDEA-123456789");
+        let metadata = v["private_metadata"].as_str().unwrap_or_default();
+        assert!(metadata.len() <= 3000);
+        assert_eq!(
+            read_reframe_metadata(metadata),
+            Some((IdeaId::new(123_456_789), Some(coaching.to_string())))
+        );
+        assert_eq!(
+            read_reframe_metadata("IDEA-7"),
+            Some((IdeaId::new(7), None))
+        );
+        assert_eq!(read_reframe_metadata("not an id"), None);
         let blocks = v["blocks"].as_array().cloned().unwrap_or_default();
         assert_eq!(blocks.len(), 8, "context, six fields, track");
         assert_eq!(blocks[1]["element"]["initial_value"], "Field technicians");

@@ -3,9 +3,9 @@
 //! (assessing and filing, Web API calls) is spawned, and results go back through `response_url`,
 //! thread replies or ephemeral messages.
 
-use super::blocks::{self, field_errors, read_fields, reply_blocks, NEW_IDEA_MODAL, REFRAME_MODAL};
-use crate::app::{App, AppError, Outcome, Reply, Submission};
-use crate::domain::{IdeaId, Origin, Source};
+use super::blocks::{self, field_errors, read_fields, NEW_IDEA_MODAL, REFRAME_MODAL};
+use crate::app::{Answer, App, AppError, Outcome, Reply, Submission};
+use crate::domain::{Audience, IdeaId, Notice, Origin, Source};
 use jiff::Timestamp;
 use slack_morphism::prelude::*;
 use std::sync::Arc;
@@ -15,12 +15,19 @@ use std::time::Duration;
 /// few minutes; Socket Mode may redeliver after a reconnect.
 const DELIVERY_TTL: Duration = Duration::from_secs(60 * 60);
 
+/// How long a slash command waits for its pitch to be filed before acknowledging without the
+/// answer, well inside Slack's 3 seconds.
+const ACK_BUDGET: Duration = Duration::from_millis(2_000);
+
 /// Everything a handler needs: the app core, a Web API session and the idea channels.
 pub struct Bot {
     pub app: App,
     pub client: Arc<SlackHyperClient>,
     pub token: SlackApiToken,
     pub idea_channels: Vec<String>,
+    /// Work spawned after an acknowledgement (filing, opening forms), so a shutdown can wait
+    /// for it: Slack will not send an acknowledged request again.
+    pub work: tokio_util::task::TaskTracker,
 }
 
 const HELP: &str =
@@ -29,7 +36,7 @@ const HELP: &str =
 I coach; I never block: every idea can be filed.";
 
 impl Bot {
-    fn session(&self) -> SlackClientSession<'_, SlackClientHyperHttpsConnector> {
+    pub(super) fn session(&self) -> SlackClientSession<'_, SlackClientHyperHttpsConnector> {
         self.client.open_session(&self.token)
     }
 
@@ -61,24 +68,75 @@ impl Bot {
             }
             "help" => Some(text_content(HELP)),
             "mine" => Some(text_content(&self.mine(&user))),
+            // A preview of the weekly digest, in the acknowledgement: only the asker sees it.
+            "digest" => Some(super::digest::preview(&self.app).await),
             _ => {
-                let bot = Arc::clone(self);
-                tokio::spawn(async move {
-                    let submission = Submission {
-                        pitch: text,
-                        submitter: user,
-                        source: Source::Slash,
-                        origin: Origin {
-                            channel: Some(ev.channel_id.to_string()),
-                            ..Origin::default()
-                        },
-                        track: None,
-                    };
-                    let reply = bot.submit_reply(submission).await;
-                    bot.respond(&ev.response_url, &reply, false).await;
-                });
-                None
+                let submission = Submission {
+                    pitch: text,
+                    submitter: user,
+                    source: Source::Slash,
+                    origin: Origin {
+                        channel: Some(ev.channel_id.to_string()),
+                        ..Origin::default()
+                    },
+                    track: None,
+                    answer: Answer::Direct,
+                };
+                self.answer_in_ack(submission, ev.response_url.0.to_string())
+                    .await
             }
+        }
+    }
+
+    /// Files a pitch and answers in the acknowledgement itself, which saves a Web API call. Filing
+    /// takes a flush, a few milliseconds; should the store stall past [`ACK_BUDGET`], the
+    /// acknowledgement goes out empty and the outcome follows through the outbox to `reply_url`.
+    async fn answer_in_ack(
+        self: &Arc<Self>,
+        submission: Submission,
+        reply_url: String,
+    ) -> Option<SlackMessageContent> {
+        let (tx, rx) = tokio::sync::oneshot::channel::<Reply>();
+        let bot = Arc::clone(self);
+        self.work.spawn(async move {
+            let result = bot.app.submit(submission).await;
+            let reply = match &result {
+                Ok(outcome) => outcome.reply(&bot.app),
+                Err(e) => error_reply(e),
+            };
+            if let Err(reply) = tx.send(reply) {
+                let to = Audience::ReplyUrl {
+                    url: reply_url,
+                    replace: false,
+                };
+                let notice = match result {
+                    Ok(Outcome::Filed(f)) => Notice::Outcome {
+                        idea: f.idea.id,
+                        to,
+                    },
+                    Ok(Outcome::NeedsReframe(c)) => Notice::Outcome {
+                        idea: c.draft.id,
+                        to,
+                    },
+                    Err(_) => Notice::Text {
+                        to,
+                        text: reply.text,
+                    },
+                };
+                bot.owe(notice);
+            }
+        });
+        match tokio::time::timeout(ACK_BUDGET, rx).await {
+            Ok(Ok(reply)) => Some(super::outbox::content(&reply)),
+            _ => None,
+        }
+    }
+
+    /// Queues a message the bot owes that no state change carries (an answer to a request that
+    /// changed nothing, such as a refused pitch).
+    fn owe(&self, notice: Notice) {
+        if let Err(e) = self.app.store.enqueue(&[notice]) {
+            tracing::error!(error = %e, "could not queue a message");
         }
     }
 
@@ -110,6 +168,24 @@ impl Bot {
                     m.origin.ts.to_string(),
                 );
             }
+            // Votes and the App Home (src/slack/triage.rs, src/slack/home.rs).
+            SlackEventCallbackBody::ReactionAdded(r) => super::triage::reaction(
+                self,
+                &r.user,
+                &r.reaction,
+                r.item_user.as_ref(),
+                &r.item,
+                true,
+            ),
+            SlackEventCallbackBody::ReactionRemoved(r) => super::triage::reaction(
+                self,
+                &r.user,
+                &r.reaction,
+                r.item_user.as_ref(),
+                &r.item,
+                false,
+            ),
+            SlackEventCallbackBody::AppHomeOpened(h) => super::home::opened(self, &h),
             other => tracing::debug!(event = ?std::mem::discriminant(&other), "event ignored"),
         }
     }
@@ -150,7 +226,7 @@ impl Bot {
         ts: String,
     ) {
         let bot = Arc::clone(self);
-        tokio::spawn(async move {
+        self.work.spawn(async move {
             let submission = Submission {
                 pitch: text,
                 submitter: user.clone(),
@@ -161,40 +237,21 @@ impl Bot {
                     permalink: None,
                 },
                 track: None,
+                answer: Answer::Thread {
+                    channel: channel.clone(),
+                    ts: ts.clone(),
+                },
             };
-            let outcome = bot.app.submit(submission).await;
-            let session = bot.session();
-            let result = match &outcome {
-                Ok(Outcome::Filed(f)) => {
-                    let reply = f.reply(&bot.app);
-                    let req = SlackApiChatPostMessageRequest::new(
-                        channel.clone().into(),
-                        content(&reply),
-                    )
-                    .with_thread_ts(ts.clone().into());
-                    session.chat_post_message(&req).await.map(|_| ())
-                }
-                Ok(Outcome::NeedsReframe(c)) => {
-                    let req = SlackApiChatPostEphemeralRequest::new(
-                        channel.clone().into(),
-                        user.clone().into(),
-                        content(&c.reply()),
-                    )
-                    .with_thread_ts(ts.clone().into());
-                    session.chat_post_ephemeral(&req).await.map(|_| ())
-                }
-                Err(e) => {
-                    let req = SlackApiChatPostEphemeralRequest::new(
-                        channel.clone().into(),
-                        user.clone().into(),
-                        text_content(&e.to_string()),
-                    )
-                    .with_thread_ts(ts.clone().into());
-                    session.chat_post_ephemeral(&req).await.map(|_| ())
-                }
-            };
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "could not answer a pitch in Slack");
+            // The outcome is queued with the idea; only a refusal is told here.
+            if let Err(e) = bot.app.submit(submission).await {
+                bot.owe(Notice::Text {
+                    to: Audience::Privately {
+                        channel,
+                        ts: Some(ts),
+                        user,
+                    },
+                    text: error_reply(&e).text,
+                });
             }
         });
     }
@@ -233,6 +290,11 @@ impl Bot {
             return;
         };
         for action in a.actions.clone().unwrap_or_default() {
+            // Triage cards and the App Home (src/slack/triage.rs).
+            if super::triage::handles(action.action_id.as_ref()) {
+                super::triage::on_action(self, &a, &action).await;
+                continue;
+            }
             let Some(id) = action
                 .value
                 .as_deref()
@@ -246,6 +308,7 @@ impl Bot {
                     let view = match self.app.store.get(id) {
                         Ok(Some(idea)) => blocks::reframe_modal(
                             id,
+                            a.response_url.as_ref().map(|u| u.0.to_string()),
                             &self.app.prefill(&idea),
                             &idea.pitch,
                             &self.tracks(),
@@ -260,25 +323,34 @@ impl Bot {
                 }
                 "file_anyway" | "withdraw" => {
                     let bot = Arc::clone(self);
-                    let response_url = a.response_url.clone();
+                    // The answer replaces the coaching message; without a reply address (never
+                    // seen from Slack) the person hears by direct message.
+                    let to = match &a.response_url {
+                        Some(url) => Audience::ReplyUrl {
+                            url: url.0.to_string(),
+                            replace: true,
+                        },
+                        None => Audience::Person { user: user.clone() },
+                    };
                     let user = user.clone();
                     let file = action.action_id.as_ref() == "file_anyway";
-                    tokio::spawn(async move {
-                        let reply = if file {
-                            match bot.app.file_anyway(id, &user).await {
-                                Ok(f) => f.reply(&bot.app),
-                                Err(e) => error_reply(e),
-                            }
+                    self.work.spawn(async move {
+                        let done = if file {
+                            bot.app
+                                .file_anyway_telling(id, &user, Some(to.clone()))
+                                .await
+                                .map(|_| ())
                         } else {
-                            match bot.app.withdraw(id, &user).await {
-                                Ok(idea) => {
-                                    plain(&format!("Withdrawn {}. Nothing else changes.", idea.id))
-                                }
-                                Err(e) => error_reply(e),
-                            }
+                            bot.app
+                                .withdraw_telling(id, &user, Some(to.clone()))
+                                .await
+                                .map(|_| ())
                         };
-                        if let Some(url) = response_url {
-                            bot.respond(&url, &reply, true).await;
+                        if let Err(e) = done {
+                            bot.owe(Notice::Text {
+                                to,
+                                text: error_reply(&e).text,
+                            });
                         }
                     });
                 }
@@ -302,14 +374,27 @@ impl Bot {
             ),
             _ => return SlackInteractionResponse::Empty,
         };
+        if callback == super::triage::DECISION_MODAL {
+            return super::triage::on_submission(self, &v, &metadata).await;
+        }
         let (fields, track) = read_fields(v.view.state_params.state.as_ref());
         if callback == REFRAME_MODAL {
-            let Ok(id) = metadata.parse::<IdeaId>() else {
+            let Some((id, coaching_url)) = blocks::read_reframe_metadata(&metadata) else {
                 return SlackInteractionResponse::Empty;
+            };
+            // The filed idea replaces the coaching message when Slack gave its address, else
+            // the person hears by direct message.
+            let to = match coaching_url {
+                Some(url) => Audience::ReplyUrl { url, replace: true },
+                None => Audience::Person { user: user.clone() },
             };
             // Assessed here, not spawned: a reframe that is still solution-led goes back to the
             // form with what each field lacks, which only this answer can do.
-            return match self.app.reframe(id, &user, fields, track).await {
+            return match self
+                .app
+                .reframe_telling(id, &user, fields, track, Some(to.clone()))
+                .await
+            {
                 Ok(Outcome::NeedsReframe(c)) => {
                     let notes: Vec<_> = c
                         .missing
@@ -326,19 +411,20 @@ impl Bot {
                         .into()
                     }
                 }
-                Ok(Outcome::Filed(f)) => {
-                    self.spawn_dm(user, f.reply(&self.app));
-                    SlackInteractionResponse::Empty
-                }
+                Ok(Outcome::Filed(_)) => SlackInteractionResponse::Empty,
                 Err(e) => {
-                    self.spawn_dm(user, error_reply(e));
+                    self.owe(Notice::Text {
+                        to,
+                        text: error_reply(&e).text,
+                    });
                     SlackInteractionResponse::Empty
                 }
             };
         }
         if callback == NEW_IDEA_MODAL {
             let bot = Arc::clone(self);
-            tokio::spawn(async move {
+            self.work.spawn(async move {
+                let to = Audience::Person { user: user.clone() };
                 let submission = Submission {
                     pitch: fields.statement(),
                     submitter: user.clone(),
@@ -348,9 +434,14 @@ impl Bot {
                         ..Origin::default()
                     },
                     track,
+                    answer: Answer::To(to.clone()),
                 };
-                let reply = bot.submit_reply(submission).await;
-                bot.dm(&user, &reply).await;
+                if let Err(e) = bot.app.submit(submission).await {
+                    bot.owe(Notice::Text {
+                        to,
+                        text: error_reply(&e).text,
+                    });
+                }
             });
         }
         SlackInteractionResponse::Empty
@@ -361,7 +452,7 @@ impl Bot {
             return;
         }
         let bot = Arc::clone(self);
-        tokio::spawn(async move {
+        self.work.spawn(async move {
             let Some(message) = m.message else { return };
             let channel = m.channel.as_ref().map(|c| c.id.clone());
             let permalink = match &channel {
@@ -376,6 +467,10 @@ impl Bot {
                     .map(|p| p.permalink.to_string()),
                 None => None,
             };
+            let to = Audience::ReplyUrl {
+                url: m.response_url.0.to_string(),
+                replace: false,
+            };
             let submission = Submission {
                 pitch: message.content.text.clone().unwrap_or_default(),
                 submitter: m.user.id.to_string(),
@@ -386,17 +481,15 @@ impl Bot {
                     permalink,
                 },
                 track: None,
+                answer: Answer::To(to.clone()),
             };
-            let reply = bot.submit_reply(submission).await;
-            bot.respond(&m.response_url, &reply, false).await;
+            if let Err(e) = bot.app.submit(submission).await {
+                bot.owe(Notice::Text {
+                    to,
+                    text: error_reply(&e).text,
+                });
+            }
         });
-    }
-
-    async fn submit_reply(&self, submission: Submission) -> Reply {
-        match self.app.submit(submission).await {
-            Ok(outcome) => outcome.reply(&self.app),
-            Err(e) => error_reply(e),
-        }
     }
 
     fn mine(&self, user: &str) -> String {
@@ -429,34 +522,8 @@ impl Bot {
         }
     }
 
-    /// Answer through a command's or action's `response_url` (ephemeral to the person).
-    async fn respond(&self, url: &SlackResponseUrl, reply: &Reply, replace: bool) {
-        let req =
-            SlackApiPostWebhookMessageRequest::new(content(reply)).with_replace_original(replace);
-        if let Err(e) = self.client.respond_to_event(url, &req).await {
-            tracing::warn!(error = %e, "could not answer through response_url");
-        }
-    }
-
-    fn spawn_dm(self: &Arc<Self>, user: String, reply: Reply) {
-        let bot = Arc::clone(self);
-        tokio::spawn(async move { bot.dm(&user, &reply).await });
-    }
-
-    /// A direct message from the bot (posting to a user id opens the DM).
-    async fn dm(&self, user: &str, reply: &Reply) {
-        let req = SlackApiChatPostMessageRequest::new(user.to_string().into(), content(reply));
-        if let Err(e) = self.session().chat_post_message(&req).await {
-            tracing::warn!(error = %e, "could not send a direct message");
-        }
-    }
 }
 
-fn content(reply: &Reply) -> SlackMessageContent {
-    SlackMessageContent::new()
-        .with_text(crate::app::shorten(&reply.text, 3000))
-        .with_blocks(reply_blocks(reply))
-}
 
 fn text_content(text: &str) -> SlackMessageContent {
     SlackMessageContent::new().with_text(text.to_string())
@@ -469,8 +536,8 @@ fn plain(text: &str) -> Reply {
     }
 }
 
-fn error_reply(e: AppError) -> Reply {
-    if let AppError::Store(inner) = &e {
+fn error_reply(e: &AppError) -> Reply {
+    if let AppError::Store(inner) = e {
         tracing::error!(error = %inner, "store error while answering Slack");
     }
     plain(&e.to_string())

@@ -1,8 +1,9 @@
 //! The HTTP Events API transport: one hyper server for `/slack/events`, `/slack/commands`,
-//! `/slack/interactivity` and `/healthz`. Every Slack request is checked against the signing
+//! `/slack/interactivity` and the ops endpoints (`crate::ops`). Every Slack request is checked against the signing
 //! secret first; a bad, missing or stale (over 5 minutes) signature gets 401 and changes nothing.
 
 use super::bot::Bot;
+use crate::ops::Ops;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -14,35 +15,66 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// Slack's payloads are small; anything bigger is refused before it is read whole.
 const MAX_BODY: usize = 1 << 20;
 
-/// Serve until the listener fails or the task is dropped.
+/// Serves until `stop` is cancelled (or the listener fails): then takes no new connection,
+/// lets each open one finish the request it is on, and returns.
 pub async fn serve(
     listener: TcpListener,
     bot: Arc<Bot>,
     secret: SlackSigningSecret,
+    ops: Arc<Ops>,
+    stop: CancellationToken,
 ) -> std::io::Result<()> {
     let verifier = Arc::new(SlackEventSignatureVerifier::new(&secret));
+    let connections = TaskTracker::new();
     loop {
-        let (tcp, _) = listener.accept().await?;
+        let (tcp, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            _ = stop.cancelled() => break,
+        };
         let bot = Arc::clone(&bot);
         let verifier = Arc::clone(&verifier);
-        tokio::spawn(async move {
+        let ops = Arc::clone(&ops);
+        let stop = stop.clone();
+        connections.spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let bot = Arc::clone(&bot);
                 let verifier = Arc::clone(&verifier);
-                async move { Ok::<_, Infallible>(route(req, &bot, &verifier).await) }
+                let ops = Arc::clone(&ops);
+                async move {
+                    if let Some(answer) = ops.answer(&req).await {
+                        return Ok::<_, Infallible>(answer);
+                    }
+                    let started = std::time::Instant::now();
+                    let response = route(req, &bot, &verifier).await;
+                    metrics::histogram!("problemfirst_ack_seconds", "transport" => "http")
+                        .record(started.elapsed().as_secs_f64());
+                    Ok(response)
+                }
             });
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tcp), service)
-                .await
-            {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tcp), service);
+            tokio::pin!(conn);
+            let result = tokio::select! {
+                r = conn.as_mut() => r,
+                _ = stop.cancelled() => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = result {
                 tracing::debug!(error = %e, "connection closed with an error");
             }
         });
     }
+    connections.close();
+    connections.wait().await;
+    Ok(())
 }
 
 async fn route(
@@ -52,7 +84,6 @@ async fn route(
 ) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     match (req.method(), path.as_str()) {
-        (&Method::GET, "/healthz") => text(StatusCode::OK, "ok"),
         (&Method::POST, "/slack/events" | "/slack/commands" | "/slack/interactivity") => {
             let body = match read_verified(req, verifier).await {
                 Ok(body) => body,

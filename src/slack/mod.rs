@@ -1,9 +1,15 @@
 //! The only code that knows Slack: Block Kit rendering ([`blocks`]), the handlers both
 //! transports share ([`bot`]), the HTTP Events API ([`http`]) and Socket Mode ([`socket`])
-//! transports, and the Web API client ([`client`]).
+//! transports, the Web API client ([`client`]), the outbox's delivery worker ([`outbox`]) and how
+//! they all start and stop ([`service`]).
 
 pub mod blocks;
 pub mod bot;
 pub mod client;
+pub mod digest;
+pub mod home;
 pub mod http;
+pub mod outbox;
+pub mod service;
 pub mod socket;
+pub mod triage;

@@ -17,9 +17,10 @@
 //! nobody finishes. The thread holds the database open; dropping [`Committer`] stops and joins
 //! it, so the store's file lock is released when the last `Store` goes.
 
+use super::tx::Tell;
 use super::tx::Trees;
 use super::StoreError;
-use crate::domain::{Audience, Idea, NewIdea};
+use crate::domain::{Idea, NewIdea};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use tokio::sync::{oneshot, watch};
@@ -36,7 +37,7 @@ struct State {
     /// Someone waits for generation `started + 1`.
     wanted: bool,
     /// Submissions to file before the next flush.
-    queue: Vec<((NewIdea, Option<Audience>), Reply)>,
+    queue: Vec<((NewIdea, Option<Tell>), Reply)>,
     stop: bool,
 }
 
@@ -105,13 +106,9 @@ impl Committer {
         self.wait_for(target).await
     }
 
-    /// Files `new` (queueing the notice of its outcome for `tell`) with whatever else is queued
-    /// and returns once it is on disk.
-    pub(super) async fn file(
-        &self,
-        new: NewIdea,
-        tell: Option<Audience>,
-    ) -> Result<Idea, StoreError> {
+    /// Files `new` (queueing the notices `tell` makes of it) with whatever else is queued and
+    /// returns once it is on disk.
+    pub(super) async fn file(&self, new: NewIdea, tell: Option<Tell>) -> Result<Idea, StoreError> {
         let (reply, filed) = oneshot::channel();
         self.shared.lock().queue.push(((new, tell), reply));
         self.shared.wake.notify_one();

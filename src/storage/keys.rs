@@ -14,6 +14,8 @@ pub(super) const DELIVERIES: &str = "deliveries";
 pub(super) const META: &str = "meta";
 pub(super) const OUTBOX: &str = "outbox";
 pub(super) const DEAD_LETTERS: &str = "dead_letters";
+/// Which weekly digests were queued and posted, by channel and week (`digest`).
+pub(super) const DIGEST_MARKS: &str = "digest_marks";
 
 pub(super) const META_SCHEMA: &[u8] = b"schema_version";
 /// The highest id ever handed out; ids are never reused, so this only grows.

@@ -7,24 +7,30 @@
 //! idea and ids are never handed out twice. When a caller must be able to say "filed",
 //! [`Store::file`] returns only once the idea is on disk, and [`Store::durable`] waits until
 //! earlier writes are; both share one fsync among everyone waiting at that moment, and `file`
-//! also shares one transaction (`durability`).
+//! also shares one transaction (`durability`). The weekly digest's marks have a tree of their
+//! own (`digest`).
 
+pub mod backup;
 mod check;
 mod deliveries;
+mod digest;
 mod durability;
 mod error;
 mod keys;
 mod outbox;
 mod queries;
+mod triage;
 mod tx;
 
 pub use check::{Consistency, Inconsistency};
+pub use digest::{DigestMark, MarkState, Queueing};
 pub use error::StoreError;
 pub use keys::Index;
 pub use outbox::{OutboxStats, Pending, Queued};
 pub use queries::{Cursor, Page};
+pub use triage::StatusCounts;
 
-use crate::domain::{Audience, Idea, IdeaId, NewIdea};
+use crate::domain::{Idea, IdeaId, NewIdea, Notice};
 use durability::Committer;
 use keys::{id_key, META_LAST_ID, META_SCHEMA};
 use sled::Tree;
@@ -56,6 +62,7 @@ struct Inner {
     trees: Trees,
     deliveries: Tree,
     dead_letters: Tree,
+    digest_marks: Tree,
     outbox_signal: Arc<tokio::sync::Notify>,
     committer: Committer,
 }
@@ -93,6 +100,7 @@ impl Store {
         let ideas = tree(keys::IDEAS)?;
         let deliveries = tree(keys::DELIVERIES)?;
         let dead_letters = tree(keys::DEAD_LETTERS)?;
+        let digest_marks = tree(keys::DIGEST_MARKS)?;
         let trees = Trees {
             ideas,
             indexes,
@@ -109,6 +117,7 @@ impl Store {
                 trees,
                 deliveries,
                 dead_letters,
+                digest_marks,
                 outbox_signal,
                 committer,
             }),
@@ -126,10 +135,14 @@ impl Store {
         self.inner.committer.file(new, None).await
     }
 
-    /// [`Store::file`], and queues the notice of the idea's outcome for `to` in the same
-    /// transaction, so the submitter hears back even if the process stops right after.
-    pub async fn file_telling(&self, new: NewIdea, to: Audience) -> Result<Idea, StoreError> {
-        self.inner.committer.file(new, Some(to)).await
+    /// [`Store::file`], and queues the notices `tell` makes of the filed idea in the same
+    /// transaction, so the people owed a message hear back even if the process stops right after.
+    pub async fn file_telling(
+        &self,
+        new: NewIdea,
+        tell: impl Fn(&Idea) -> Vec<Notice> + Send + 'static,
+    ) -> Result<Idea, StoreError> {
+        self.inner.committer.file(new, Some(Box::new(tell))).await
     }
 
     /// Files a new idea under the next id, at once and on its own. Not yet on disk: see
@@ -206,7 +219,11 @@ fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
     let mut pause = Duration::from_millis(5);
     let mut waited = Duration::ZERO;
     loop {
-        match sled::Config::new().path(dir).open() {
+        match sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+        {
             Ok(db) => return Ok(db),
             Err(e) => match StoreError::on_open(dir, e) {
                 StoreError::Locked { .. } if waited < LOCK_WAIT => {
@@ -221,6 +238,10 @@ fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
         }
     }
 }
+
+/// sled's page cache. Its default (1 GiB) lets a busy bot grow to hundreds of megabytes; the
+/// reads the bot makes are the newest ideas and single records, which a small cache serves.
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// How long [`open_db`] waits for a lock to be let go.
 const LOCK_WAIT: Duration = Duration::from_secs(1);

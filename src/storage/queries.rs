@@ -128,6 +128,35 @@ impl Store {
         Ok(out)
     }
 
+    /// How many ideas (drafts included) `submitter` created at or after `since`, counting at most
+    /// `cap`: reads only index keys, newest first, and stops at the first older one.
+    pub fn submitted_since(
+        &self,
+        submitter: &str,
+        since: Timestamp,
+        cap: usize,
+    ) -> Result<usize, StoreError> {
+        let prefix = keys::text_prefix(submitter);
+        let since_us = keys::micros(since);
+        let mut count = 0;
+        for entry in self.index(Index::Submitter).scan_prefix(&prefix).rev() {
+            let (key, _) = entry?;
+            let time = key
+                .get(prefix.len()..prefix.len() + 8)
+                .and_then(keys::time_from_bytes);
+            // A key of a longer name that shares the prefix up to the separator cannot occur:
+            // the separator byte ends the name.
+            match time {
+                Some(t) if t >= since_us => count += 1,
+                _ => break,
+            }
+            if count >= cap {
+                break;
+            }
+        }
+        Ok(count)
+    }
+
     /// Ideas created in `[from, to)`, oldest first, read through the time index so only that
     /// range is touched.
     pub fn created_between(

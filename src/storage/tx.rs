@@ -3,12 +3,15 @@
 
 use super::keys::{self, id_key, Index, META_LAST_ID};
 use super::{decode, StoreError};
-use crate::domain::{Audience, Idea, IdeaId, NewIdea, Notice};
+use crate::domain::{Idea, IdeaId, NewIdea, Notice};
 use sled::transaction::{
     ConflictableTransactionError, ConflictableTransactionResult, TransactionError,
     TransactionalTree,
 };
 use sled::{Transactional, Tree};
+
+/// The notices a new idea owes, given the idea as filed (with its id).
+pub type Tell = Box<dyn Fn(&Idea) -> Vec<Notice> + Send>;
 
 /// The trees every idea write touches. Cheap to clone (sled trees are handles), so the committer
 /// thread can hold its own without holding the `Store`.
@@ -59,22 +62,24 @@ impl Trees {
 
     /// Files independent submissions together: one transaction for all, and only when that
     /// fails, one each, so that one bad submission does not fail the others.
-    /// Each filed idea may owe its submitter a notice of the outcome, queued with it.
+    /// Each new idea may owe notices (its outcome to the submitter, a triage card), queued with
+    /// it in the same transaction.
     pub(super) fn create_each(
         &self,
-        news: &[(NewIdea, Option<Audience>)],
+        news: &[(NewIdea, Option<Tell>)],
     ) -> Vec<Result<Idea, StoreError>> {
-        let one = |tx: &Tx<'_>, (new, tell): &(NewIdea, Option<Audience>)| {
+        let one = |tx: &Tx<'_>, (new, tell): &(NewIdea, Option<Tell>)| {
             let idea = tx.insert_new(new.clone())?;
-            if let Some(to) = tell {
-                tx.enqueue(&Notice::Outcome {
-                    idea: idea.id,
-                    to: to.clone(),
-                })?;
+            for notice in tell.as_ref().map(|t| t(&idea)).unwrap_or_default() {
+                tx.enqueue(&notice)?;
             }
             Ok(idea)
         };
-        match self.transaction(|tx| news.iter().map(|n| one(tx, n)).collect::<Result<Vec<_>, _>>()) {
+        match self.transaction(|tx| {
+            news.iter()
+                .map(|n| one(tx, n))
+                .collect::<Result<Vec<_>, _>>()
+        }) {
             Ok(ideas) => ideas.into_iter().map(Ok).collect::<Vec<_>>(),
             Err(_) if news.len() > 1 => news
                 .iter()

@@ -80,6 +80,8 @@ pub enum Failure {
     Api(&'static str),
     /// Close the connection without sending a response.
     Disconnect,
+    /// Answer normally, but only after this long (a stalled call).
+    Stall(Duration),
 }
 
 enum Outgoing {
@@ -102,6 +104,8 @@ impl WsConn {
 struct Shared {
     port: u16,
     calls: Mutex<Vec<Call>>,
+    /// Calls that were answered with success, in the order they were answered.
+    succeeded: Mutex<Vec<Call>>,
     delays: Mutex<HashMap<String, Duration>>,
     failures: Mutex<HashMap<String, VecDeque<Failure>>>,
     overrides: Mutex<HashMap<String, Value>>,
@@ -207,6 +211,7 @@ impl FakeSlack {
             calls: Mutex::new(Vec::new()),
             delays: Mutex::new(HashMap::new()),
             failures: Mutex::new(HashMap::new()),
+            succeeded: Mutex::new(Vec::new()),
             overrides: Mutex::new(HashMap::new()),
             users: Mutex::new(HashMap::new()),
             usergroups: Mutex::new(HashMap::new()),
@@ -302,6 +307,15 @@ impl FakeSlack {
 
     pub fn calls(&self) -> Vec<Call> {
         lock(&self.shared.calls).clone()
+    }
+
+    /// Calls of `method` that were answered with success (failed attempts left out).
+    pub fn delivered(&self, method: &str) -> Vec<Call> {
+        lock(&self.shared.succeeded)
+            .iter()
+            .filter(|c| c.method == method)
+            .cloned()
+            .collect()
     }
 
     pub fn calls_to(&self, method: &str) -> Vec<Call> {
@@ -590,8 +604,16 @@ async fn api(
             ))
         }
         Some(Failure::Disconnect) => return Err("fake slack: injected disconnect".into()),
+        Some(Failure::Stall(pause)) => tokio::time::sleep(pause).await,
         None => {}
     }
+    lock(&shared.succeeded).push(Call {
+        method: method.clone(),
+        verb: String::new(),
+        token: token.clone(),
+        args: args.clone(),
+        at: Instant::now(),
+    });
 
     let overridden = lock(&shared.overrides).get(&method).cloned();
     let body = match overridden {

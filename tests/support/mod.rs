@@ -2,6 +2,8 @@
 //! helpers with payload builders shaped like Slack's own. Use from a test file with `mod support;`.
 #![allow(dead_code)]
 
+pub mod blockkit;
 pub mod bot;
 pub mod fake_slack;
+pub mod roles;
 pub mod signing;

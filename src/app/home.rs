@@ -1,0 +1,141 @@
+//! The App Home as plain data, paged so any volume of ideas fits on one screen: everyone sees
+//! their own ideas with status, votes and the last decision; leads also see, per track they
+//! lead, how many ideas are in each status and the ideas waiting longest for triage.
+
+use super::{Actor, App, AppError};
+use crate::domain::{Idea, Status};
+
+/// A person's own ideas per page.
+pub const MINE_PER_PAGE: usize = 10;
+/// Waiting ideas per track and page.
+pub const WAITING_PER_PAGE: usize = 5;
+
+/// Which page of each list to show; every list starts at its first page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HomePage {
+    /// Offset into the person's own ideas.
+    pub mine: usize,
+    /// A track's waiting list and the offset into it.
+    pub track: Option<(String, usize)>,
+}
+
+impl HomePage {
+    fn waiting_offset(&self, track: &str) -> usize {
+        match &self.track {
+            Some((t, offset)) if t == track => *offset,
+            _ => 0,
+        }
+    }
+}
+
+/// One page of a longer list.
+#[derive(Debug, Clone, Default)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    /// Where this page starts in the whole list.
+    pub offset: usize,
+    pub total: usize,
+    pub per_page: usize,
+}
+
+impl<T: Clone> Paged<T> {
+    fn of(all: &[T], offset: usize, per_page: usize) -> Paged<T> {
+        // A stale page (the list shrank meanwhile) shows the last idea instead of nothing.
+        let offset = offset.min(all.len().saturating_sub(1));
+        Paged {
+            items: all.iter().skip(offset).take(per_page).cloned().collect(),
+            offset,
+            total: all.len(),
+            per_page,
+        }
+    }
+}
+
+impl<T> Paged<T> {
+    /// Offset of the previous page, if there is one.
+    pub fn previous(&self) -> Option<usize> {
+        (self.offset > 0).then(|| self.offset.saturating_sub(self.per_page))
+    }
+
+    /// Offset of the next page, if there is one.
+    pub fn next(&self) -> Option<usize> {
+        let next = self.offset + self.per_page;
+        (next < self.total).then_some(next)
+    }
+}
+
+/// One track's triage queue as its leads see it.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    pub track: String,
+    pub name: String,
+    /// Ideas of the track per status, in the order of [`Status::NAMES`], with the status's label.
+    pub counts: Vec<(&'static str, usize)>,
+    /// New and in-review ideas, the longest waiting first.
+    pub waiting: Paged<Idea>,
+}
+
+/// Everything one person's App Home shows.
+#[derive(Debug, Clone)]
+pub struct Home {
+    pub user: String,
+    /// The person's own ideas, newest first.
+    pub mine: Paged<Idea>,
+    /// The tracks the person leads (none for everyone else).
+    pub queues: Vec<Queue>,
+}
+
+/// The labels of the statuses, in [`Status::NAMES`] order.
+const LABELS: [&str; 8] = [
+    "Draft",
+    "New",
+    "In review",
+    "Accepted",
+    "Parked",
+    "Declined",
+    "Duplicate",
+    "Withdrawn",
+];
+
+impl App {
+    /// `actor`'s App Home at `page`.
+    pub fn home(&self, actor: &Actor, page: &HomePage) -> Result<Home, AppError> {
+        let mine = self.store.by_submitter(&actor.user)?;
+        let led = self.led_tracks(actor);
+        let mut queues = Vec::with_capacity(led.len());
+        if !led.is_empty() {
+            let counts = self.store.status_counts()?;
+            let mut waiting: Vec<Idea> = self.store.by_status(Status::New.name())?;
+            waiting.extend(self.store.by_status(Status::InReview.name())?);
+            waiting.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+            for track in led {
+                let of_track = counts.get(&track.id);
+                let queue: Vec<Idea> = waiting
+                    .iter()
+                    .filter(|i| i.track == track.id)
+                    .cloned()
+                    .collect();
+                queues.push(Queue {
+                    track: track.id.clone(),
+                    name: track.name.clone(),
+                    counts: Status::NAMES
+                        .iter()
+                        .zip(LABELS)
+                        .map(|(name, label)| {
+                            (
+                                label,
+                                of_track.and_then(|c| c.get(name)).copied().unwrap_or(0),
+                            )
+                        })
+                        .collect(),
+                    waiting: Paged::of(&queue, page.waiting_offset(&track.id), WAITING_PER_PAGE),
+                });
+            }
+        }
+        Ok(Home {
+            user: actor.user.clone(),
+            mine: Paged::of(&mine, page.mine, MINE_PER_PAGE),
+            queues,
+        })
+    }
+}

@@ -1,0 +1,150 @@
+//! `problemfirst digest`: print the weekly digest that is due (as plain text, Block Kit JSON or
+//! data), or post it now. Posting goes the way `serve` posts: the week is marked and its notice
+//! queued in one transaction, so a week is never posted twice to a channel (`serve` will not post
+//! it again either), and the outbox delivers it at once.
+
+use super::{DataArgs, Failure};
+use crate::app::{digest_text, App};
+use crate::storage::{MarkState, Queueing};
+use jiff::Timestamp;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// The Slack message: Block Kit JSON, as posted.
+    Blocks,
+    /// Plain text, for a terminal.
+    Text,
+    /// The digest's figures and lists as JSON.
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The time to take as now (RFC 3339, e.g. 2026-03-09T09:00:00Z): the digest due then is
+    /// shown. Default: the clock.
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Post it to the digest channel now (`digest.channel`), unless this week's went out
+    /// already. Needs SLACK_BOT_TOKEN.
+    #[arg(long)]
+    post: bool,
+    /// The Slack Web API base URL (to post to a fake Slack).
+    #[arg(long, value_name = "URL", env = "SLACK_API_URL", default_value = crate::slack::client::DEFAULT_API_URL)]
+    slack_api_url: String,
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    let now = match &args.now {
+        Some(s) => s.trim().parse::<Timestamp>().map_err(|e| {
+            Failure::Usage(format!(
+                "--now '{s}' is not an RFC 3339 time such as 2026-03-09T09:00:00Z: {e}"
+            ))
+        })?,
+        None => Timestamp::now(),
+    };
+    let app = args.data.open_app()?;
+    let app = App::with_clock(
+        Arc::clone(&app.config),
+        app.store.clone(),
+        Arc::new(move || now),
+    );
+    let usage = |e: crate::app::AppError| Failure::Usage(e.to_string());
+    if args.post {
+        return post(app, now, &args.slack_api_url);
+    }
+    let digest = app.digest_due(now).map_err(usage)?;
+    let out = match args.format {
+        Format::Text => digest_text(&digest),
+        Format::Json => json(&digest)?,
+        Format::Blocks => json(&serde_json::json!({
+            "text": crate::slack::digest::digest_content(&digest).text,
+            "blocks": crate::slack::digest::digest_blocks(&digest),
+        }))?,
+    };
+    print!("{out}");
+    Ok(())
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| Failure::Usage(format!("could not write the digest as JSON: {e}")))
+}
+
+/// Queues this week's digest for the channel and delivers the outbox once.
+fn post(app: App, now: Timestamp, api_url: &str) -> Result<(), Failure> {
+    let Some(channel) = app.config.digest.channel.clone() else {
+        return Err(Failure::Usage(format!(
+            "no digest channel: set digest.channel in {}",
+            app.config.path.display()
+        )));
+    };
+    let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
+    let key = app.digest_week_due(now).map_err(|e| usage(&e))?.key();
+    // Marked and never posted (its delivery failed for good, say the bot was not in the
+    // channel): asking again queues it again. Still waiting in the outbox: delivered below.
+    match app
+        .store
+        .requeue_digest(&channel, &key, now)
+        .map_err(|e| usage(&e))?
+    {
+        Queueing::Already(mark) if mark.state == MarkState::Posted => {
+            let ts = mark.ts.unwrap_or_default();
+            println!(
+                "The digest for the week of {key} was posted to {channel} already (message {ts}). \
+                 Nothing sent again."
+            );
+            return Ok(());
+        }
+        Queueing::Queued | Queueing::Already(_) => {}
+    }
+    // From here the week is marked: should delivery fail now, the outbox keeps the digest and
+    // `serve` delivers it, still only once.
+    let token = std::env::var("SLACK_BOT_TOKEN")
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| t.starts_with("xoxb-"));
+    let Some(token) = token else {
+        return Err(Failure::Usage(format!(
+            "the digest for the week of {key} is queued for {channel}, but SLACK_BOT_TOKEN \
+             (xoxb-…) is not set, so it was not sent now; a running problemfirst serve sends it"
+        )));
+    };
+    let rt = super::runtime()?;
+    rt.block_on(async {
+        use slack_morphism::prelude::*;
+        let client = crate::slack::client::build(api_url)
+            .map_err(|e| usage(&format!("can't set up the Slack client: {e}")))?;
+        let bot = Arc::new(crate::slack::bot::Bot {
+            app: app.clone(),
+            client: Arc::new(client),
+            token: SlackApiToken::new(token.into()),
+            idea_channels: Vec::new(),
+            work: Default::default(),
+        });
+        crate::slack::outbox::drain(&bot).await;
+        Ok::<(), Failure>(())
+    })?;
+    match app
+        .store
+        .digest_mark(&channel, &key)
+        .map_err(|e| usage(&e))?
+    {
+        Some(mark) if mark.state == MarkState::Posted => {
+            println!(
+                "Posted the digest for the week of {key} to {channel} (message {}).",
+                mark.ts.unwrap_or_default()
+            );
+            Ok(())
+        }
+        _ => Err(Failure::Usage(format!(
+            "the digest for the week of {key} is queued for {channel} but Slack did not take it \
+             yet; a running problemfirst serve keeps trying (see its log, or the dead letters)"
+        ))),
+    }
+}

@@ -1,0 +1,236 @@
+//! The operations endpoints an admin's tooling reads: `/healthz` (the process is alive),
+//! `/readyz` (the store answers and Slack accepts the bot token) and `/metrics` (Prometheus
+//! text). In HTTP mode they share the Slack listener; in Socket Mode they get a listener of
+//! their own (`ops.listen`, loopback by default), since nothing else listens then.
+
+use crate::slack::bot::Bot;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Acknowledgement latency buckets, in seconds: Slack's limit is 3 s, the target 10 ms.
+const ACK_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 3.0,
+];
+/// How long a Slack check stands before `/readyz` asks Slack again: probes come every few
+/// seconds, and each `auth.test` counts against the bot's rate limits.
+const SLACK_CHECK_FRESH: Duration = Duration::from_secs(30);
+const SLACK_CHECK_FAILED_FRESH: Duration = Duration::from_secs(5);
+
+/// The process-wide metrics recorder, installed on first use.
+pub fn metrics() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                Matcher::Full("problemfirst_ack_seconds".into()),
+                &ACK_BUCKETS,
+            )
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        // Fails only when another recorder was installed first (a test harness); the handle
+        // then renders what this recorder sees, which is nothing, and /metrics still answers.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// What the ops endpoints read.
+pub struct Ops {
+    bot: Arc<Bot>,
+    slack_check: Mutex<Option<(Instant, Result<(), String>)>>,
+}
+
+impl Ops {
+    pub fn new(bot: Arc<Bot>) -> Arc<Ops> {
+        metrics();
+        Arc::new(Ops {
+            bot,
+            slack_check: Mutex::new(None),
+        })
+    }
+
+    /// The answer for an ops path, or `None` when `req` is not one.
+    pub async fn answer<B>(&self, req: &Request<B>) -> Option<Response<Full<Bytes>>> {
+        if req.method() != Method::GET {
+            return None;
+        }
+        match req.uri().path() {
+            "/healthz" => Some(text(StatusCode::OK, "ok\n".into())),
+            "/readyz" => Some(self.ready().await),
+            "/metrics" => Some(self.metrics()),
+            _ => None,
+        }
+    }
+
+    async fn ready(&self) -> Response<Full<Bytes>> {
+        let mut problems = Vec::new();
+        if let Err(e) = self.bot.app.store.len() {
+            problems.push(format!("store: {e}"));
+        }
+        if let Err(e) = self.slack().await {
+            problems.push(format!("slack: {e}"));
+        }
+        if problems.is_empty() {
+            text(StatusCode::OK, "ready\n".into())
+        } else {
+            text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready\n{}\n", problems.join("\n")),
+            )
+        }
+    }
+
+    /// Slack reachable and the bot token accepted (`auth.test`), remembered for a while.
+    async fn slack(&self) -> Result<(), String> {
+        if let Ok(guard) = self.slack_check.lock() {
+            if let Some((at, result)) = guard.as_ref() {
+                let fresh = if result.is_ok() {
+                    SLACK_CHECK_FRESH
+                } else {
+                    SLACK_CHECK_FAILED_FRESH
+                };
+                if at.elapsed() < fresh {
+                    return result.clone();
+                }
+            }
+        }
+        let session = self.bot.client.open_session(&self.bot.token);
+        let result = match tokio::time::timeout(
+            crate::slack::outbox::API_TIMEOUT,
+            session.auth_test(),
+        )
+        .await
+        {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("auth.test timed out".to_string()),
+        };
+        if let Ok(mut guard) = self.slack_check.lock() {
+            *guard = Some((Instant::now(), result.clone()));
+        }
+        result
+    }
+
+    fn metrics(&self) -> Response<Full<Bytes>> {
+        // Gauges of the store are read when scraped: they are state, not events.
+        match self.bot.app.store.outbox_stats() {
+            Ok(stats) => {
+                metrics::gauge!("problemfirst_outbox_depth").set(stats.depth as f64);
+                metrics::gauge!("problemfirst_outbox_dead_letters").set(stats.dead as f64);
+                let age = stats
+                    .oldest
+                    .map(|t| {
+                        jiff::Timestamp::now()
+                            .duration_since(t)
+                            .as_secs_f64()
+                            .max(0.0)
+                    })
+                    .unwrap_or(0.0);
+                metrics::gauge!("problemfirst_outbox_oldest_seconds").set(age);
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the outbox for metrics"),
+        }
+        let handle = metrics();
+        handle.run_upkeep();
+        let mut r = text(StatusCode::OK, handle.render());
+        r.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
+        );
+        r
+    }
+}
+
+/// Serves only the ops endpoints until `stop` is cancelled (Socket Mode).
+pub async fn serve(
+    listener: TcpListener,
+    ops: Arc<Ops>,
+    stop: CancellationToken,
+) -> std::io::Result<()> {
+    let connections = TaskTracker::new();
+    loop {
+        let (tcp, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            _ = stop.cancelled() => break,
+        };
+        let ops = Arc::clone(&ops);
+        connections.spawn(async move {
+            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let ops = Arc::clone(&ops);
+                async move {
+                    Ok::<_, Infallible>(match ops.answer(&req).await {
+                        Some(r) => r,
+                        // Only on this listener (loopback by default), never on the Slack one
+                        // that HTTP mode shares with the internet.
+                        None if req.method() == Method::POST && req.uri().path() == "/backup" => {
+                            ops.backup(req.uri().query()).await
+                        }
+                        None => text(StatusCode::NOT_FOUND, "not found\n".into()),
+                    })
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tcp), service)
+                .await;
+        });
+    }
+    connections.close();
+    connections.wait().await;
+    Ok(())
+}
+
+impl Ops {
+    /// `POST /backup[?name=FILE]`: the running bot backs up its own store (no other process can
+    /// open it) into `backups/` in the data directory, and answers with the file's path.
+    async fn backup(&self, query: Option<&str>) -> Response<Full<Bytes>> {
+        use crate::storage::backup::BackupError;
+        let name = query.and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "name")
+                .map(|(_, v)| v.into_owned())
+        });
+        let store = self.bot.app.store.clone();
+        let taken =
+            tokio::task::spawn_blocking(move || store.backup_in_data_dir(name.as_deref())).await;
+        match taken {
+            Ok(Ok((path, s))) => text(
+                StatusCode::OK,
+                format!(
+                    "{}\n{} ideas filed; {} trees, {} entries, {} bytes\n",
+                    path.display(),
+                    s.ideas,
+                    s.trees,
+                    s.pairs,
+                    s.bytes
+                ),
+            ),
+            Ok(Err(e @ BackupError::BadName { .. })) => {
+                text(StatusCode::BAD_REQUEST, format!("{e}\n"))
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "backup failed");
+                text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n"))
+            }
+            Err(e) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the backup stopped: {e}\n"),
+            ),
+        }
+    }
+}
+
+fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r
+}
