@@ -118,7 +118,9 @@ async fn run(duration: Duration, connections: usize) {
             while Instant::now() < deadline {
                 let body = form(
                     PITCHES[(c + i) % PITCHES.len()],
-                    &format!("U{c}"),
+                    // A new person each time: the per-person hourly limit would otherwise
+                    // turn the load into refusals.
+                    &format!("U{c}X{i}"),
                     &response_url,
                     i,
                 );
@@ -136,8 +138,16 @@ async fn run(duration: Duration, connections: usize) {
                 let sent = Instant::now();
                 match sender.send_request(req).await {
                     Ok(resp) if resp.status().is_success() => {
-                        let _ = resp.into_body().collect().await;
+                        let body = resp.into_body().collect().await.map(|b| b.to_bytes());
                         latencies.push(sent.elapsed());
+                        // Count only answers that filed or coached: anything else is a failure.
+                        let answered = body.as_ref().is_ok_and(|b| {
+                            let text = String::from_utf8_lossy(b);
+                            text.contains("Filed as") || text.contains("IDEA-")
+                        });
+                        if !answered {
+                            failures += 1;
+                        }
                     }
                     _ => failures += 1,
                 }

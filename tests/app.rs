@@ -568,3 +568,48 @@ async fn direct_answers_owe_nothing_and_a_refused_change_queues_nothing() {
         reply.text
     );
 }
+
+#[tokio::test]
+async fn a_person_gets_a_friendly_later_after_the_hourly_limit_and_huge_pitches_a_clear_answer() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = config();
+    let limit = config.limits.submissions_per_hour;
+    let now = Arc::new(AtomicI64::new(1_800_000_000));
+    let clock_now = Arc::clone(&now);
+    let app = App::with_clock(
+        Arc::clone(&config),
+        Store::open(dir.path()).expect("store opens"),
+        Arc::new(move || {
+            jiff::Timestamp::from_second(clock_now.load(Ordering::SeqCst)).expect("a time")
+        }),
+    );
+    for _ in 0..limit {
+        app.submit(pitch(PROBLEM, "ann")).await.expect("within the limit");
+        now.fetch_add(60, Ordering::SeqCst);
+    }
+    let refused = app.submit(pitch(PROBLEM, "ann")).await;
+    assert!(
+        matches!(refused, Err(AppError::TooMany { max }) if max == limit),
+        "{refused:?}"
+    );
+    let words = refused.map(|_| ()).unwrap_err().to_string();
+    assert!(words.contains("later"), "{words}");
+    assert_eq!(app.store.len().expect("count"), limit, "nothing filed past the limit");
+    app.submit(pitch(PROBLEM, "bob"))
+        .await
+        .expect("another person is not limited");
+    // An hour after the first one, a slot is free again.
+    now.fetch_add(3600 - 60 * (limit as i64) + 60, Ordering::SeqCst);
+    app.submit(pitch(PROBLEM, "ann"))
+        .await
+        .expect("the oldest left the hour");
+
+    let huge = "Customers wait on hold. ".repeat(config.limits.max_pitch_chars / 10);
+    let refused = app.submit(pitch(&huge, "cid")).await;
+    assert!(
+        matches!(refused, Err(AppError::TooLong { max, .. }) if max == config.limits.max_pitch_chars),
+        "{refused:?}"
+    );
+    assert!(app.mine("cid").expect("mine").is_empty());
+}

@@ -21,6 +21,7 @@ async fn pitches_flow_over_socket_mode_and_survive_a_reconnect() {
     let dir = tempfile::tempdir().expect("temp dir");
     let bot = support::bot::bot_for(&fake.api_url(), dir.path(), &[IDEAS]);
     let app = bot.app.clone();
+    let metrics = problemfirst::ops::metrics();
     let config = SlackClientSocketModeConfig::new()
         .with_max_connections_count(1)
         .with_initial_backoff_in_seconds(1)
@@ -88,5 +89,11 @@ async fn pitches_flow_over_socket_mode_and_survive_a_reconnect() {
         "the redelivered event filed nothing, the new one did"
     );
     assert_eq!(app.store.len().expect("count"), 3);
+    let seen = metrics.render();
+    assert!(
+        seen.contains("problemfirst_socket_mode_reconnects_total 1"),
+        "{seen}"
+    );
+    assert!(seen.contains("problemfirst_ack_seconds_bucket"), "{seen}");
     listener.shutdown().await;
 }

@@ -23,11 +23,23 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let a = RULES.assess(text);
-    assert!((0.0..=1.0).contains(&a.confidence), "confidence {}", a.confidence);
-    assert!(a.scores.problem.is_finite() && a.scores.tech.is_finite() && a.scores.vague.is_finite());
+    assert!(
+        (0.0..=1.0).contains(&a.confidence),
+        "confidence {}",
+        a.confidence
+    );
+    assert!(
+        a.scores.problem.is_finite() && a.scores.tech.is_finite() && a.scores.vague.is_finite()
+    );
     assert!(!a.question.trim().is_empty(), "no question");
     for h in &a.hits {
-        assert!(h.start <= h.end && h.end <= text.len(), "hit {} {}..{}", h.rule, h.start, h.end);
+        assert!(
+            h.start <= h.end && h.end <= text.len(),
+            "hit {} {}..{}",
+            h.rule,
+            h.start,
+            h.end
+        );
         assert!(
             text.is_char_boundary(h.start) && text.is_char_boundary(h.end),
             "hit {} {}..{} not on char boundaries",
@@ -35,6 +47,13 @@ fuzz_target!(|data: &[u8]| {
             h.start,
             h.end
         );
-        assert_eq!(&text[h.start..h.end], h.text, "hit {} {}..{}", h.rule, h.start, h.end);
+        assert_eq!(
+            &text[h.start..h.end],
+            h.text,
+            "hit {} {}..{}",
+            h.rule,
+            h.start,
+            h.end
+        );
     }
 });

@@ -39,8 +39,8 @@ impl App {
 
     /// The digest of `week` as the store is now, read up to `upto` (the week's end, or `now` for a
     /// preview). Reads through the created-time index only: the week, the week before, and for
-    /// decisions the ideas of the last weeks (`DECISION_HORIZON_WEEKS`) changed since the week
-    /// began, each passed over after reading one field; then the head of the triage queue.
+    /// decisions the decided ideas of the weeks before (`DECISION_HORIZON_WEEKS`) changed since
+    /// the week began; then the head of the triage queue.
     pub fn digest(&self, week: &Week, upto: Timestamp) -> Result<Digest, AppError> {
         let tracks: Vec<(String, String)> = self
             .config
@@ -51,10 +51,10 @@ impl App {
         let mut b = DigestBuilder::new(self.digest_schedule(), *week, upto, &tracks)?;
         let (from, to) = b.window();
         read_all(self.store.created_between(from, to), |i| b.pitched(i))?;
-        let (horizon, upto) = b.decisions_window();
-        read_all(self.store.changed_since(horizon, upto, from), |i| {
-            b.decided(i)
-        })?;
+        let (horizon, week_start) = b.decisions_window();
+        for idea in self.store.decided_since(horizon, week_start, from)? {
+            b.decided(&idea);
+        }
         let (from, to) = b.last_week_window();
         read_all(self.store.created_between(from, to), |i| {
             b.pitched_last_week(i)

@@ -62,6 +62,21 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// A short name for metrics and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Decision::Review => "review",
+            Decision::Accept => "accept",
+            Decision::Park => "park",
+            Decision::Decline => "decline",
+            Decision::Duplicate { .. } => "duplicate",
+            Decision::Reopen => "reopen",
+            Decision::AskReframe => "ask_reframe",
+            Decision::Move { .. } => "move",
+            Decision::Overrule { .. } => "overrule",
+        }
+    }
+
     /// Decisions the submitter must hear a reason for.
     pub fn needs_reason(&self) -> bool {
         matches!(
@@ -229,6 +244,8 @@ impl App {
                 .map_err(not_found)??,
         };
         self.store.durable().await?;
+        metrics::counter!("problemfirst_triage_actions_total", "decision" => decision.name())
+            .increment(1);
         Ok(changed)
     }
 

@@ -36,6 +36,10 @@ impl App {
             }
             Ok(card_notice(&self.config, idea).into_iter().collect())
         })?;
+        if changed.is_ok() {
+            let change = if on { "added" } else { "removed" };
+            metrics::counter!("problemfirst_votes_total", "change" => change).increment(1);
+        }
         Ok(changed.ok())
     }
 

@@ -427,10 +427,10 @@ impl DigestBuilder {
         (self.this_week.from, self.this_week.to)
     }
 
-    /// Where the ideas whose decisions count were pitched: from the horizon to the end of what is
-    /// read.
+    /// Where the ideas whose decisions count were pitched before the week: from the horizon to
+    /// the week's start (the week's own ideas are looked at in [`DigestBuilder::pitched`]).
     pub fn decisions_window(&self) -> (Timestamp, Timestamp) {
-        (self.horizon, self.this_week.to)
+        (self.horizon, self.this_week.from)
     }
 
     /// The week before, for week-on-week figures.
@@ -438,11 +438,13 @@ impl DigestBuilder {
         (self.last_week.from, self.last_week.to)
     }
 
-    /// An idea pitched during the week. Ideas outside the window are ignored.
+    /// An idea pitched during the week (and perhaps decided in it too). Ideas outside the window
+    /// are ignored.
     pub fn pitched(&mut self, idea: &Idea) {
         if !self.this_week.contains(idea.created) {
             return;
         }
+        self.decided(idea);
         let d = &mut self.digest;
         d.quality.add(idea);
         if !was_filed(idea) {
@@ -485,7 +487,8 @@ impl DigestBuilder {
     }
 
     /// An idea that is accepted, parked or declined now: counted when that decision was made
-    /// during the week. An idea decided and then reopened is not decided any more.
+    /// during the week. An idea decided and then reopened is not decided any more. Call it once
+    /// an idea: [`DigestBuilder::pitched`] already does for the week's own.
     pub fn decided(&mut self, idea: &Idea) {
         let status = idea.status();
         let name = match status {

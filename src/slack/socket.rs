@@ -5,6 +5,7 @@
 
 use super::bot::Bot;
 use slack_morphism::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Start listening with the app-level token; returns the running listener (drop or `shutdown`
@@ -25,11 +26,40 @@ pub async fn start(
     let callbacks = SlackSocketModeListenerCallbacks::new()
         .with_push_events(on_push)
         .with_command_events(on_command)
-        .with_interaction_events(on_interaction);
+        .with_interaction_events(on_interaction)
+        .with_hello_events(on_hello);
+    CONNECTIONS.store(u64::from(config.max_connections_count), Ordering::Relaxed);
     let listener = SlackClientSocketModeListener::new(&config, env, callbacks);
     listener.listen_for(&app_token).await?;
     listener.start().await;
     Ok(listener)
+}
+
+/// WebSockets the listener keeps open; each opens with a `hello`, so hellos beyond this many
+/// are reconnects.
+static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
+static HELLOS: AtomicU64 = AtomicU64::new(0);
+
+// Generic in the event: slack-morphism does not export the hello event's type by name.
+async fn on_hello<E>(
+    _ev: E,
+    _client: Arc<SlackHyperClient>,
+    _states: SlackClientEventsUserState,
+) {
+    let seen = HELLOS.fetch_add(1, Ordering::Relaxed) + 1;
+    if seen > CONNECTIONS.load(Ordering::Relaxed) {
+        metrics::counter!("problemfirst_socket_mode_reconnects_total").increment(1);
+        tracing::info!("Socket Mode reconnected");
+    }
+}
+
+/// Runs a handler and records how long the acknowledgement took.
+async fn timed<T>(kind: &'static str, work: impl std::future::Future<Output = T>) -> T {
+    let started = std::time::Instant::now();
+    let out = work.await;
+    metrics::histogram!("problemfirst_ack_seconds", "transport" => "socket", "kind" => kind)
+        .record(started.elapsed().as_secs_f64());
+    out
 }
 
 async fn bot_of(states: &SlackClientEventsUserState) -> Option<Arc<Bot>> {
@@ -42,7 +72,7 @@ async fn on_push(
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<()> {
     if let Some(bot) = bot_of(&states).await {
-        bot.event(ev).await;
+        timed("event", bot.event(ev)).await;
     }
     Ok(())
 }
@@ -53,7 +83,7 @@ async fn on_command(
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackCommandEventResponse> {
     let content = match bot_of(&states).await {
-        Some(bot) => bot.command(ev).await,
+        Some(bot) => timed("command", bot.command(ev)).await,
         None => None,
     };
     // Socket Mode always acknowledges with a payload; an empty one shows nothing.
@@ -69,7 +99,7 @@ async fn on_interaction(
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackInteractionResponse> {
     Ok(match bot_of(&states).await {
-        Some(bot) => bot.interaction(ev).await,
+        Some(bot) => timed("interaction", bot.interaction(ev)).await,
         None => SlackInteractionResponse::Empty,
     })
 }

@@ -268,31 +268,21 @@ impl Store {
             None => SCHEMA_VERSION,
         };
         let created = Timestamp::now();
-        let read = File::create(scratch).map_err(|source| BackupError::Write {
+        let serr = |source| BackupError::Write {
             path: scratch.to_path_buf(),
             source,
-        })?;
-        let mut read = Out::new(read, schema, created).map_err(|source| BackupError::Write {
-            path: scratch.to_path_buf(),
-            source,
-        })?;
+        };
+        let mut read =
+            Out::new(File::create(scratch).map_err(serr)?, schema, created).map_err(serr)?;
         for (name, tree) in names.iter().zip(&trees) {
-            read.tree(name).map_err(|source| BackupError::Write {
-                path: scratch.to_path_buf(),
-                source,
-            })?;
+            read.tree(name).map_err(serr)?;
             for entry in tree.iter() {
                 let (k, v) = entry?;
-                read.pair(&k, &v).map_err(|source| BackupError::Write {
-                    path: scratch.to_path_buf(),
-                    source,
-                })?;
+                read.pair(&k, &v).map_err(serr)?;
             }
         }
-        read.finish().map_err(|source| BackupError::Write {
-            path: scratch.to_path_buf(),
-            source,
-        })?;
+        // Read back at once and then removed: it need not reach the disk.
+        read.finish(false).map_err(serr)?;
         let changes = watch.stop()?;
         let changes: HashMap<Vec<u8>, Changes> =
             names.iter().map(|n| n.to_vec()).zip(changes).collect();
@@ -468,7 +458,7 @@ fn replay(
         }
     }
     replayed += w.rest(&mut pending).map_err(werr)?;
-    let summary = w.finish().map_err(werr)?;
+    let summary = w.finish(true).map_err(werr)?;
     Ok(BackupSummary {
         replayed,
         ..summary
@@ -815,8 +805,8 @@ impl Out {
         self.put(bytes)
     }
 
-    /// Writes the end record and the checksum and makes the file durable.
-    fn finish(mut self) -> io::Result<BackupSummary> {
+    /// Writes the end record and the checksum, and makes the file durable when `durable`.
+    fn finish(mut self, durable: bool) -> io::Result<BackupSummary> {
         let (trees, pairs) = (self.trees, self.pairs);
         self.put(&[TAG_END])?;
         self.put(&trees.to_be_bytes())?;
@@ -824,7 +814,9 @@ impl Out {
         let digest = std::mem::take(&mut self.hash).finalize();
         self.w.write_all(&digest)?;
         self.w.flush()?;
-        self.w.get_ref().sync_all()?;
+        if durable {
+            self.w.get_ref().sync_all()?;
+        }
         Ok(BackupSummary {
             trees,
             pairs,

@@ -15,6 +15,10 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
+use std::collections::HashSet;
+
+/// The statuses a lead's decision leaves an idea in, as the digest counts them.
+const DECIDED: [Status; 3] = [Status::Accepted, Status::Parked, Status::Declined];
 
 /// Where a week's digest for one channel stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,39 +217,107 @@ impl Store {
         }
     }
 
-    /// Ideas pitched in `[from, to)` whose record changed at or after `since`, through the
-    /// created-time index: where the digest finds the week's decisions (on ideas pitched within
-    /// its horizon). Only the last field of each record, `updated`, is read before an unchanged
-    /// idea is passed over, so a quarter of ideas costs about a read of each.
-    pub fn changed_since(
+    /// Ideas pitched in `[from, to)` that are accepted, parked or declined now and whose record
+    /// changed at or after `since`: where the digest finds the week's decisions (on ideas
+    /// pitched within its horizon). Only index keys are read to find the decided ones among the
+    /// pitched, and only the last field of a decided idea's record, `updated`, before one
+    /// decided earlier is passed over.
+    pub fn decided_since(
         &self,
         from: Timestamp,
         to: Timestamp,
         since: Timestamp,
-    ) -> impl Iterator<Item = Result<Idea, StoreError>> + '_ {
+    ) -> Result<Vec<Idea>, StoreError> {
         let (from, to) = (keys::micros(from), keys::micros(to));
         // An empty range rather than sled's panic on a reversed one.
         let to = to.max(from);
-        self.index(Index::Time)
+        let mut pitched = HashSet::new();
+        for entry in self
+            .index(Index::Time)
             .range(keys::time_bytes(from)..keys::time_bytes(to))
-            .filter_map(move |entry| self.changed_entry(entry, since))
-    }
-
-    fn changed_entry(
-        &self,
-        entry: Result<(sled::IVec, sled::IVec), sled::Error>,
-        since: Timestamp,
-    ) -> Option<Result<Idea, StoreError>> {
-        let key = match entry {
-            Ok((key, _)) => key,
-            Err(e) => return Some(Err(e.into())),
-        };
-        let Some(id) = keys::id_from_index_key(&key) else {
-            return Some(Err(StoreError::BadKey {
+        {
+            let (key, _) = entry?;
+            let id = keys::id_from_index_key(&key).ok_or_else(|| StoreError::BadKey {
                 tree: keys::BY_TIME,
                 key: keys::hex(&key),
-            }));
+            })?;
+            pitched.insert(id);
+        }
+        let (Some(&lo), Some(&hi)) = (pitched.iter().min(), pitched.iter().max()) else {
+            return Ok(Vec::new());
         };
+        let mut out = Vec::new();
+        for status in DECIDED {
+            // Ids are handed out in order, so the pitched ideas' entries lie in this id range of
+            // the status index (imported ideas with older dates are why the set is checked too).
+            let first = keys::status_key(status.name(), lo);
+            let mut last = keys::status_key(status.name(), hi);
+            last.push(0);
+            for entry in self.index(Index::Status).range(first..last) {
+                let (key, _) = entry?;
+                match keys::id_from_index_key(&key) {
+                    Some(id) if pitched.contains(&id) => {}
+                    _ => continue,
+                }
+                if let Some(idea) = self.changed_since(&key, since).transpose()? {
+                    out.push(idea);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// PROBE variant: one pass over the ideas tree's id range.
+    pub fn decided_since_scan(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        since: Timestamp,
+    ) -> Result<Vec<Idea>, StoreError> {
+        let (from, to) = (keys::micros(from), keys::micros(to));
+        let to = to.max(from);
+        let mut pitched = HashSet::new();
+        for entry in self
+            .index(Index::Time)
+            .range(keys::time_bytes(from)..keys::time_bytes(to))
+        {
+            let (key, _) = entry?;
+            let id = keys::id_from_index_key(&key).ok_or_else(|| StoreError::BadKey {
+                tree: keys::BY_TIME,
+                key: keys::hex(&key),
+            })?;
+            pitched.insert(id);
+        }
+        let (Some(&lo), Some(&hi)) = (pitched.iter().min(), pitched.iter().max()) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for entry in self
+            .inner
+            .trees
+            .ideas
+            .range(keys::id_key(lo)..=keys::id_key(hi))
+        {
+            let (key, bytes) = entry?;
+            let Some(id) = keys::id_from_key(&key) else {
+                continue;
+            };
+            if !pitched.contains(&id) || updated_of(&bytes).is_some_and(|u| u < since) {
+                continue;
+            }
+            if let Ok(idea) = super::decode(id, &bytes) {
+                if DECIDED.contains(&idea.status()) {
+                    out.push(idea);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The idea an index entry names, unless its record was last changed before `since`. A
+    /// record that cannot be read is logged and left out, as lists do.
+    fn changed_since(&self, key: &[u8], since: Timestamp) -> Option<Result<Idea, StoreError>> {
+        let id = keys::id_from_index_key(key)?;
         let bytes = match self.inner.trees.ideas.get(keys::id_key(id)) {
             Ok(Some(bytes)) => bytes,
             Ok(None) => {
@@ -257,7 +329,13 @@ impl Store {
         if updated_of(&bytes).is_some_and(|updated| updated < since) {
             return None;
         }
-        Some(super::decode(id, &bytes))
+        match super::decode(id, &bytes) {
+            Ok(idea) => Some(Ok(idea)),
+            Err(e) => {
+                tracing::warn!(error = %e, "skipped");
+                None
+            }
+        }
     }
 
     /// The ideas waiting longest for triage (status `new`), oldest first: up to `listed` of
