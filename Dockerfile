@@ -11,7 +11,7 @@
 # Where the Rust image can't be had, build the binary on a Debian 12 (bookworm) host or one with
 # an older glibc, and let the `prebuilt` target copy it in instead; no Rust image is needed then:
 #
-#   cargo build --release --locked
+#   CARGO_PROFILE_RELEASE_STRIP=symbols cargo build --release --locked
 #   docker build --target prebuilt -t problemfirst .
 
 ARG RUST_IMAGE=rust:1-bookworm
@@ -45,7 +45,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
 ENTRYPOINT ["/usr/local/bin/problemfirst"]
 CMD ["serve"]
 
-# The runtime with a binary built on the host (`cargo build --release --locked`).
+# The runtime with a binary built on the host (see the top of this file).
 FROM runtime-base AS prebuilt
 COPY target/release/problemfirst /usr/local/bin/problemfirst
 
