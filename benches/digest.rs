@@ -149,14 +149,6 @@ fn digest(c: &mut Criterion) {
         "  {n} ideas of the 13 weeks before decided since the week began: {:.1?}",
         t.elapsed()
     );
-    for _ in 0..2 {
-        let t = Instant::now();
-        let n = app.store.decided_since(horizon, week.from, week.from).unwrap().len();
-        eprintln!("  PROBE index {n}: {:.1?}", t.elapsed());
-        let t = Instant::now();
-        let n = app.store.decided_since_scan(horizon, week.from, week.from).unwrap().len();
-        eprintln!("  PROBE scan {n}: {:.1?}", t.elapsed());
-    }
     let t = Instant::now();
     let (_, n, _) = app.store.waiting_for_triage(5, 10_000).unwrap();
     eprintln!(

@@ -2,10 +2,10 @@
 //! compiled rules, tracks, settings — once, at start-up. Unknown keys are errors, and every error
 //! names the file, the line and the key or rule at fault, so an admin can fix it in one go.
 
+use crate::domain::digest::{self, Schedule};
 use crate::domain::rules::{
     LanguageSpec, ModifierSpec, NoteSpec, PairSpec, QuestionSpec, RuleSpec, TrackHints, VerdictSpec,
 };
-use crate::domain::digest::{self, Schedule};
 use crate::domain::{Rules, RulesSpec};
 use serde::Deserialize;
 use std::fmt;

@@ -585,7 +585,9 @@ async fn a_person_gets_a_friendly_later_after_the_hourly_limit_and_huge_pitches_
         }),
     );
     for _ in 0..limit {
-        app.submit(pitch(PROBLEM, "ann")).await.expect("within the limit");
+        app.submit(pitch(PROBLEM, "ann"))
+            .await
+            .expect("within the limit");
         now.fetch_add(60, Ordering::SeqCst);
     }
     let refused = app.submit(pitch(PROBLEM, "ann")).await;
@@ -595,7 +597,11 @@ async fn a_person_gets_a_friendly_later_after_the_hourly_limit_and_huge_pitches_
     );
     let words = refused.map(|_| ()).unwrap_err().to_string();
     assert!(words.contains("later"), "{words}");
-    assert_eq!(app.store.len().expect("count"), limit, "nothing filed past the limit");
+    assert_eq!(
+        app.store.len().expect("count"),
+        limit,
+        "nothing filed past the limit"
+    );
     app.submit(pitch(PROBLEM, "bob"))
         .await
         .expect("another person is not limited");

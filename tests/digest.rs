@@ -494,6 +494,84 @@ fn a_normal_week_counts_tracks_quality_votes_decisions_and_the_queue() {
 }
 
 #[test]
+fn decisions_are_found_by_when_an_idea_was_pitched_not_by_its_number() {
+    let dir = TempDir::new().expect("temp dir");
+    let clock = PausedClock::at("2026-03-09T09:00:00Z");
+    let app = app(dir.path(), &monday_nine_utc(), &clock);
+    let store = &app.store;
+    let native = create(
+        store,
+        &[
+            pitch(
+                "2026-02-10T10:00:00Z",
+                "execution",
+                Verdict::Problem,
+                "Native, February",
+            ),
+            pitch(
+                "2026-03-03T10:00:00Z",
+                "execution",
+                Verdict::Problem,
+                "Native, this week",
+            ),
+        ],
+    );
+    // Imported later (higher numbers) with the dates they were first pitched.
+    let mut recent = pitch(
+        "2026-01-20T10:00:00Z",
+        "search",
+        Verdict::Problem,
+        "Imported, January",
+    );
+    recent.source = Source::Import;
+    let mut ancient = pitch(
+        "2024-05-01T10:00:00Z",
+        "search",
+        Verdict::Problem,
+        "Imported, 2024",
+    );
+    ancient.source = Source::Import;
+    let imported = create(store, &[recent, ancient]);
+    decide(
+        store,
+        native[0].id,
+        Transition::Decline,
+        "2026-03-03T12:00:00Z",
+    );
+    decide(
+        store,
+        native[1].id,
+        Transition::Park,
+        "2026-03-04T12:00:00Z",
+    );
+    decide(
+        store,
+        imported[0].id,
+        Transition::Accept,
+        "2026-03-05T12:00:00Z",
+    );
+    // Pitched long before the horizon: its decision is not counted.
+    decide(
+        store,
+        imported[1].id,
+        Transition::Accept,
+        "2026-03-06T12:00:00Z",
+    );
+    let d = app.digest_due(clock.now()).expect("the digest");
+    assert_eq!(
+        (
+            d.decisions.accepted,
+            d.decisions.parked,
+            d.decisions.declined
+        ),
+        (1, 1, 1)
+    );
+    let listed: Vec<IdeaId> = d.decisions.latest.iter().map(|k| k.idea.id).collect();
+    assert_eq!(listed, [imported[0].id, native[1].id, native[0].id]);
+    assert_eq!(d.decisions.latest[0].by, "ULEAD");
+}
+
+#[test]
 fn an_empty_week_gets_a_short_friendly_message() {
     let dir = TempDir::new().expect("temp dir");
     let clock = PausedClock::at("2026-03-10T08:00:00Z");

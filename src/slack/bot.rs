@@ -32,7 +32,7 @@ pub struct Bot {
 
 const HELP: &str =
     "*/idea <your pitch>* files an idea: say who is affected and what is hard for them.\n\
-*/idea* opens a form, field by field.\n*/idea mine* lists your ideas.\n\
+*/idea* opens a form, field by field.\n*/idea mine* lists your ideas.\n*/idea digest* previews this week's digest, just for you.\n\
 I coach; I never block: every idea can be filed.";
 
 impl Bot {
@@ -521,9 +521,7 @@ impl Bot {
             Err(e) => e.to_string(),
         }
     }
-
 }
-
 
 fn text_content(text: &str) -> SlackMessageContent {
     SlackMessageContent::new().with_text(text.to_string())

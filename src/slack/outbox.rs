@@ -159,8 +159,7 @@ async fn attempt(bot: &Arc<Bot>, pending: Pending) {
     };
     let recorded = match result {
         Ok(landed) => {
-            metrics::counter!("problemfirst_outbox_delivered_total", "notice" => kind)
-                .increment(1);
+            metrics::counter!("problemfirst_outbox_delivered_total", "notice" => kind).increment(1);
             if let Some((channel, ts)) = landed {
                 if let Err(e) = bot.app.posted(notice, &channel, &ts) {
                     tracing::warn!(error = %e, notice = kind, "could not record a delivered message");
@@ -173,7 +172,10 @@ async fn attempt(bot: &Arc<Bot>, pending: Pending) {
             if attempts >= MAX_ATTEMPTS {
                 tracing::error!(notice = kind, error, attempts, "gave up on a message");
                 metrics::counter!("problemfirst_outbox_dead_total", "notice" => kind).increment(1);
-                store.outbox_dead(pending.seq, &format!("gave up after {attempts} attempts: {error}"))
+                store.outbox_dead(
+                    pending.seq,
+                    &format!("gave up after {attempts} attempts: {error}"),
+                )
             } else {
                 let wait = after.unwrap_or_else(|| backoff(attempts, pending.seq));
                 tracing::info!(notice = kind, error, retry_in = ?wait, "will try a message again");
@@ -184,7 +186,12 @@ async fn attempt(bot: &Arc<Bot>, pending: Pending) {
             }
         }
         Err(Failure::Final { code, error }) => {
-            tracing::error!(notice = kind, code, error, "a message can never be delivered; kept as a dead letter");
+            tracing::error!(
+                notice = kind,
+                code,
+                error,
+                "a message can never be delivered; kept as a dead letter"
+            );
             metrics::counter!("problemfirst_outbox_dead_total", "notice" => kind).increment(1);
             store.outbox_dead(pending.seq, &error)
         }
@@ -232,14 +239,17 @@ async fn deliver(bot: &Arc<Bot>, notice: &Notice) -> Result<Option<(String, Stri
             send(bot, to, &reply).await
         }
         Notice::Digest { channel, week } => {
-            let content = super::digest::digest_message(&bot.app, week).map_err(|e| {
-                Failure::Final {
+            let content =
+                super::digest::digest_message(&bot.app, week).map_err(|e| Failure::Final {
                     code: "unrenderable".into(),
                     error: e.to_string(),
-                }
-            })?;
+                })?;
             let req = SlackApiChatPostMessageRequest::new(channel.clone().into(), content);
-            let r = bot.session().chat_post_message(&req).await.map_err(failure)?;
+            let r = bot
+                .session()
+                .chat_post_message(&req)
+                .await
+                .map_err(failure)?;
             Ok(Some((r.channel.to_string(), r.ts.to_string())))
         }
         Notice::TriageCard { idea } => super::triage::deliver_card(bot, *idea).await,
@@ -352,11 +362,19 @@ mod tests {
 
     #[test]
     fn api_codes_split_into_passing_and_final() {
-        let api = |code: &str| {
-            SlackClientError::ApiError(SlackClientApiError::new(code.to_string()))
-        };
-        assert!(matches!(failure(api("internal_error")), Failure::Passing { .. }));
-        assert!(matches!(failure(api("channel_not_found")), Failure::Final { .. }));
-        assert!(matches!(failure(api("invalid_blocks")), Failure::Final { .. }));
+        let api =
+            |code: &str| SlackClientError::ApiError(SlackClientApiError::new(code.to_string()));
+        assert!(matches!(
+            failure(api("internal_error")),
+            Failure::Passing { .. }
+        ));
+        assert!(matches!(
+            failure(api("channel_not_found")),
+            Failure::Final { .. }
+        ));
+        assert!(matches!(
+            failure(api("invalid_blocks")),
+            Failure::Final { .. }
+        ));
     }
 }

@@ -41,11 +41,7 @@ static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
 static HELLOS: AtomicU64 = AtomicU64::new(0);
 
 // Generic in the event: slack-morphism does not export the hello event's type by name.
-async fn on_hello<E>(
-    _ev: E,
-    _client: Arc<SlackHyperClient>,
-    _states: SlackClientEventsUserState,
-) {
+async fn on_hello<E>(_ev: E, _client: Arc<SlackHyperClient>, _states: SlackClientEventsUserState) {
     let seen = HELLOS.fetch_add(1, Ordering::Relaxed) + 1;
     if seen > CONNECTIONS.load(Ordering::Relaxed) {
         metrics::counter!("problemfirst_socket_mode_reconnects_total").increment(1);

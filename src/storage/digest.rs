@@ -219,9 +219,11 @@ impl Store {
 
     /// Ideas pitched in `[from, to)` that are accepted, parked or declined now and whose record
     /// changed at or after `since`: where the digest finds the week's decisions (on ideas
-    /// pitched within its horizon). Only index keys are read to find the decided ones among the
-    /// pitched, and only the last field of a decided idea's record, `updated`, before one
-    /// decided earlier is passed over.
+    /// pitched within its horizon). The created-time index names the pitched ideas; their
+    /// records are then read in one pass over their id range (ids are handed out in order, so
+    /// they lie close together), and only the last field of each, `updated`, before an idea
+    /// unchanged since `since` is passed over. One pass reads each page of records once, which
+    /// costs less than looking the decided ones up one by one.
     pub fn decided_since(
         &self,
         from: Timestamp,
@@ -247,51 +249,6 @@ impl Store {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
-        for status in DECIDED {
-            // Ids are handed out in order, so the pitched ideas' entries lie in this id range of
-            // the status index (imported ideas with older dates are why the set is checked too).
-            let first = keys::status_key(status.name(), lo);
-            let mut last = keys::status_key(status.name(), hi);
-            last.push(0);
-            for entry in self.index(Index::Status).range(first..last) {
-                let (key, _) = entry?;
-                match keys::id_from_index_key(&key) {
-                    Some(id) if pitched.contains(&id) => {}
-                    _ => continue,
-                }
-                if let Some(idea) = self.changed_since(&key, since).transpose()? {
-                    out.push(idea);
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// PROBE variant: one pass over the ideas tree's id range.
-    pub fn decided_since_scan(
-        &self,
-        from: Timestamp,
-        to: Timestamp,
-        since: Timestamp,
-    ) -> Result<Vec<Idea>, StoreError> {
-        let (from, to) = (keys::micros(from), keys::micros(to));
-        let to = to.max(from);
-        let mut pitched = HashSet::new();
-        for entry in self
-            .index(Index::Time)
-            .range(keys::time_bytes(from)..keys::time_bytes(to))
-        {
-            let (key, _) = entry?;
-            let id = keys::id_from_index_key(&key).ok_or_else(|| StoreError::BadKey {
-                tree: keys::BY_TIME,
-                key: keys::hex(&key),
-            })?;
-            pitched.insert(id);
-        }
-        let (Some(&lo), Some(&hi)) = (pitched.iter().min(), pitched.iter().max()) else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
         for entry in self
             .inner
             .trees
@@ -299,43 +256,20 @@ impl Store {
             .range(keys::id_key(lo)..=keys::id_key(hi))
         {
             let (key, bytes) = entry?;
-            let Some(id) = keys::id_from_key(&key) else {
+            // Ideas pitched outside the range (imported with older dates) are left out.
+            let Some(id) = keys::id_from_key(&key).filter(|id| pitched.contains(id)) else {
                 continue;
             };
-            if !pitched.contains(&id) || updated_of(&bytes).is_some_and(|u| u < since) {
+            if updated_of(&bytes).is_some_and(|updated| updated < since) {
                 continue;
             }
-            if let Ok(idea) = super::decode(id, &bytes) {
-                if DECIDED.contains(&idea.status()) {
-                    out.push(idea);
-                }
+            match super::decode(id, &bytes) {
+                Ok(idea) if DECIDED.contains(&idea.status()) => out.push(idea),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "skipped"),
             }
         }
         Ok(out)
-    }
-
-    /// The idea an index entry names, unless its record was last changed before `since`. A
-    /// record that cannot be read is logged and left out, as lists do.
-    fn changed_since(&self, key: &[u8], since: Timestamp) -> Option<Result<Idea, StoreError>> {
-        let id = keys::id_from_index_key(key)?;
-        let bytes = match self.inner.trees.ideas.get(keys::id_key(id)) {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => {
-                tracing::warn!(%id, "an index entry points at a missing idea; skipped");
-                return None;
-            }
-            Err(e) => return Some(Err(e.into())),
-        };
-        if updated_of(&bytes).is_some_and(|updated| updated < since) {
-            return None;
-        }
-        match super::decode(id, &bytes) {
-            Ok(idea) => Some(Ok(idea)),
-            Err(e) => {
-                tracing::warn!(error = %e, "skipped");
-                None
-            }
-        }
     }
 
     /// The ideas waiting longest for triage (status `new`), oldest first: up to `listed` of
