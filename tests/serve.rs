@@ -105,7 +105,8 @@ async fn serve_answers_ops_stops_cleanly_under_load_and_never_logs_secrets() {
                 let ts = format!("1700000{sender:03}.{n:06}");
                 let event = signing::event_callback(
                     &format!("Ev{sender}x{n}"),
-                    signing::message_event(IDEAS, &format!("U{sender}"), &ts, PITCH),
+                    // A person per pitch: the hourly limit per person is another test's subject.
+                    signing::message_event(IDEAS, &format!("U{sender}X{n}"), &ts, PITCH),
                 );
                 // Once the server stops, connections are refused: those pitches were never
                 // acknowledged, so nothing is owed for them.

@@ -165,7 +165,7 @@ async fn serve(app: crate::app::App, tokens: Tokens, args: Args) -> Result<(), F
                 .await
                 .map_err(|e| fail(&format!("can't listen on {listen}"), &e))?;
             tracing::info!(address = %listen, "listening for the Slack Events API");
-            let server = tokio::spawn(http::serve(
+            let mut server = tokio::spawn(http::serve(
                 tcp,
                 Arc::clone(&bot),
                 SlackSigningSecret::new(secret.clone()),
@@ -173,7 +173,7 @@ async fn serve(app: crate::app::App, tokens: Tokens, args: Args) -> Result<(), F
                 stop.clone(),
             ));
             tokio::select! {
-                r = server => match r {
+                r = &mut server => match r {
                     Ok(Ok(())) => Ok(()),
                     Ok(Err(e)) => Err(fail("the HTTP listener stopped", &e)),
                     Err(e) => Err(fail("the HTTP listener stopped", &e)),
@@ -181,6 +181,11 @@ async fn serve(app: crate::app::App, tokens: Tokens, args: Args) -> Result<(), F
                 _ = shutdown_signal() => {
                     tracing::info!("stopping: no new work is taken");
                     stop.cancel();
+                    // Requests already being answered finish first: what they acknowledge must
+                    // be among the work the stop waits for.
+                    if tokio::time::timeout(LISTENER_GRACE, server).await.is_err() {
+                        tracing::warn!("requests still open when the listener stopped");
+                    }
                     Ok(())
                 }
             }
@@ -215,7 +220,9 @@ fn init_logs(format: crate::config::LogFormat) {
 }
 
 /// How long a stop waits for work in flight; under the 10 seconds container runtimes give.
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(8);
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(7);
+/// How long open requests get to finish once a stop begins (Slack's own limit is 3 s).
+const LISTENER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// SIGINT (Ctrl-C) or SIGTERM (a container runtime stopping the bot).
 async fn shutdown_signal() {
