@@ -19,6 +19,9 @@ const DELIVERY_TTL: Duration = Duration::from_secs(60 * 60);
 /// answer, well inside Slack's 3 seconds.
 const ACK_BUDGET: Duration = Duration::from_millis(2_000);
 
+/// How long a trigger id lets a form be opened.
+const TRIGGER_WINDOW: Duration = Duration::from_secs(3);
+
 /// Everything a handler needs: the app core, a Web API session and the idea channels.
 pub struct Bot {
     pub app: App,
@@ -36,6 +39,16 @@ const HELP: &str =
 I coach; I never block: every idea can be filed.";
 
 impl Bot {
+    /// Opens a form. The trigger id is only good for about 3 seconds, so the call is given no
+    /// longer than that.
+    pub(super) async fn open_view(&self, req: &SlackApiViewsOpenRequest) -> Result<(), String> {
+        match tokio::time::timeout(TRIGGER_WINDOW, self.session().views_open(req)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("views.open timed out".into()),
+        }
+    }
+
     pub(super) fn session(&self) -> SlackClientSession<'_, SlackClientHyperHttpsConnector> {
         self.client.open_session(&self.token)
     }
@@ -58,7 +71,7 @@ impl Bot {
                 // The trigger id lives about 3 seconds: open the modal before anything else.
                 let view = blocks::pitch_modal(&self.tracks(), None, ev.channel_id.as_ref());
                 let req = SlackApiViewsOpenRequest::new(ev.trigger_id.clone(), view);
-                if let Err(e) = self.session().views_open(&req).await {
+                if let Err(e) = self.open_view(&req).await {
                     tracing::warn!(error = %e, "could not open the pitch form");
                     return Some(text_content(
                         "I couldn't open the form just now. Try `/idea <your pitch>`.",
@@ -275,7 +288,7 @@ impl Bot {
                 if s.callback_id.as_ref() == blocks::NEW_IDEA_SHORTCUT {
                     let view = blocks::pitch_modal(&self.tracks(), None, "");
                     let req = SlackApiViewsOpenRequest::new(s.trigger_id, view);
-                    if let Err(e) = self.session().views_open(&req).await {
+                    if let Err(e) = self.open_view(&req).await {
                         tracing::warn!(error = %e, "could not open the pitch form");
                     }
                 }
@@ -317,7 +330,7 @@ impl Bot {
                         _ => continue,
                     };
                     let req = SlackApiViewsOpenRequest::new(a.trigger_id.clone(), view);
-                    if let Err(e) = self.session().views_open(&req).await {
+                    if let Err(e) = self.open_view(&req).await {
                         tracing::warn!(error = %e, "could not open the Reframe form");
                     }
                 }
@@ -456,15 +469,18 @@ impl Bot {
             let Some(message) = m.message else { return };
             let channel = m.channel.as_ref().map(|c| c.id.clone());
             let permalink = match &channel {
-                Some(c) => bot
-                    .session()
-                    .chat_get_permalink(&SlackApiChatGetPermalinkRequest::new(
-                        c.clone(),
-                        message.origin.ts.clone(),
-                    ))
-                    .await
-                    .ok()
-                    .map(|p| p.permalink.to_string()),
+                Some(c) => tokio::time::timeout(
+                    super::outbox::API_TIMEOUT,
+                    bot.session()
+                        .chat_get_permalink(&SlackApiChatGetPermalinkRequest::new(
+                            c.clone(),
+                            message.origin.ts.clone(),
+                        )),
+                )
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .map(|p| p.permalink.to_string()),
                 None => None,
             };
             let to = Audience::ReplyUrl {

@@ -64,6 +64,10 @@ pub(super) async fn deliver(
         .await
         .map_err(|e| match e {
             Published::Slack(e) => failure(e),
+            Published::TimedOut => Failure::Passing {
+                after: None,
+                error: "views.publish timed out".into(),
+            },
             Published::App(e) => Failure::Final {
                 code: "unrenderable".into(),
                 error: e,
@@ -74,6 +78,7 @@ pub(super) async fn deliver(
 
 enum Published {
     Slack(SlackClientError),
+    TimedOut,
     App(String),
 }
 
@@ -85,11 +90,16 @@ async fn publish(bot: &Bot, user: &str, page: &HomePage) -> Result<(), Published
         .map_err(|e| Published::App(e.to_string()))?;
     let view = home_view(&home, &bot.app);
     let req = SlackApiViewsPublishRequest::new(user.to_string().into(), view);
-    bot.session()
-        .views_publish(&req)
-        .await
-        .map_err(Published::Slack)?;
-    Ok(())
+    // Paging calls come straight from a button, outside the outbox's own time limit.
+    match tokio::time::timeout(
+        super::outbox::API_TIMEOUT,
+        bot.session().views_publish(&req),
+    )
+    .await
+    {
+        Ok(result) => result.map(|_| ()).map_err(Published::Slack),
+        Err(_) => Err(Published::TimedOut),
+    }
 }
 
 /// A Home button: Withdraw, or another page.

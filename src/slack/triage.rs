@@ -607,7 +607,7 @@ pub(super) async fn on_action(
     };
     let view = decision_form(kind, &idea, &bot.app.config, channel);
     let req = SlackApiViewsOpenRequest::new(a.trigger_id.clone(), view);
-    if let Err(e) = bot.session().views_open(&req).await {
+    if let Err(e) = bot.open_view(&req).await {
         tracing::warn!(error = %e, "could not open a triage form");
     }
 }
@@ -829,8 +829,7 @@ async fn open_original(bot: &Bot, id: IdeaId, trigger: &SlackTriggerId) {
         .with_close(pt!("Close")),
     );
     if let Err(e) = bot
-        .session()
-        .views_open(&SlackApiViewsOpenRequest::new(trigger.clone(), view))
+        .open_view(&SlackApiViewsOpenRequest::new(trigger.clone(), view))
         .await
     {
         tracing::warn!(error = %e, "could not show the original pitch");
