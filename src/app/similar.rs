@@ -27,7 +27,12 @@ pub(super) struct RecentIdeas {
 
 /// An idea's content words as sorted hashes.
 fn fingerprint(idea: &Idea) -> Vec<u64> {
-    let mut hashes: Vec<u64> = content_words(&idea.headline_text())
+    words_fingerprint(&idea.headline_text())
+}
+
+/// A text's content words as sorted, de-duplicated hashes.
+fn words_fingerprint(text: &str) -> Vec<u64> {
+    let mut hashes: Vec<u64> = content_words(text)
         .iter()
         .map(|w| {
             let mut h = DefaultHasher::new();
@@ -133,23 +138,8 @@ impl App {
 
 #[cfg(test)]
 mod tests {
-    use super::overlap;
+    use super::{overlap, words_fingerprint as hashes};
     use crate::domain::similarity::{content_words, similarity};
-    use std::collections::hash_map::DefaultHasher;
-    use std::hash::{Hash, Hasher};
-
-    fn hashes(text: &str) -> Vec<u64> {
-        let mut v: Vec<u64> = content_words(text)
-            .iter()
-            .map(|w| {
-                let mut h = DefaultHasher::new();
-                w.hash(&mut h);
-                h.finish()
-            })
-            .collect();
-        v.sort_unstable();
-        v
-    }
 
     #[test]
     fn hashed_overlap_agrees_with_the_word_similarity() {

@@ -61,6 +61,18 @@ pub struct Similar {
     pub score: f32,
 }
 
+impl Similar {
+    /// One line naming the idea, its status and its headline, shortened.
+    pub fn line(&self) -> String {
+        format!(
+            "*{}* ({}) {}",
+            self.id,
+            self.status.label().to_lowercase(),
+            shorten(&self.headline, 80).replace('\n', " ")
+        )
+    }
+}
+
 /// The idea was filed and is on disk.
 #[derive(Debug, Clone)]
 pub struct Filed {
@@ -436,27 +448,7 @@ impl App {
 
     fn choose_track(&self, chosen: Option<&str>, a: &Assessment) -> Result<String, AppError> {
         match chosen.map(str::trim).filter(|t| !t.is_empty()) {
-            Some(t) => {
-                let t = t.to_ascii_lowercase();
-                match self
-                    .config
-                    .tracks
-                    .iter()
-                    .find(|k| k.id == t || k.name.eq_ignore_ascii_case(&t))
-                {
-                    Some(track) => Ok(track.id.clone()),
-                    None => Err(AppError::UnknownTrack {
-                        given: t,
-                        known: self
-                            .config
-                            .tracks
-                            .iter()
-                            .map(|k| k.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    }),
-                }
-            }
+            Some(t) => self.track_id(t),
             None => Ok(a
                 .track
                 .track
@@ -492,18 +484,7 @@ impl Filed {
         }
         if !self.similar.is_empty() {
             text.push_str("\nSimilar ideas: ");
-            let list: Vec<String> = self
-                .similar
-                .iter()
-                .map(|s| {
-                    format!(
-                        "*{}* ({}) {}",
-                        s.id,
-                        s.status.label().to_lowercase(),
-                        shorten(&s.headline, 80)
-                    )
-                })
-                .collect();
+            let list: Vec<String> = self.similar.iter().map(Similar::line).collect();
             text.push_str(&list.join("; "));
         }
         Reply {

@@ -328,7 +328,7 @@ impl App {
     }
 
     /// A configured track's id, from its id or name.
-    fn track_id(&self, given: &str) -> Result<String, AppError> {
+    pub(super) fn track_id(&self, given: &str) -> Result<String, AppError> {
         let t = given.trim();
         self.config
             .tracks

@@ -331,18 +331,7 @@ pub fn card(view: &CardView, original: Option<&Card>) -> (String, Vec<SlackBlock
     blocks.push(SlackContextBlock::new(vec![md!("{}", about)]).into());
     blocks.push(SlackContextBlock::new(vec![md!("{}", verdict_line(idea))]).into());
     if !view.similar.is_empty() {
-        let list: Vec<String> = view
-            .similar
-            .iter()
-            .map(|s| {
-                format!(
-                    "*{}* ({}) {}",
-                    s.id,
-                    s.status.label().to_lowercase(),
-                    shorten(&s.headline, 80).replace('\n', " ")
-                )
-            })
-            .collect();
+        let list: Vec<String> = view.similar.iter().map(crate::app::Similar::line).collect();
         blocks.push(
             SlackContextBlock::new(vec![md!(
                 "{}",

@@ -13,7 +13,7 @@ use super::{Store, StoreError};
 use crate::domain::{Idea, Notice, Status};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
 use std::collections::HashSet;
 
@@ -100,10 +100,7 @@ impl Store {
                 super::outbox::put(outbox, &notice)?;
                 Ok(Queueing::Queued)
             })
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => StoreError::Io(e),
-            })?;
+            .map_err(StoreError::from)?;
         if outcome == Queueing::Queued {
             self.inner.db.flush()?;
             self.inner.outbox_signal.notify_one();
@@ -151,10 +148,7 @@ impl Store {
                 super::outbox::put(outbox, &notice)?;
                 Ok(Queueing::Queued)
             })
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => StoreError::Io(e),
-            })?;
+            .map_err(StoreError::from)?;
         if outcome == Queueing::Queued {
             self.inner.db.flush()?;
             self.inner.outbox_signal.notify_one();

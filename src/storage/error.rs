@@ -98,3 +98,13 @@ impl StoreError {
         }
     }
 }
+
+impl From<sled::transaction::TransactionError<StoreError>> for StoreError {
+    /// A transaction that aborted gives its own reason; one that failed in sled is I/O.
+    fn from(e: sled::transaction::TransactionError<StoreError>) -> Self {
+        match e {
+            sled::transaction::TransactionError::Abort(e) => e,
+            sled::transaction::TransactionError::Storage(e) => StoreError::Io(e),
+        }
+    }
+}

@@ -98,10 +98,7 @@ impl Store {
             .trees
             .outbox
             .transaction(|tx| notices.iter().try_for_each(|n| put(tx, n)))
-            .map_err(|e| match e {
-                sled::transaction::TransactionError::Abort(e) => e,
-                sled::transaction::TransactionError::Storage(e) => StoreError::Io(e),
-            })?;
+            .map_err(StoreError::from)?;
         self.inner.outbox_signal.notify_one();
         Ok(())
     }
@@ -212,10 +209,7 @@ impl Store {
                 }
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })
-            .map_err(|e| match e {
-                sled::transaction::TransactionError::Abort(e) => e,
-                sled::transaction::TransactionError::Storage(e) => StoreError::Io(e),
-            })
+            .map_err(StoreError::from)
     }
 
     /// The dead letters, oldest first, as JSON records (`entry`, `error`, `dead_at`).

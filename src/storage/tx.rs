@@ -5,8 +5,7 @@ use super::keys::{self, id_key, Index, META_LAST_ID};
 use super::{decode, StoreError};
 use crate::domain::{Idea, IdeaId, NewIdea, Notice};
 use sled::transaction::{
-    ConflictableTransactionError, ConflictableTransactionResult, TransactionError,
-    TransactionalTree,
+    ConflictableTransactionError, ConflictableTransactionResult, TransactionalTree,
 };
 use sled::{Transactional, Tree};
 
@@ -50,10 +49,7 @@ impl Trees {
                     outbox,
                 })
             })
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => StoreError::Io(e),
-            })
+            .map_err(StoreError::from)
     }
 
     pub(super) fn create_all(&self, news: &[NewIdea]) -> Result<Vec<Idea>, StoreError> {
