@@ -149,8 +149,21 @@ pub struct Hit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modifier: Option<String>,
     /// The weight this hit contributed after modifiers and caps.
-    #[serde(default)]
+    #[serde(default, serialize_with = "finite")]
     pub weight: f32,
+}
+
+/// Writes a number that will read back: serde_json would write NaN or infinity as `null`, which
+/// then fails to parse, so a record holding one must fail to encode rather than be stored
+/// unreadable.
+pub(crate) fn finite<S: serde::Serializer>(n: &f32, s: S) -> Result<S::Ok, S::Error> {
+    if n.is_finite() {
+        s.serialize_f32(*n)
+    } else {
+        Err(serde::ser::Error::custom(format_args!(
+            "{n} is not a finite number"
+        )))
+    }
 }
 
 /// The sums the verdict was decided on.

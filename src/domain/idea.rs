@@ -170,6 +170,7 @@ impl Reframe {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Judgement {
     pub verdict: Verdict,
+    #[serde(serialize_with = "super::assessment::finite")]
     pub confidence: f32,
     pub hits: Vec<Hit>,
     pub rules_version: String,

@@ -160,13 +160,11 @@ impl Tx<'_> {
         super::outbox::put(self.outbox, notice)
     }
 
-    /// Writes the idea's record, refusing one that would not read back: serde_json writes a
-    /// non-finite float as `null`, which then fails to parse, and an unreadable record is worse
-    /// than a failed write the caller hears about.
+    /// Writes the idea's record. A record that would not read back (a non-finite number) fails
+    /// to encode (`domain::assessment::finite`): an unreadable record is worse than a failed
+    /// write the caller hears about.
     fn put(&self, idea: &Idea) -> ConflictableTransactionResult<(), StoreError> {
-        let encoded = serde_json::to_vec(idea)
-            .and_then(|bytes| serde_json::from_slice::<Idea>(&bytes).map(|_| bytes));
-        let bytes = match encoded {
+        let bytes = match serde_json::to_vec(idea) {
             Ok(b) => b,
             Err(source) => {
                 return abort(StoreError::Encode {
