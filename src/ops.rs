@@ -20,6 +20,8 @@ use tokio_util::task::TaskTracker;
 const ACK_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 3.0,
 ];
+/// Submissions filed per transaction (the committer's batches; at most 512).
+const BATCH_BUCKETS: [f64; 10] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
 /// How long a Slack check stands before `/readyz` asks Slack again: probes come every few
 /// seconds, and each `auth.test` counts against the bot's rate limits.
 const SLACK_CHECK_FRESH: Duration = Duration::from_secs(30);
@@ -29,11 +31,24 @@ const SLACK_CHECK_FAILED_FRESH: Duration = Duration::from_secs(5);
 pub fn metrics() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
+        // Fails only on an empty bucket list, which these are not.
         let builder = PrometheusBuilder::new()
             .set_buckets_for_metric(
                 Matcher::Full("problemfirst_ack_seconds".into()),
                 &ACK_BUCKETS,
             )
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full("problemfirst_store_seconds".into()),
+                    &ACK_BUCKETS,
+                )
+            })
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full("problemfirst_store_batch_size".into()),
+                    &BATCH_BUCKETS,
+                )
+            })
             .unwrap_or_else(|_| PrometheusBuilder::new());
         let recorder = builder.build_recorder();
         let handle = recorder.handle();

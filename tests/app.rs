@@ -570,6 +570,29 @@ async fn direct_answers_owe_nothing_and_a_refused_change_queues_nothing() {
 }
 
 #[tokio::test]
+async fn pitches_arriving_together_cannot_slip_past_the_hourly_limit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let limit = app.config.limits.submissions_per_hour;
+    let tries: Vec<_> = (0..limit + 5)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { app.submit(pitch(PROBLEM, "ann")).await })
+        })
+        .collect();
+    let (mut filed, mut refused) = (0, 0);
+    for t in tries {
+        match t.await.expect("the task ends") {
+            Ok(_) => filed += 1,
+            Err(AppError::TooMany { .. }) => refused += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!((filed, refused), (limit, 5));
+    assert_eq!(app.store.len().expect("count"), limit);
+}
+
+#[tokio::test]
 async fn a_person_gets_a_friendly_later_after_the_hourly_limit_and_huge_pitches_a_clear_answer() {
     use std::sync::atomic::{AtomicI64, Ordering};
     let dir = tempfile::tempdir().expect("temp dir");

@@ -272,6 +272,62 @@ async fn submitters_withdraw_their_own_ideas_and_nobody_elses() {
     assert!(dms_to(&owed(&app), SUBMITTER).is_empty());
 }
 
+#[tokio::test]
+async fn similar_ideas_follow_the_withdrawals_and_moves_made_since() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path());
+    let similar = |outcome: Outcome| match outcome {
+        Outcome::Filed(f) => f.similar.iter().map(|s| s.id).collect::<Vec<_>>(),
+        Outcome::NeedsReframe(_) => panic!("a problem-led pitch is filed"),
+    };
+    let withdrawn = filed(&app).await;
+    let moved = filed_text(&app, PROBLEM, "U0SECOND", "execution").await;
+    // A search idea, so that track's recent ideas are known before the move.
+    filed_text(&app, OTHER_PROBLEM, "U0SEARCH", "search").await;
+    let shown = similar(
+        app.submit(pitch(PROBLEM, "U0THIRD", "execution"))
+            .await
+            .expect("submit"),
+    );
+    assert!(
+        shown.contains(&withdrawn.id) && shown.contains(&moved.id),
+        "{shown:?}"
+    );
+
+    app.withdraw(withdrawn.id, SUBMITTER)
+        .await
+        .expect("withdrawn");
+    app.triage(
+        moved.id,
+        &lead(),
+        Decision::Move {
+            track: "search".into(),
+        },
+        Some("New customers".into()),
+    )
+    .await
+    .expect("moved");
+    let shown = similar(
+        app.submit(pitch(PROBLEM, "U0FOURTH", "execution"))
+            .await
+            .expect("submit"),
+    );
+    assert!(
+        !shown.contains(&withdrawn.id) && !shown.contains(&moved.id),
+        "{shown:?}"
+    );
+    let shown = similar(
+        app.submit(pitch(PROBLEM, "U0FIFTH", "search"))
+            .await
+            .expect("submit"),
+    );
+    assert_eq!(
+        shown,
+        vec![moved.id],
+        "the moved idea is similar in its new track"
+    );
+}
+
 // ------------------------------------------------------------------------------- transitions
 
 /// Brings a fresh idea into `status` through the app.

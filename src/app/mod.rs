@@ -53,6 +53,20 @@ impl App {
     pub fn now(&self) -> Timestamp {
         (self.clock)()
     }
+
+    /// Changes an idea in the store ([`Store::update_telling`]) and keeps the app's own view of
+    /// recent ideas (similar-idea lookups) in step. Every change the app makes goes through here.
+    pub(crate) fn change<E>(
+        &self,
+        id: IdeaId,
+        f: impl Fn(&mut crate::domain::Idea) -> Result<Vec<crate::domain::Notice>, E>,
+    ) -> Result<Result<crate::domain::Idea, E>, StoreError> {
+        let changed = self.store.update_telling(id, f)?;
+        if let Ok(idea) = &changed {
+            self.remember_change(idea);
+        }
+        Ok(changed)
+    }
 }
 
 /// Why a use case refused, in words shown to the person who asked.

@@ -4,9 +4,11 @@
 //! Comparing against stored ideas would decode up to `similar.window` records per filing, which
 //! costs more than the filing itself. So the app keeps, per track, the content words of the most
 //! recent `window` ideas (as sorted word hashes, which intersect in a few nanoseconds), loaded
-//! from the store on first use and extended as ideas are filed through it. Only the few ideas that
-//! score above the threshold are read from the store, where their current status and track are
-//! checked: an idea withdrawn or moved since is not shown.
+//! from the store on first use and extended as ideas are filed through it. Each entry also keeps
+//! the idea's headline and status, and every change the app makes to an idea
+//! ([`App::change`]) is applied to the windows too, so a lookup reads nothing from the store: an
+//! idea withdrawn or moved since is not shown. (Every sled read waits for any transaction under
+//! way, and the committer is nearly always in one under load.)
 
 use super::{App, AppError, Similar};
 use crate::domain::similarity::content_words;
@@ -14,20 +16,49 @@ use crate::domain::{Idea, IdeaId, Status};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-/// One track's recent ideas, newest first, with their word fingerprints.
-type Recent = VecDeque<(IdeaId, Vec<u64>)>;
-
-/// Per track, the recent ideas.
-#[derive(Default)]
-pub(super) struct RecentIdeas {
-    tracks: Mutex<HashMap<String, Recent>>,
+/// A recent idea as similar-idea lookups need it.
+struct Entry {
+    id: IdeaId,
+    /// Content words of the headline, as sorted hashes.
+    print: Vec<u64>,
+    headline: String,
+    status: Status,
 }
 
-/// An idea's content words as sorted hashes.
-fn fingerprint(idea: &Idea) -> Vec<u64> {
-    words_fingerprint(&idea.headline_text())
+impl Entry {
+    fn of(idea: &Idea) -> Entry {
+        let headline = idea.headline_text();
+        Entry {
+            id: idea.id,
+            print: words_fingerprint(&headline),
+            headline,
+            status: idea.status(),
+        }
+    }
+}
+
+/// One track's recent ideas, newest first.
+type Recent = VecDeque<Entry>;
+
+/// Per track, the recent ideas. Filings compare under a shared lock, so concurrent ones do not
+/// queue behind each other; only remembering a new idea takes the lock alone, briefly.
+#[derive(Default)]
+pub(super) struct RecentIdeas {
+    tracks: RwLock<HashMap<String, Recent>>,
+}
+
+impl RecentIdeas {
+    // Every write under the lock is a single insert, retain or push: a panic cannot leave a
+    // window half-changed, so a poisoned lock is as good as any.
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<String, Recent>> {
+        self.tracks.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<String, Recent>> {
+        self.tracks.write().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// A text's content words as sorted, de-duplicated hashes.
@@ -74,44 +105,69 @@ impl App {
     /// after it.
     pub(super) async fn similar(&self, idea: &Idea) -> Result<Vec<Similar>, AppError> {
         let cfg = &self.config.similar;
-        let print = fingerprint(idea);
-        let mut scored: Vec<(IdeaId, f32)> = {
-            let mut tracks = self.recent.tracks.lock().unwrap_or_else(|p| p.into_inner());
-            if !tracks.contains_key(&idea.track) {
-                let loaded = self.load_recent(&idea.track)?;
-                tracks.insert(idea.track.clone(), loaded);
-            }
+        if !self.recent.read().contains_key(&idea.track) {
+            // Read outside the lock; should two filings load at once, the first one kept wins.
+            let loaded = self.load_recent(&idea.track)?;
+            self.recent
+                .write()
+                .entry(idea.track.clone())
+                .or_insert(loaded);
+        }
+        let entry = Entry::of(idea);
+        let mut found: Vec<Similar> = self
+            .recent
+            .read()
+            .get(&idea.track)
+            .map(|recent| {
+                recent
+                    .iter()
+                    .filter(|e| e.id != idea.id && shown(e.status))
+                    .map(|e| (e, overlap(&entry.print, &e.print)))
+                    .filter(|(_, score)| *score >= cfg.threshold)
+                    .map(|(e, score)| Similar {
+                        id: e.id,
+                        headline: e.headline.clone(),
+                        status: e.status,
+                        score,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        {
+            let mut tracks = self.recent.write();
             let recent = tracks.entry(idea.track.clone()).or_default();
-            let scored = recent
-                .iter()
-                .filter(|(id, _)| *id != idea.id)
-                .map(|(id, other)| (*id, overlap(&print, other)))
-                .filter(|(_, score)| *score >= cfg.threshold)
-                .collect();
-            recent.retain(|(id, _)| *id != idea.id);
-            recent.push_front((idea.id, print));
+            // A window loaded after this idea was filed holds it already.
+            recent.retain(|e| e.id != idea.id);
+            recent.push_front(entry);
             recent.truncate(cfg.window);
-            scored
-        };
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
-        let mut found = Vec::new();
-        for (id, score) in scored {
-            if found.len() >= cfg.max {
-                break;
-            }
-            let Some(other) = self.store.get(id)? else {
-                continue;
-            };
-            if other.track == idea.track && shown(other.status()) {
-                found.push(Similar {
-                    id,
-                    headline: other.headline_text(),
-                    status: other.status(),
-                    score,
-                });
+        }
+        found.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.id.cmp(&a.id)));
+        found.truncate(cfg.max);
+        Ok(found)
+    }
+
+    /// Brings the windows up to date with a change to `idea`: its status and headline, and its
+    /// place when it moved to another track.
+    pub(super) fn remember_change(&self, idea: &Idea) {
+        let mut tracks = self.recent.write();
+        for (track, recent) in tracks.iter_mut() {
+            if *track != idea.track {
+                recent.retain(|e| e.id != idea.id);
             }
         }
-        Ok(found)
+        if let Some(recent) = tracks.get_mut(&idea.track) {
+            // Newest first: the idea goes before the first older one, if the window reaches
+            // back that far.
+            let at = recent.iter().position(|e| e.id <= idea.id);
+            match at {
+                Some(i) if recent[i].id == idea.id => recent[i] = Entry::of(idea),
+                Some(i) => recent.insert(i, Entry::of(idea)),
+                None if recent.len() < self.config.similar.window => {
+                    recent.push_back(Entry::of(idea))
+                }
+                None => {}
+            }
+        }
     }
 
     /// The newest `window` ideas of a track, read once per track per process.
@@ -126,7 +182,7 @@ impl App {
             if page.ideas.is_empty() && page.skipped.is_empty() {
                 break;
             }
-            out.extend(page.ideas.iter().map(|i| (i.id, fingerprint(i))));
+            out.extend(page.ideas.iter().map(Entry::of));
             match page.next {
                 Some(next) => cursor = Some(next),
                 None => break,

@@ -7,6 +7,7 @@ use crate::domain::{
     Assessment, Audience, Element, Idea, IdeaId, Judgement, NewIdea, Notice, Origin, Reframe, Side,
     Source, Status, Transition, Verdict,
 };
+use crate::storage::{Quota, StoreError};
 
 /// A pitch as it arrives from any surface.
 #[derive(Debug, Clone)]
@@ -122,18 +123,6 @@ impl App {
                 max: limits.max_pitch_chars,
             });
         }
-        let hour_ago = self
-            .now()
-            .checked_sub(jiff::SignedDuration::from_secs(3600))
-            .unwrap_or(jiff::Timestamp::MIN);
-        let recent =
-            self.store
-                .submitted_since(&s.submitter, hour_ago, limits.submissions_per_hour)?;
-        if recent >= limits.submissions_per_hour {
-            return Err(AppError::TooMany {
-                max: limits.submissions_per_hour,
-            });
-        }
         let pitch = clip(s.pitch.trim(), MAX_PITCH_CHARS);
         let assessment = self.config.rules.assess(&pitch);
         if !crate::domain::text::normalize(&pitch)
@@ -145,12 +134,6 @@ impl App {
         }
         let track = self.choose_track(s.track.as_deref(), &assessment)?;
         let filed = assessment.verdict == Verdict::Problem;
-        metrics::counter!(
-            "problemfirst_submissions_total",
-            "verdict" => assessment.verdict.as_str(),
-            "track" => track.clone(),
-        )
-        .increment(1);
         let audience = s.answer.audience(&s.submitter, filed);
         let new = NewIdea {
             submitter: s.submitter,
@@ -162,12 +145,20 @@ impl App {
             filed,
             at: self.now(),
         };
+        // The hourly limit is counted by the store right before filing (see `Quota`).
+        let quota = Quota {
+            since: self
+                .now()
+                .checked_sub(jiff::SignedDuration::from_secs(3600))
+                .unwrap_or(jiff::Timestamp::MIN),
+            max: limits.submissions_per_hour,
+        };
         // On disk before anyone is told "filed" (or that the draft is kept), with the notices it
         // owes in the same transaction.
         let config = std::sync::Arc::clone(&self.config);
         let idea = self
             .store
-            .file_telling(new, move |idea| {
+            .file_telling(new, Some(quota), move |idea| {
                 let mut notices: Vec<Notice> = audience
                     .iter()
                     .map(|to| Notice::Outcome {
@@ -178,7 +169,17 @@ impl App {
                 notices.extend(super::notice::on_change(&config, idea));
                 notices
             })
-            .await?;
+            .await
+            .map_err(|e| match e {
+                StoreError::OverQuota { max } => AppError::TooMany { max },
+                e => AppError::Store(e),
+            })?;
+        metrics::counter!(
+            "problemfirst_submissions_total",
+            "verdict" => idea.judged.verdict.as_str(),
+            "track" => idea.track.clone(),
+        )
+        .increment(1);
         if filed {
             let similar = self.similar(&idea).await?;
             Ok(Outcome::Filed(Filed {
@@ -238,7 +239,7 @@ impl App {
         metrics::counter!("problemfirst_reframes_total", "result" => result).increment(1);
         let judged = Judgement::from(&assessment);
         let now = self.now();
-        let updated = self.store.update_telling(id, |idea| {
+        let updated = self.change(id, |idea| {
             if idea.status() != Status::Draft {
                 return Err(AppError::NotADraft {
                     id,
@@ -291,7 +292,7 @@ impl App {
     ) -> Result<Filed, AppError> {
         self.draft_of(id, by)?;
         let now = self.now();
-        let idea = self.store.update_telling(id, |idea| {
+        let idea = self.change(id, |idea| {
             idea.apply(Transition::File, by, Some("filed as pitched".into()), now)?;
             Ok::<_, AppError>(self.filed_notices(idea, to.as_ref()))
         })??;
@@ -319,8 +320,7 @@ impl App {
     ) -> Result<Idea, AppError> {
         let now = self.now();
         let idea = self
-            .store
-            .update_telling(id, |idea| {
+            .change(id, |idea| {
                 if idea.submitter != by {
                     return Err(AppError::NotYours(id));
                 }

@@ -203,8 +203,7 @@ impl App {
                 dup
             }
             _ => self
-                .store
-                .update_telling(id, |idea| {
+                .change(id, |idea| {
                     self.allowed(idea, actor, &decision)?;
                     match &decision {
                         Decision::Move { track } => {

@@ -29,7 +29,7 @@ impl App {
             return Ok(None);
         };
         let message = format!("{channel}/{ts}");
-        let changed = self.store.update_telling(id, |idea| {
+        let changed = self.change(id, |idea| {
             // A repeat writes nothing and owes nothing.
             if !idea.react(user, &message, on) {
                 return Err(());

@@ -19,16 +19,25 @@
 
 use super::tx::Tell;
 use super::tx::Trees;
-use super::StoreError;
+use super::{Quota, StoreError};
 use crate::domain::{Idea, NewIdea};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
 /// Most submissions filed in one transaction, to bound the wait of the first in line.
 const MAX_BATCH: usize = 512;
+/// The longest a batch waits for the submitters of the one before (see `run`).
+const GATHER: Duration = Duration::from_micros(1000);
 
 type Reply = oneshot::Sender<Result<Idea, StoreError>>;
+
+struct Submission {
+    new: NewIdea,
+    quota: Option<Quota>,
+    tell: Option<Tell>,
+}
 
 #[derive(Default)]
 struct State {
@@ -37,7 +46,7 @@ struct State {
     /// Someone waits for generation `started + 1`.
     wanted: bool,
     /// Submissions to file before the next flush.
-    queue: Vec<((NewIdea, Option<Tell>), Reply)>,
+    queue: Vec<(Submission, Reply)>,
     stop: bool,
 }
 
@@ -108,9 +117,15 @@ impl Committer {
 
     /// Files `new` (queueing the notices `tell` makes of it) with whatever else is queued and
     /// returns once it is on disk.
-    pub(super) async fn file(&self, new: NewIdea, tell: Option<Tell>) -> Result<Idea, StoreError> {
+    pub(super) async fn file(
+        &self,
+        new: NewIdea,
+        quota: Option<Quota>,
+        tell: Option<Tell>,
+    ) -> Result<Idea, StoreError> {
         let (reply, filed) = oneshot::channel();
-        self.shared.lock().queue.push(((new, tell), reply));
+        let submission = Submission { new, quota, tell };
+        self.shared.lock().queue.push((submission, reply));
         self.shared.wake.notify_one();
         filed.await.map_err(|_| StoreError::Stopped)?
     }
@@ -130,11 +145,28 @@ impl Committer {
 }
 
 fn run(db: &sled::Db, trees: &Trees, shared: &Shared, tx: &watch::Sender<Done>) {
+    let mut last_batch = 0;
     loop {
         let (generation, batch) = {
             let mut s = shared.lock();
             while !s.wanted && s.queue.is_empty() && !s.stop {
                 s = shared.wake.wait(s).unwrap_or_else(|p| p.into_inner());
+            }
+            // The submitters of a big batch all come back at about the same time, a few hundred
+            // microseconds after they are answered. Filing the first of them alone would cost
+            // a whole transaction and flush while the rest queue up behind it, and the batches
+            // would alternate between one and everyone. So after a big batch, wait a moment for
+            // most of them.
+            let deadline = Instant::now() + GATHER;
+            while !s.stop && s.queue.len() < last_batch * 3 / 4 {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                s = shared
+                    .wake
+                    .wait_timeout(s, left)
+                    .map_or_else(|p| p.into_inner().0, |(s, _)| s);
             }
             // Queued submissions were accepted, so they are filed even when stopping; their
             // callers gave up waiting, which does not withdraw them.
@@ -142,19 +174,27 @@ fn run(db: &sled::Db, trees: &Trees, shared: &Shared, tx: &watch::Sender<Done>) 
                 return;
             }
             let take = s.queue.len().min(MAX_BATCH);
+            last_batch = take;
             let batch: Vec<_> = s.queue.drain(..take).collect();
             s.wanted = false;
             s.started += 1;
             (s.started, batch)
         };
-        let (news, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        let (news, replies) = within_quota(trees, batch);
         let tells = news.iter().any(|(_, tell)| tell.is_some());
+        let started = Instant::now();
         let filed = if news.is_empty() {
             Vec::new()
         } else {
+            metrics::histogram!("problemfirst_store_batch_size").record(news.len() as f64);
             trees.create_each(&news)
         };
+        let flushing = Instant::now();
         let failed = db.flush().err();
+        metrics::histogram!("problemfirst_store_seconds", "step" => "transaction")
+            .record(flushing.duration_since(started).as_secs_f64());
+        metrics::histogram!("problemfirst_store_seconds", "step" => "flush")
+            .record(flushing.elapsed().as_secs_f64());
         if let Some(e) = &failed {
             tracing::error!(error = %e, "flushing the store failed");
         }
@@ -174,6 +214,42 @@ fn run(db: &sled::Db, trees: &Trees, shared: &Shared, tx: &watch::Sender<Done>) 
         }
         tx.send_replace(Done { generation, failed });
     }
+}
+
+/// Refuses the submissions over their quota (answering them at once) and returns the rest,
+/// counting earlier submissions of the same batch too.
+fn within_quota(
+    trees: &Trees,
+    batch: Vec<(Submission, Reply)>,
+) -> (Vec<(NewIdea, Option<Tell>)>, Vec<Reply>) {
+    let mut news: Vec<(NewIdea, Option<Tell>)> = Vec::with_capacity(batch.len());
+    let mut replies = Vec::with_capacity(batch.len());
+    for (s, reply) in batch {
+        if let Some(quota) = s.quota {
+            let earlier = news
+                .iter()
+                .filter(|(n, _)| n.submitter == s.new.submitter && n.at >= quota.since)
+                .count();
+            let stored = super::queries::submitted_since(
+                &trees.indexes[super::keys::Index::Submitter as usize],
+                &s.new.submitter,
+                quota.since,
+                quota.max,
+            );
+            let refusal = match stored {
+                Ok(n) if n + earlier >= quota.max => Some(StoreError::OverQuota { max: quota.max }),
+                Ok(_) => None,
+                Err(e) => Some(e),
+            };
+            if let Some(e) = refusal {
+                let _ = reply.send(Err(e));
+                continue;
+            }
+        }
+        news.push((s.new, s.tell));
+        replies.push(reply);
+    }
+    (news, replies)
 }
 
 impl Drop for Committer {

@@ -56,6 +56,9 @@ pub enum StoreError {
         source: serde_json::Error,
     },
 
+    #[error("over the quota of {max} ideas per submitter")]
+    OverQuota { max: usize },
+
     #[error(
         "{id} was filed but could not be confirmed on disk ({source}); it may be lost if \
          problemfirst stops now"

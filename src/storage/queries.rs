@@ -136,25 +136,7 @@ impl Store {
         since: Timestamp,
         cap: usize,
     ) -> Result<usize, StoreError> {
-        let prefix = keys::text_prefix(submitter);
-        let since_us = keys::micros(since);
-        let mut count = 0;
-        for entry in self.index(Index::Submitter).scan_prefix(&prefix).rev() {
-            let (key, _) = entry?;
-            let time = key
-                .get(prefix.len()..prefix.len() + 8)
-                .and_then(keys::time_from_bytes);
-            // A key of a longer name that shares the prefix up to the separator cannot occur:
-            // the separator byte ends the name.
-            match time {
-                Some(t) if t >= since_us => count += 1,
-                _ => break,
-            }
-            if count >= cap {
-                break;
-            }
-        }
-        Ok(count)
+        submitted_since(self.index(Index::Submitter), submitter, since, cap)
     }
 
     /// Ideas created in `[from, to)`, oldest first, read through the time index so only that
@@ -223,4 +205,32 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// [`Store::submitted_since`] on the submitter index itself, for the committer's quota check.
+pub(super) fn submitted_since(
+    by_submitter: &sled::Tree,
+    submitter: &str,
+    since: Timestamp,
+    cap: usize,
+) -> Result<usize, StoreError> {
+    let prefix = keys::text_prefix(submitter);
+    let since_us = keys::micros(since);
+    let mut count = 0;
+    for entry in by_submitter.scan_prefix(&prefix).rev() {
+        let (key, _) = entry?;
+        let time = key
+            .get(prefix.len()..prefix.len() + 8)
+            .and_then(keys::time_from_bytes);
+        // A key of a longer name that shares the prefix up to the separator cannot occur: the
+        // separator byte ends the name.
+        match time {
+            Some(t) if t >= since_us => count += 1,
+            _ => break,
+        }
+        if count >= cap {
+            break;
+        }
+    }
+    Ok(count)
 }
