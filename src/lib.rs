@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod heap;
 pub mod ops;
 pub mod slack;
 pub mod storage;

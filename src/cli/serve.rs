@@ -88,6 +88,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let tokens = Tokens::from_env(|k| std::env::var(k).ok()).map_err(Failure::Usage)?;
     // The config and store are checked before anything else, so a bad setup fails fast.
     let app = args.data.open_app()?;
+    crate::heap::give_back_free();
     init_logs(app.config.log.format);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
