@@ -145,6 +145,75 @@ async fn a_slash_command_pitch_is_filed_and_answered_in_the_acknowledgement() {
     assert_eq!(r.app.store.outbox_stats().expect("stats").depth, 0);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_store_still_gets_an_ack_in_time_and_the_answer_follows() {
+    let r = start().await;
+    let first = r
+        .app
+        .submit(problemfirst::app::Submission {
+            pitch: PROBLEM.into(),
+            submitter: "U0".into(),
+            source: problemfirst::domain::Source::Console,
+            origin: Default::default(),
+            track: None,
+            answer: problemfirst::app::Answer::Direct,
+        })
+        .await
+        .expect("filed")
+        .idea()
+        .id;
+    // A change that holds sled's transaction lock for longer than the acknowledgement may wait:
+    // every filing waits behind it, as it would behind a stalled disk.
+    let (inside, held) = std::sync::mpsc::channel();
+    let store = r.app.store.clone();
+    let stall = std::thread::spawn(move || {
+        store.update(first, |_| {
+            let _ = inside.send(());
+            std::thread::sleep(Duration::from_millis(2_600));
+            Ok::<(), std::convert::Infallible>(())
+        })
+    });
+    held.recv_timeout(WAIT).expect("the stall began");
+
+    let started = Instant::now();
+    let (status, body) = signing::post_form_signed(
+        &format!("{}/slack/commands", r.url),
+        SECRET,
+        &signing::slash_command(PROBLEM, "U1", "C1", "trig2", &r.fake.response_url("cmd2")),
+    )
+    .await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_millis(2_900),
+        "acknowledged within Slack's window: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        body.is_empty(),
+        "nothing is confirmed before it is on disk: {body}"
+    );
+
+    // Once the store is free, the pitch is filed and its answer goes to the response URL.
+    let answered = r.fake.wait_for("response/cmd2", 1, WAIT).await;
+    assert_eq!(answered.len(), 1, "answered once");
+    assert!(
+        answered[0].args.to_string().contains("IDEA-2"),
+        "{}",
+        answered[0].args
+    );
+    assert!(r
+        .app
+        .store
+        .get(problemfirst::domain::IdeaId::new(2))
+        .expect("read")
+        .is_some());
+    stall
+        .join()
+        .expect("the stall ends")
+        .expect("the change is written")
+        .expect("the change is made");
+}
+
 #[tokio::test]
 async fn idea_alone_opens_the_form_and_help_and_mine_answer_in_the_ack() {
     let r = start().await;
