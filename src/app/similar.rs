@@ -114,25 +114,28 @@ impl App {
                 .or_insert(loaded);
         }
         let entry = Entry::of(idea);
-        let mut found: Vec<Similar> = self
-            .recent
-            .read()
-            .get(&idea.track)
-            .map(|recent| {
-                recent
-                    .iter()
-                    .filter(|e| e.id != idea.id && shown(e.status))
-                    .map(|e| (e, overlap(&entry.print, &e.print)))
-                    .filter(|(_, score)| *score >= cfg.threshold)
-                    .map(|(e, score)| Similar {
-                        id: e.id,
-                        headline: e.headline.clone(),
-                        status: e.status,
-                        score,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let found: Vec<Similar> = {
+            let tracks = self.recent.read();
+            let recent = tracks.get(&idea.track);
+            let mut scored: Vec<(f32, &Entry)> = recent
+                .iter()
+                .flat_map(|r| r.iter())
+                .filter(|e| e.id != idea.id && shown(e.status))
+                .map(|e| (overlap(&entry.print, &e.print), e))
+                .filter(|(score, _)| *score >= cfg.threshold)
+                .collect();
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.id.cmp(&a.1.id)));
+            scored
+                .into_iter()
+                .take(cfg.max)
+                .map(|(score, e)| Similar {
+                    id: e.id,
+                    headline: e.headline.clone(),
+                    status: e.status,
+                    score,
+                })
+                .collect()
+        };
         {
             let mut tracks = self.recent.write();
             let recent = tracks.entry(idea.track.clone()).or_default();
@@ -141,8 +144,6 @@ impl App {
             recent.push_front(entry);
             recent.truncate(cfg.window);
         }
-        found.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.id.cmp(&a.id)));
-        found.truncate(cfg.max);
         Ok(found)
     }
 
