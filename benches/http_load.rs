@@ -20,12 +20,70 @@ const SECRET: &str = "load-signing-secret";
 /// Requests signed ahead per second of load, across all connections: well above what two
 /// cores serve, so no connection runs out.
 const MAX_RATE: usize = 20_000;
-const PITCHES: [&str; 4] = [
-    "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.",
-    "We should use blockchain to track our invoices.",
-    "Cashiers re-key every gift-card number by hand, so a return takes ten minutes at the till.",
-    "Night-shift nurses can't find the handover notes, so patients wait for their medication.",
+/// Pitches are put together from these parts (up to 480 problem-led and 48 tech-led ones), so the
+/// classifier and the similar-idea lookup see varied text, as they would in a company.
+const WHO: [&str; 8] = [
+    "Field technicians",
+    "Night-shift nurses",
+    "Cashiers at our stores",
+    "New customers",
+    "Warehouse pickers",
+    "Call-centre agents",
+    "Small-business clients",
+    "Delivery drivers",
 ];
+const PAIN: [&str; 6] = [
+    "wait two days for spare parts",
+    "re-key the same numbers by hand",
+    "can't find the handover notes",
+    "get asked for the same documents three times",
+    "lose track of which orders changed",
+    "have no way to see where a parcel is",
+];
+const IMPACT: [&str; 10] = [
+    "so a third of repairs need a second visit",
+    "so a return takes ten minutes at the till",
+    "so patients wait for their medication",
+    "so one in five sign-ups gives up",
+    "so pickers walk twice the distance",
+    "so calls take twice as long",
+    "so invoices go out a week late",
+    "so customers call us to complain",
+    "so we refund about 4% of orders",
+    "so overtime doubled this quarter",
+];
+const TECH: [&str; 6] = [
+    "We should use blockchain to",
+    "Let's build an AI chatbot to",
+    "We need a mobile app to",
+    "Let's put everything on Kubernetes to",
+    "We should add machine learning to",
+    "Let's buy a new CRM to",
+];
+const GOAL: [&str; 8] = [
+    "track our invoices.",
+    "modernise the stores.",
+    "be more innovative.",
+    "speed things up.",
+    "digitise the warehouse.",
+    "improve synergy across teams.",
+    "future-proof the platform.",
+    "delight our users.",
+];
+
+/// The `n`th pitch: one in eleven is tech-led.
+fn pitch(n: usize) -> String {
+    if n % 11 == 10 {
+        format!("{} {}", TECH[n % TECH.len()], GOAL[(n / 7) % GOAL.len()])
+    } else {
+        format!(
+            "{} {}, {}.",
+            WHO[n % WHO.len()],
+            PAIN[(n / 3) % PAIN.len()],
+            IMPACT[(n / 5) % IMPACT.len()]
+        )
+    }
+}
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
@@ -116,7 +174,7 @@ async fn run(duration: Duration, connections: usize) {
             (0..per_connection)
                 .map(|i| {
                     let body = form(
-                        PITCHES[(c + i) % PITCHES.len()],
+                        &pitch(c * 7919 + i),
                         // A new person each time: the per-person hourly limit would otherwise
                         // turn the load into refusals.
                         &format!("U{c}X{i}"),
