@@ -135,6 +135,7 @@ impl App {
         let track = self.choose_track(s.track.as_deref(), &assessment)?;
         let filed = assessment.verdict == Verdict::Problem;
         let audience = s.answer.audience(&s.submitter, filed);
+        let now = self.now();
         let new = NewIdea {
             submitter: s.submitter,
             source: s.source,
@@ -143,12 +144,11 @@ impl App {
             judged: Judgement::from(&assessment),
             track,
             filed,
-            at: self.now(),
+            at: now,
         };
         // The hourly limit is counted by the store right before filing (see `Quota`).
         let quota = Quota {
-            since: self
-                .now()
+            since: now
                 .checked_sub(jiff::SignedDuration::from_secs(3600))
                 .unwrap_or(jiff::Timestamp::MIN),
             max: limits.submissions_per_hour,

@@ -128,17 +128,6 @@ impl Store {
         Ok(out)
     }
 
-    /// How many ideas (drafts included) `submitter` created at or after `since`, counting at most
-    /// `cap`: reads only index keys, newest first, and stops at the first older one.
-    pub fn submitted_since(
-        &self,
-        submitter: &str,
-        since: Timestamp,
-        cap: usize,
-    ) -> Result<usize, StoreError> {
-        submitted_since(self.index(Index::Submitter), submitter, since, cap)
-    }
-
     /// Ideas created in `[from, to)`, oldest first, read through the time index so only that
     /// range is touched.
     pub fn created_between(
@@ -207,7 +196,9 @@ impl Store {
     }
 }
 
-/// [`Store::submitted_since`] on the submitter index itself, for the committer's quota check.
+/// How many ideas (drafts included) `submitter` created at or after `since`, counting at most
+/// `cap`: reads only the submitter index's keys, newest first, and stops at the first older one.
+/// For the committer's quota check.
 pub(super) fn submitted_since(
     by_submitter: &sled::Tree,
     submitter: &str,
