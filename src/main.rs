@@ -1,6 +1,6 @@
 //! The `problemfirst` binary: a thin shell over the library.
 
 fn main() -> std::process::ExitCode {
-    problemfirst::heap::limit_arenas();
+    problemfirst::heap::tune();
     problemfirst::cli::main()
 }
