@@ -3,7 +3,7 @@
 //!
 //! Comparing against stored ideas would decode up to `similar.window` records per filing, which
 //! costs more than the filing itself. So the app keeps, per track, the content words of the most
-//! recent `window` ideas (as sorted word hashes, which intersect in a few nanoseconds), loaded
+//! recent `window` ideas (as sorted word hashes with a bit summary, see [`Print`]), loaded
 //! from the store on first use and extended as ideas are filed through it. Each entry also keeps
 //! the idea's headline and status, and every change the app makes to an idea
 //! ([`App::change`]) is applied to the windows too, so a lookup reads nothing from the store: an
@@ -21,8 +21,8 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 /// A recent idea as similar-idea lookups need it.
 struct Entry {
     id: IdeaId,
-    /// Content words of the headline, as sorted hashes.
-    print: Vec<u64>,
+    /// Content words of the headline.
+    print: Print,
     headline: String,
     status: Status,
 }
@@ -32,7 +32,7 @@ impl Entry {
         let headline = idea.headline_text();
         Entry {
             id: idea.id,
-            print: words_fingerprint(&headline),
+            print: Print::of(&headline),
             headline,
             status: idea.status(),
         }
@@ -61,39 +61,90 @@ impl RecentIdeas {
     }
 }
 
-/// A text's content words as sorted, de-duplicated hashes.
-fn words_fingerprint(text: &str) -> Vec<u64> {
-    let mut hashes: Vec<u64> = content_words(text)
-        .iter()
-        .map(|w| {
-            let mut h = DefaultHasher::new();
-            w.hash(&mut h);
-            h.finish()
-        })
-        .collect();
-    hashes.sort_unstable();
-    hashes.dedup();
-    hashes
+/// A text's content words as sorted, de-duplicated hashes, with a 256-bit summary of them (one
+/// bit per word) that rules most ideas out without walking the lists: every filing is compared
+/// with a whole window, and most of it shares a word or two at most.
+struct Print {
+    hashes: Vec<u64>,
+    bits: [u64; 4],
 }
 
-/// Jaccard similarity of two sorted, de-duplicated hash lists.
-fn overlap(a: &[u64], b: &[u64]) -> f32 {
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
+impl Print {
+    fn of(text: &str) -> Print {
+        Print::from_hashes(
+            content_words(text)
+                .iter()
+                .map(|w| {
+                    let mut h = DefaultHasher::new();
+                    w.hash(&mut h);
+                    h.finish()
+                })
+                .collect(),
+        )
     }
-    let (mut i, mut j, mut common) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                common += 1;
-                i += 1;
-                j += 1;
+
+    fn from_hashes(mut hashes: Vec<u64>) -> Print {
+        hashes.sort_unstable();
+        hashes.dedup();
+        let mut bits = [0u64; 4];
+        for h in &hashes {
+            let bit = (h & 255) as usize;
+            bits[bit / 64] |= 1 << (bit % 64);
+        }
+        Print { hashes, bits }
+    }
+
+    /// Words that share a bit with another word of the same text.
+    fn doubled(&self) -> usize {
+        let set: u32 = self.bits.iter().map(|b| b.count_ones()).sum();
+        self.hashes.len() - set as usize
+    }
+
+    /// At least the number of words the two texts have in common: each common word sets the
+    /// same bit in both summaries, and no more of them can hide in one bit than either text has
+    /// words doubled up.
+    fn common_at_most(&self, other: &Print) -> usize {
+        let shared: u32 = (self.bits.iter().zip(&other.bits))
+            .map(|(a, b)| (a & b).count_ones())
+            .sum();
+        (shared as usize + self.doubled().min(other.doubled()))
+            .min(self.hashes.len())
+            .min(other.hashes.len())
+    }
+
+    /// Jaccard similarity of the two word sets, or `None` when it cannot reach `threshold`.
+    fn overlap_reaching(&self, other: &Print, threshold: f32) -> Option<f32> {
+        let jaccard = |common: usize| {
+            let all = self.hashes.len() + other.hashes.len() - common;
+            if all == 0 {
+                0.0
+            } else {
+                common as f32 / all as f32
+            }
+        };
+        if jaccard(self.common_at_most(other)) < threshold {
+            return None;
+        }
+        Some(jaccard(self.common(other))).filter(|score| *score >= threshold)
+    }
+
+    /// The number of words the two texts have in common.
+    fn common(&self, other: &Print) -> usize {
+        let (a, b) = (&self.hashes, &other.hashes);
+        let (mut i, mut j, mut common) = (0, 0, 0);
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    common += 1;
+                    i += 1;
+                    j += 1;
+                }
             }
         }
+        common
     }
-    common as f32 / (a.len() + b.len() - common) as f32
 }
 
 fn shown(status: Status) -> bool {
@@ -121,8 +172,7 @@ impl App {
                 .iter()
                 .flat_map(|r| r.iter())
                 .filter(|e| e.id != idea.id && shown(e.status))
-                .map(|e| (overlap(&entry.print, &e.print), e))
-                .filter(|(score, _)| *score >= cfg.threshold)
+                .filter_map(|e| Some((entry.print.overlap_reaching(&e.print, cfg.threshold)?, e)))
                 .collect();
             scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.id.cmp(&a.1.id)));
             scored
@@ -195,8 +245,9 @@ impl App {
 
 #[cfg(test)]
 mod tests {
-    use super::{overlap, words_fingerprint as hashes};
+    use super::Print;
     use crate::domain::similarity::{content_words, similarity};
+    use proptest::prelude::*;
 
     #[test]
     fn hashed_overlap_agrees_with_the_word_similarity() {
@@ -209,11 +260,32 @@ mod tests {
         for a in texts {
             for b in texts {
                 let words = similarity(&content_words(a), &content_words(b));
-                assert!(
-                    (overlap(&hashes(a), &hashes(b)) - words).abs() < 1e-6,
-                    "{a} / {b}"
-                );
+                let hashed = Print::of(a).overlap_reaching(&Print::of(b), 0.0);
+                assert!((hashed.unwrap_or(-1.0) - words).abs() < 1e-6, "{a} / {b}");
+                let above = Print::of(a).overlap_reaching(&Print::of(b), words + 0.01);
+                assert_eq!(above, None, "{a} / {b}");
             }
+        }
+    }
+
+    proptest! {
+        /// The summary only ever rules out ideas below the threshold, even when words share
+        /// bits: hashes are drawn from four per bit, so that they collide often.
+        #[test]
+        fn the_summary_never_hides_a_similar_idea(
+            both in proptest::collection::vec(0u64..1024, 0..12),
+            only_a in proptest::collection::vec(0u64..1024, 0..12),
+            only_b in proptest::collection::vec(0u64..1024, 0..12),
+            threshold in 0.0f32..1.0,
+        ) {
+            let a = Print::from_hashes([&both[..], &only_a[..]].concat());
+            let b = Print::from_hashes([&both[..], &only_b[..]].concat());
+            let common = a.common(&b);
+            prop_assert!(a.common_at_most(&b) >= common);
+            let all = a.hashes.len() + b.hashes.len() - common;
+            let exact = if all == 0 { 0.0 } else { common as f32 / all as f32 };
+            let expected = (exact >= threshold).then_some(exact);
+            prop_assert_eq!(a.overlap_reaching(&b, threshold), expected);
         }
     }
 }
