@@ -197,8 +197,9 @@ impl Store {
 }
 
 /// How many ideas (drafts included) `submitter` created at or after `since`, counting at most
-/// `cap`: reads only the submitter index's keys, newest first, and stops at the first older one.
-/// For the committer's quota check.
+/// `cap`: reads only the submitter index's keys from `since` on, forwards (sled walks a range
+/// forwards from one lookup, where backwards it looks up every key again). For the committer's
+/// quota check.
 pub(super) fn submitted_since(
     by_submitter: &sled::Tree,
     submitter: &str,
@@ -206,22 +207,18 @@ pub(super) fn submitted_since(
     cap: usize,
 ) -> Result<usize, StoreError> {
     let prefix = keys::text_prefix(submitter);
-    let since_us = keys::micros(since);
+    // The separator ends the name, so the name's keys end before the same name with the next
+    // byte in its place.
+    let mut end = prefix.clone();
+    if let Some(sep) = end.last_mut() {
+        *sep += 1;
+    }
+    let mut start = prefix;
+    start.extend_from_slice(&keys::time_bytes(keys::micros(since)));
     let mut count = 0;
-    for entry in by_submitter.scan_prefix(&prefix).rev() {
-        let (key, _) = entry?;
-        let time = key
-            .get(prefix.len()..prefix.len() + 8)
-            .and_then(keys::time_from_bytes);
-        // A key of a longer name that shares the prefix up to the separator cannot occur: the
-        // separator byte ends the name.
-        match time {
-            Some(t) if t >= since_us => count += 1,
-            _ => break,
-        }
-        if count >= cap {
-            break;
-        }
+    for entry in by_submitter.range(start..end).take(cap) {
+        entry?;
+        count += 1;
     }
     Ok(count)
 }
