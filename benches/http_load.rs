@@ -137,6 +137,9 @@ async fn run(duration: Duration, connections: usize) {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         probe.local_addr().expect("addr").port()
     };
+    // The disk still writes back what an earlier run (or build) left, and the store's deletion
+    // at the end of a previous run: without this, that work lands in this run's tail.
+    let _ = Command::new("sync").status();
     let mut server = Command::new(env!("CARGO_BIN_EXE_problemfirst"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["serve", "--data"])
