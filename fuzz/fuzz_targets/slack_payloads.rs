@@ -1,60 +1,34 @@
-//! What Slack sends the bot, parsed the way the HTTP transport (`slack::http`) parses it: an Events
-//! API body as JSON, a slash command as a form turned into the command type, an interaction as
-//! the JSON in a form's `payload` field. Submitted views then go through the bot's own readers of
-//! the modal's fields and private metadata. Any body must parse or be refused, never panic.
-//!
-//! The parsing steps mirror `slack::http` (events, command, interactivity) line for line; keep
-//! them in step when that file changes.
+//! What Slack sends the bot, read by the HTTP transport's own readers (`slack::http`): an Events
+//! API body, a slash command's form, an interaction's form. Submitted views then go through the
+//! bot's own readers of the modal's fields and private metadata. Any body must parse or be
+//! refused, never panic.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use problemfirst::slack::blocks;
+use problemfirst::slack::{blocks, http};
 use slack_morphism::prelude::*;
-use std::collections::HashMap;
 
 fuzz_target!(|data: &[u8]| {
-    // The transport refuses a body that is not UTF-8 before parsing it.
+    // The transport refuses a body that is not UTF-8 before reading it.
     let Ok(body) = std::str::from_utf8(data) else {
         return;
     };
-    events(body);
-    command(body);
-    interactivity(body);
-    // The payload's JSON straight away too, so the fuzzer need not learn URL encoding to reach it.
-    interaction(body);
-});
-
-fn events(body: &str) {
-    if let Ok(SlackPushEvent::UrlVerification(v)) = serde_json::from_str::<SlackPushEvent>(body) {
+    if let Ok(SlackPushEvent::UrlVerification(v)) = http::read_event(body) {
         let _ = v.challenge.len();
     }
-}
-
-fn command(body: &str) {
-    let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
-    if form.get("ssl_check").is_some_and(|v| v == "1") {
-        return;
+    let _ = http::read_command(body);
+    if let Some(Ok(event)) = http::read_interaction(body) {
+        view_submission(event);
     }
-    let value = serde_json::Value::Object(form.into_iter().map(|(k, v)| (k, v.into())).collect());
-    let _ = serde_json::from_value::<SlackCommandEvent>(value);
-}
-
-fn interactivity(body: &str) {
-    let payload = form_urlencoded::parse(body.as_bytes())
-        .find(|(k, _)| k == "payload")
-        .map(|(_, v)| v.into_owned());
-    if let Some(payload) = payload {
-        interaction(&payload);
+    // The payload's JSON straight away too, so the fuzzer need not learn URL encoding to reach it.
+    if let Ok(event) = serde_json::from_str::<SlackInteractionEvent>(body) {
+        view_submission(event);
     }
-}
+});
 
-fn interaction(payload: &str) {
-    let Ok(SlackInteractionEvent::ViewSubmission(v)) =
-        serde_json::from_str::<SlackInteractionEvent>(payload)
-    else {
+fn view_submission(event: SlackInteractionEvent) {
+    let SlackInteractionEvent::ViewSubmission(v) = event else {
         return;
     };
     let (_fields, _track) = blocks::read_fields(v.view.state_params.state.as_ref());

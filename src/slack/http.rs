@@ -137,8 +137,33 @@ async fn read_verified(
     Ok(body)
 }
 
+/// An Events API body: a push event.
+pub fn read_event(body: &str) -> Result<SlackPushEvent, serde_json::Error> {
+    serde_json::from_str(body)
+}
+
+/// A slash command's form: the command, or `None` for Slack's `ssl_check`.
+pub fn read_command(body: &str) -> Result<Option<SlackCommandEvent>, serde_json::Error> {
+    let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    if form.get("ssl_check").is_some_and(|v| v == "1") {
+        return Ok(None);
+    }
+    let value = serde_json::Value::Object(form.into_iter().map(|(k, v)| (k, v.into())).collect());
+    serde_json::from_value(value).map(Some)
+}
+
+/// An interactivity form: the JSON in its `payload` field, or `None` when there is none.
+pub fn read_interaction(body: &str) -> Option<Result<SlackInteractionEvent, serde_json::Error>> {
+    let payload = form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "payload")
+        .map(|(_, v)| v.into_owned())?;
+    Some(serde_json::from_str(&payload))
+}
+
 async fn events(bot: &Arc<Bot>, body: &str) -> Response<Full<Bytes>> {
-    match serde_json::from_str::<SlackPushEvent>(body) {
+    match read_event(body) {
         Ok(SlackPushEvent::UrlVerification(v)) => text(StatusCode::OK, &v.challenge),
         Ok(SlackPushEvent::EventCallback(cb)) => {
             bot.event(cb).await;
@@ -156,15 +181,9 @@ async fn events(bot: &Arc<Bot>, body: &str) -> Response<Full<Bytes>> {
 }
 
 async fn command(bot: &Arc<Bot>, body: &str) -> Response<Full<Bytes>> {
-    let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
-    if form.get("ssl_check").is_some_and(|v| v == "1") {
-        return empty();
-    }
-    let value = serde_json::Value::Object(form.into_iter().map(|(k, v)| (k, v.into())).collect());
-    match serde_json::from_value::<SlackCommandEvent>(value) {
-        Ok(ev) => match bot.command(ev).await {
+    match read_command(body) {
+        Ok(None) => empty(),
+        Ok(Some(ev)) => match bot.command(ev).await {
             Some(content) => json(
                 &SlackCommandEventResponse::new(content)
                     .with_response_type(SlackMessageResponseType::Ephemeral),
@@ -179,13 +198,10 @@ async fn command(bot: &Arc<Bot>, body: &str) -> Response<Full<Bytes>> {
 }
 
 async fn interactivity(bot: &Arc<Bot>, body: &str) -> Response<Full<Bytes>> {
-    let payload = form_urlencoded::parse(body.as_bytes())
-        .find(|(k, _)| k == "payload")
-        .map(|(_, v)| v.into_owned());
-    let Some(payload) = payload else {
+    let Some(read) = read_interaction(body) else {
         return text(StatusCode::BAD_REQUEST, "no payload");
     };
-    match serde_json::from_str::<SlackInteractionEvent>(&payload) {
+    match read {
         Ok(ev) => match bot.interaction(ev).await {
             SlackInteractionResponse::ViewSubmission(r) => json(&r),
             _ => empty(),
