@@ -79,6 +79,19 @@ pub(super) fn text_prefix(text: &str) -> Vec<u8> {
     k
 }
 
+/// One text's entries created at or after `us`, as a key range: from `text 0x00 time` to the
+/// end of `text 0x00`. A text that continues with 0x00 sorts inside it; [`text_of`] tells them
+/// apart.
+pub(super) fn text_since(text: &str, us: i64) -> std::ops::Range<Vec<u8>> {
+    let mut start = text_prefix(text);
+    let mut end = start.clone();
+    if let Some(sep) = end.last_mut() {
+        *sep = SEP + 1;
+    }
+    start.extend_from_slice(&time_bytes(us));
+    start..end
+}
+
 /// The text part of a `text 0x00 time id` key.
 pub(super) fn text_of(key: &[u8]) -> Option<&[u8]> {
     let at = key.len().checked_sub(TIME_ID + 1)?;
@@ -163,6 +176,20 @@ pub(super) fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_texts_range_since_a_time_holds_its_later_entries_only() {
+        let range = text_since("ann", 100);
+        let id = IdeaId::new(7);
+        assert!(range.contains(&text_time_id("ann", 100, id)));
+        assert!(range.contains(&text_time_id("ann", i64::MAX, id)));
+        assert!(!range.contains(&text_time_id("ann", 99, id)));
+        assert!(!range.contains(&text_time_id("anna", 100, id)));
+        assert!(!range.contains(&text_time_id("an", 100, id)));
+        // A name continuing with 0x00 falls inside; its text tells it apart.
+        let other = text_time_id("ann\0x", 100, id);
+        assert_eq!(text_of(&other), Some("ann\0x".as_bytes()));
+    }
 
     #[test]
     fn times_sort_like_numbers() {

@@ -206,19 +206,17 @@ pub(super) fn submitted_since(
     since: Timestamp,
     cap: usize,
 ) -> Result<usize, StoreError> {
-    let prefix = keys::text_prefix(submitter);
-    // The separator ends the name, so the name's keys end before the same name with the next
-    // byte in its place.
-    let mut end = prefix.clone();
-    if let Some(sep) = end.last_mut() {
-        *sep += 1;
-    }
-    let mut start = prefix;
-    start.extend_from_slice(&keys::time_bytes(keys::micros(since)));
     let mut count = 0;
-    for entry in by_submitter.range(start..end).take(cap) {
-        entry?;
+    for entry in by_submitter.range(keys::text_since(submitter, keys::micros(since))) {
+        let (key, _) = entry?;
+        // Another name that continues with 0x00 sorts in among this one's keys.
+        if keys::text_of(&key) != Some(submitter.as_bytes()) {
+            continue;
+        }
         count += 1;
+        if count >= cap {
+            break;
+        }
     }
     Ok(count)
 }
