@@ -2,6 +2,9 @@
 //! `/readyz` (the store answers and Slack accepts the bot token) and `/metrics` (Prometheus
 //! text). In HTTP mode they share the Slack listener; in Socket Mode they get a listener of
 //! their own (`ops.listen`, loopback by default), since nothing else listens then.
+//!
+//! In both modes the admin socket in the data directory answers them too, and takes backups of
+//! the running store (`POST /backup`), which no network listener does.
 
 use crate::slack::bot::Bot;
 use bytes::Bytes;
@@ -172,10 +175,74 @@ pub async fn serve(
     ops: Arc<Ops>,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
+    serve_on(
+        || async { listener.accept().await.map(|(tcp, _)| tcp) },
+        ops,
+        stop,
+        Door::Network,
+    )
+    .await
+}
+
+/// The admin socket's file name in the data directory.
+pub const ADMIN_SOCKET: &str = "problemfirst.sock";
+
+/// Opens the admin socket, `ADMIN_SOCKET` in the data directory `dir`, readable and writable by
+/// the bot's own user only. Whoever can reach it can read the data directory anyway, which is
+/// why it, and not a network listener, takes backups: in both modes, with no port to guard.
+/// A socket left by a bot that died is replaced: the caller holds the store's lock, so no other
+/// bot uses this directory.
+#[cfg(unix)]
+pub fn bind_admin(dir: &std::path::Path) -> std::io::Result<tokio::net::UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(ADMIN_SOCKET);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let listener = tokio::net::UnixListener::bind(&path)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+/// Serves the ops endpoints and `POST /backup` on the admin socket until `stop` is cancelled.
+#[cfg(unix)]
+pub async fn serve_admin(
+    listener: tokio::net::UnixListener,
+    ops: Arc<Ops>,
+    stop: CancellationToken,
+) -> std::io::Result<()> {
+    serve_on(
+        || async { listener.accept().await.map(|(unix, _)| unix) },
+        ops,
+        stop,
+        Door::Admin,
+    )
+    .await
+}
+
+/// Which listener a request came through; only the admin socket takes backups.
+#[derive(Clone, Copy, PartialEq)]
+enum Door {
+    Network,
+    Admin,
+}
+
+async fn serve_on<S, F, A>(
+    mut accept: A,
+    ops: Arc<Ops>,
+    stop: CancellationToken,
+    door: Door,
+) -> std::io::Result<()>
+where
+    A: FnMut() -> F,
+    F: std::future::Future<Output = std::io::Result<S>>,
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let connections = TaskTracker::new();
     loop {
-        let (tcp, _) = tokio::select! {
-            accepted = listener.accept() => accepted?,
+        let stream = tokio::select! {
+            accepted = accept() => accepted?,
             _ = stop.cancelled() => break,
         };
         let ops = Arc::clone(&ops);
@@ -185,9 +252,10 @@ pub async fn serve(
                 async move {
                     Ok::<_, Infallible>(match ops.answer(&req).await {
                         Some(r) => r,
-                        // Only on this listener (loopback by default), never on the Slack one
-                        // that HTTP mode shares with the internet.
-                        None if req.method() == Method::POST && req.uri().path() == "/backup" => {
+                        None if door == Door::Admin
+                            && req.method() == Method::POST
+                            && req.uri().path() == "/backup" =>
+                        {
                             ops.backup(req.uri().query()).await
                         }
                         None => text(StatusCode::NOT_FOUND, "not found\n".into()),
@@ -195,7 +263,7 @@ pub async fn serve(
                 }
             });
             let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tcp), service)
+                .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
     }
@@ -205,8 +273,9 @@ pub async fn serve(
 }
 
 impl Ops {
-    /// `POST /backup[?name=FILE]`: the running bot backs up its own store (no other process can
-    /// open it) into `backups/` in the data directory, and answers with the file's path.
+    /// `POST /backup[?name=FILE]` on the admin socket: the running bot backs up its own store (no
+    /// other process can open it) into `backups/` in the data directory, and answers with the
+    /// file's path.
     async fn backup(&self, query: Option<&str>) -> Response<Full<Bytes>> {
         use crate::storage::backup::BackupError;
         let name = query.and_then(|q| {

@@ -1,6 +1,6 @@
 //! Backups and restores: through the store's handle (`Store::backup_to`, `storage::backup::
 //! restore`), through the `backup` and `restore` commands as a person runs them, and from a
-//! running bot that holds the store (`POST /backup` on its ops listener).
+//! running bot that holds the store (`POST /backup` on its admin socket), in both modes.
 
 mod support;
 
@@ -8,6 +8,8 @@ use jiff::{SignedDuration, Timestamp};
 use problemfirst::domain::{IdeaId, Judgement, NewIdea, Origin, Source, Transition, Verdict};
 use problemfirst::storage::backup::{self, BackupError};
 use problemfirst::storage::Store;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -263,18 +265,11 @@ fn command() -> Command {
     c
 }
 
-/// Runs a command; a running bot, if any, has its ops listener at `ops`.
-fn problemfirst_with_ops(args: &[&str], ops: &str) -> Output {
+fn problemfirst(args: &[&str]) -> Output {
     command()
-        .env("PROBLEMFIRST_OPS_LISTEN", ops)
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("can't run problemfirst: {e}"))
-}
-
-/// Nothing listens on port 1: no running bot answers.
-fn problemfirst(args: &[&str]) -> Output {
-    problemfirst_with_ops(args, "127.0.0.1:1")
 }
 
 fn text(o: &Output) -> (String, String) {
@@ -372,20 +367,22 @@ fn free_port() -> u16 {
         .unwrap()
 }
 
-/// A bare HTTP request to the ops listener: status and body.
-fn ask(ops: &str, method: &str, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut tcp = std::net::TcpStream::connect(ops).unwrap();
+/// A bare HTTP request over `stream`: status and body.
+fn ask(mut stream: impl std::io::Read + std::io::Write, method: &str, path: &str) -> (u16, String) {
     write!(
-        tcp,
+        stream,
         "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut answer = String::new();
-    tcp.read_to_string(&mut answer).unwrap();
+    stream.read_to_string(&mut answer).unwrap();
     let status = answer[9..12].parse().unwrap();
     let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
     (status, body.unwrap_or_default())
+}
+
+fn ask_socket(socket: &Path, method: &str, path: &str) -> (u16, String) {
+    ask(UnixStream::connect(socket).unwrap(), method, path)
 }
 
 /// Stops the bot when the test ends, passed or not.
@@ -398,8 +395,49 @@ impl Drop for Running {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_running_bot_backs_up_its_own_store_when_asked() {
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Socket,
+    Http,
+}
+
+/// Starts `serve` in `mode` on a store of three ideas in `data`, and waits for its admin socket.
+/// Returns the bot and, in Socket Mode, its ops listener's address.
+fn running_bot(mode: Mode, data: &Path, api_url: &str) -> (Running, Option<String>) {
+    drop(store_with_ideas(data, 3));
+    let mut bot = command();
+    bot.args(["serve", "--data", path(data)])
+        .env("SLACK_BOT_TOKEN", "xoxb-backup-test")
+        .env("SLACK_API_URL", api_url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let ops = match mode {
+        Mode::Socket => {
+            let ops = format!("127.0.0.1:{}", free_port());
+            bot.env("SLACK_APP_TOKEN", "xapp-backup-test")
+                .env("PROBLEMFIRST_OPS_LISTEN", &ops);
+            Some(ops)
+        }
+        Mode::Http => {
+            bot.env("SLACK_SIGNING_SECRET", "backup-test-secret")
+                .env("PROBLEMFIRST_LISTEN", format!("127.0.0.1:{}", free_port()));
+            None
+        }
+    };
+    let bot = Running(bot.spawn().unwrap());
+    let socket = data.join("problemfirst.sock");
+    let started = std::time::Instant::now();
+    while UnixStream::connect(&socket).is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the bot's admin socket did not open ({mode:?})"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    (bot, ops)
+}
+
+async fn a_running_bot_backs_up_its_own_store_when_asked(mode: Mode) {
     let fake = support::fake_slack::FakeSlack::start().await;
     let tmp = TempDir::new().unwrap();
     let (data, out, dst) = (
@@ -407,36 +445,15 @@ async fn a_running_bot_backs_up_its_own_store_when_asked() {
         tmp.path().join("b.pfb"),
         tmp.path().join("dst"),
     );
-    drop(store_with_ideas(&data, 3));
-    let ops = format!("127.0.0.1:{}", free_port());
-    let _bot = Running(
-        command()
-            .args(["serve", "--data", path(&data)])
-            .env("SLACK_BOT_TOKEN", "xoxb-backup-test")
-            .env("SLACK_APP_TOKEN", "xapp-backup-test")
-            .env("SLACK_API_URL", fake.api_url())
-            .env("PROBLEMFIRST_OPS_LISTEN", &ops)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(&ops).is_err() {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "the bot's ops listener did not open"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let (mut bot, ops) = running_bot(mode, &data, &fake.api_url());
+    let socket = data.join("problemfirst.sock");
+    let mode_bits = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode_bits, 0o600, "the admin socket is open to other users");
 
     // The command can't open the store the bot holds, so it asks the bot.
-    let o = problemfirst_with_ops(
-        &["backup", "--data", path(&data), "--out", path(&out)],
-        &ops,
-    );
+    let o = problemfirst(&["backup", "--data", path(&data), "--out", path(&out)]);
     let (stdout, stderr) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(o.status.code(), Some(0), "{mode:?}: {stdout}{stderr}");
     assert!(stdout.contains("the running bot backed up"), "{stdout}");
     assert!(stdout.contains("3 ideas filed"), "{stdout}");
     assert!(out.exists());
@@ -446,16 +463,38 @@ async fn a_running_bot_backs_up_its_own_store_when_asked() {
     );
 
     // A request chooses at most a file name inside the data directory's backups folder.
-    let (status, body) = ask(&ops, "POST", "/backup?name=..%2Fescaped.pfb");
+    let (status, body) = ask_socket(&socket, "POST", "/backup?name=..%2Fescaped.pfb");
     assert_eq!(status, 400, "{body}");
     assert!(!data.join("escaped.pfb").exists());
-    let (status, body) = ask(&ops, "POST", "/backup?name=nightly.pfb");
+    let (status, body) = ask_socket(&socket, "POST", "/backup?name=nightly.pfb");
     assert_eq!(status, 200, "{body}");
     assert!(data.join("backups").join("nightly.pfb").exists(), "{body}");
-    assert_eq!(ask(&ops, "GET", "/backup").0, 404);
-    drop(_bot);
+    assert_eq!(ask_socket(&socket, "GET", "/backup").0, 404);
+    assert_eq!(ask_socket(&socket, "GET", "/healthz").0, 200);
+    // A network listener never takes backups, not even on loopback.
+    if let Some(ops) = ops {
+        let tcp = std::net::TcpStream::connect(&ops).unwrap();
+        assert_eq!(ask(tcp, "POST", "/backup?name=net.pfb").0, 404);
+        assert!(!data.join("backups").join("net.pfb").exists());
+    }
+
+    // A bot that stops takes its socket away.
+    // SAFETY: kill only sends a signal, to a child this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(bot.0.id() as i32, libc::SIGTERM) }, 0);
+    assert!(bot.0.wait().unwrap().success());
+    assert!(!socket.exists(), "the admin socket outlived the bot");
 
     let restored = backup::restore(&out, &dst, false).unwrap();
     assert!(restored.consistency.is_consistent());
     assert_eq!(restored.consistency.counter, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_bot_in_socket_mode_backs_up_its_own_store_when_asked() {
+    a_running_bot_backs_up_its_own_store_when_asked(Mode::Socket).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_bot_in_http_mode_backs_up_its_own_store_when_asked() {
+    a_running_bot_backs_up_its_own_store_when_asked(Mode::Http).await;
 }

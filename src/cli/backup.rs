@@ -4,10 +4,10 @@
 //! store and says what happened.
 //!
 //! A store can be open in one process at a time. When a running bot has it, `backup` asks that
-//! bot to take the backup (`POST /backup` on its ops listener, which Socket Mode opens on
-//! loopback) and moves the file to `--out`.
+//! bot to take the backup (`POST /backup` on the admin socket in the data directory, which the
+//! bot opens in either mode) and moves the file to `--out`.
 
-use super::healthcheck::{config_text, env_var, ops_address, parse_url, request};
+use super::healthcheck::exchange;
 use super::{DataArgs, Failure};
 use crate::storage::backup::{self, BackupError, BackupSummary};
 use crate::storage::{Store, StoreError};
@@ -70,7 +70,8 @@ pub fn run_backup(args: BackupArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Has the bot that holds the store take the backup, then moves it to `--out`.
+/// Has the bot that holds the store take the backup, through its admin socket in the data
+/// directory, then moves it to `--out`.
 fn ask_running_bot(args: &BackupArgs, dir: &Path) -> Result<String, Failure> {
     let locked = |why: &str| {
         Failure::Usage(format!(
@@ -80,8 +81,6 @@ fn ask_running_bot(args: &BackupArgs, dir: &Path) -> Result<String, Failure> {
             dir.display()
         ))
     };
-    // Only Socket Mode opens the ops listener; in HTTP mode nobody answers there.
-    let ops = ops_address(env_var, &config_text(&args.data.config));
     // The bot names the file after --out when that is a plain name, else after the time.
     let name = args
         .out
@@ -92,10 +91,11 @@ fn ask_running_bot(args: &BackupArgs, dir: &Path) -> Result<String, Failure> {
         Some(n) => format!("/backup?name={n}"),
         None => "/backup".to_string(),
     };
-    let (host, port, path) = parse_url(&format!("http://{ops}{path}")).map_err(Failure::Usage)?;
-    let (status, body) = request("POST", &host, port, &path, ASK_WAIT).map_err(|e| {
+    let socket = dir.join(crate::ops::ADMIN_SOCKET);
+    let (status, body) = ask_admin_socket(&socket, &path).map_err(|e| {
         locked(&format!(
-            "nor did its ops listener at {ops} answer ({e}; the bot opens it in Socket Mode)"
+            "nor did it answer on its admin socket {} ({e})",
+            socket.display()
         ))
     })?;
     if status != 200 {
@@ -120,6 +120,19 @@ fn ask_running_bot(args: &BackupArgs, dir: &Path) -> Result<String, Failure> {
         "the running bot backed up its store to {} ({what})",
         args.out.display()
     ))
+}
+
+#[cfg(unix)]
+fn ask_admin_socket(socket: &Path, path: &str) -> std::io::Result<(u16, String)> {
+    let unix = std::os::unix::net::UnixStream::connect(socket)?;
+    unix.set_read_timeout(Some(ASK_WAIT))?;
+    unix.set_write_timeout(Some(ASK_WAIT))?;
+    exchange(unix, "POST", "problemfirst", path)
+}
+
+#[cfg(not(unix))]
+fn ask_admin_socket(_: &Path, _: &str) -> std::io::Result<(u16, String)> {
+    Err(std::io::Error::other("admin sockets need a Unix system"))
 }
 
 /// Renames, or copies and removes across file systems.

@@ -49,7 +49,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
 }
 
 /// An environment variable that is set to something other than blanks.
-pub(super) fn env_var(name: &str) -> Option<String> {
+fn env_var(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
         .map(|v| v.trim().to_string())
@@ -58,7 +58,7 @@ pub(super) fn env_var(name: &str) -> Option<String> {
 
 /// The config file's text; an unreadable file leaves serve's defaults (serve itself would not
 /// have started with it).
-pub(super) fn config_text(config: &ConfigArg) -> String {
+fn config_text(config: &ConfigArg) -> String {
     std::fs::read_to_string(&config.config).unwrap_or_default()
 }
 
@@ -79,15 +79,10 @@ fn default_url(env: impl Fn(&str) -> Option<String>, config: &str) -> String {
 /// (`SLACK_APP_TOKEN` set), where it has a listener of its own.
 fn ops_listener(env: impl Fn(&str) -> Option<String>, config: &str) -> Option<String> {
     env("SLACK_APP_TOKEN")?;
-    Some(ops_address(env, config))
-}
-
-/// The ops listener's address as `serve` would choose it in Socket Mode, to connect to.
-pub(super) fn ops_address(env: impl Fn(&str) -> Option<String>, config: &str) -> String {
     let listen = env("PROBLEMFIRST_OPS_LISTEN")
         .or_else(|| listen_in(config, "ops"))
         .unwrap_or_else(|| OPS_LISTEN.into());
-    local(&listen)
+    Some(local(&listen))
 }
 
 /// `listen` of a `[section]` of the config text, without compiling the rest of it.
@@ -110,7 +105,7 @@ fn local(listen: &str) -> String {
 }
 
 /// `http://host[:port][/path]` into its parts (port 80 and `/` when left out).
-pub(super) fn parse_url(url: &str) -> Result<(String, u16, String), String> {
+fn parse_url(url: &str) -> Result<(String, u16, String), String> {
     let bad = |why: &str| format!("'{url}' can't be used as the URL: {why}");
     let rest = url
         .strip_prefix("http://")
@@ -136,7 +131,7 @@ pub(super) fn parse_url(url: &str) -> Result<(String, u16, String), String> {
 
 /// Sends `method path` with no body and returns the answer's status code and body. `wait` bounds
 /// connecting and each read and write.
-pub(super) fn request(
+fn request(
     method: &str,
     host: &str,
     port: u16,
@@ -148,15 +143,26 @@ pub(super) fn request(
         .to_socket_addrs()?
         .next()
         .ok_or_else(|| std::io::Error::other(format!("{host} has no address")))?;
-    let mut tcp = TcpStream::connect_timeout(&addr, wait)?;
+    let tcp = TcpStream::connect_timeout(&addr, wait)?;
     tcp.set_read_timeout(Some(wait))?;
     tcp.set_write_timeout(Some(wait))?;
+    exchange(tcp, method, host, path)
+}
+
+/// Sends `method path` with no body over `stream`, a connection made for this one request, and
+/// returns the answer's status code and body.
+pub(super) fn exchange(
+    mut stream: impl Read + Write,
+    method: &str,
+    host: &str,
+    path: &str,
+) -> std::io::Result<(u16, String)> {
     write!(
-        tcp,
+        stream,
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )?;
     let mut answer = Vec::new();
-    tcp.take(MAX_ANSWER).read_to_end(&mut answer)?;
+    stream.take(MAX_ANSWER).read_to_end(&mut answer)?;
     let status = status_of(&answer)
         .ok_or_else(|| std::io::Error::other("the answer is not an HTTP response"))?;
     let body = answer

@@ -132,6 +132,28 @@ async fn serve(app: crate::app::App, tokens: Tokens, args: Args) -> Result<(), F
     // then), and delivered by the outbox worker.
     let digest_schedule = tokio::spawn(bot.app.clone().run_digest_schedule());
     let stop = tokio_util::sync::CancellationToken::new();
+    let ops = crate::ops::Ops::new(Arc::clone(&bot));
+    #[cfg(unix)]
+    let admin_socket = {
+        let dir = bot.app.store.dir();
+        match crate::ops::bind_admin(dir) {
+            Ok(listener) => {
+                let path = dir.join(crate::ops::ADMIN_SOCKET);
+                tracing::info!(socket = %path.display(), "admin socket: backups of the running store");
+                tokio::spawn(crate::ops::serve_admin(
+                    listener,
+                    Arc::clone(&ops),
+                    stop.clone(),
+                ));
+                Some(path)
+            }
+            Err(e) => {
+                // The bot works without it; only `problemfirst backup` then needs it stopped.
+                tracing::warn!(error = %e, "could not open the admin socket in the data directory");
+                None
+            }
+        }
+    };
     let ran = match (&tokens.app, &tokens.signing_secret) {
         (Some(app_token), _) => {
             let listener = socket::start(
@@ -150,11 +172,7 @@ async fn serve(app: crate::app::App, tokens: Tokens, args: Args) -> Result<(), F
                 .await
                 .map_err(|e| fail(&format!("can't listen on {ops_listen} (ops)"), &e))?;
             tracing::info!(address = %ops_listen, "ops endpoints: /healthz /readyz /metrics");
-            tokio::spawn(crate::ops::serve(
-                tcp,
-                crate::ops::Ops::new(Arc::clone(&bot)),
-                stop.clone(),
-            ));
+            tokio::spawn(crate::ops::serve(tcp, Arc::clone(&ops), stop.clone()));
             shutdown_signal().await;
             stop.cancel();
             tracing::info!("stopping: no new work is taken");
@@ -170,7 +188,7 @@ async fn serve(app: crate::app::App, tokens: Tokens, args: Args) -> Result<(), F
                 tcp,
                 Arc::clone(&bot),
                 SlackSigningSecret::new(secret.clone()),
-                crate::ops::Ops::new(Arc::clone(&bot)),
+                Arc::clone(&ops),
                 stop.clone(),
             ));
             tokio::select! {
@@ -197,6 +215,10 @@ async fn serve(app: crate::app::App, tokens: Tokens, args: Args) -> Result<(), F
     };
     // What was acknowledged is finished and delivered (or left queued for the next start).
     digest_schedule.abort();
+    #[cfg(unix)]
+    if let Some(path) = admin_socket {
+        let _ = std::fs::remove_file(path);
+    }
     if service.shutdown(SHUTDOWN_GRACE).await {
         tracing::info!("stopped");
     } else {

@@ -223,7 +223,7 @@ impl Store {
     }
 
     /// [`Store::backup_to`] a file in the [`BACKUP_DIR`] folder of the data directory, named
-    /// `name` or after the time. For requests from outside the process (the ops listener): they
+    /// `name` or after the time. For requests from outside the process (the admin socket): they
     /// choose at most a plain file name, never where the file goes, so no request can write
     /// over anything but an earlier backup.
     pub fn backup_in_data_dir(
