@@ -137,8 +137,8 @@ async fn run(duration: Duration, connections: usize) {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         probe.local_addr().expect("addr").port()
     };
-    // The disk still writes back what an earlier run (or build) left, and the store's deletion
-    // at the end of a previous run: without this, that work lands in this run's tail.
+    // The disk may still be writing back what an earlier run (or build) left, including the
+    // previous store's deletion; flushing it first keeps that work out of this run's timings.
     let _ = Command::new("sync").status();
     let mut server = Command::new(env!("CARGO_BIN_EXE_problemfirst"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))

@@ -191,9 +191,12 @@ pub const ADMIN_SOCKET: &str = "problemfirst.sock";
 /// the bot's own user only. Whoever can reach it can read the data directory anyway, which is
 /// why it, and not a network listener, takes backups: in both modes, with no port to guard.
 /// A socket left by a bot that died is replaced: the caller holds the store's lock, so no other
-/// bot uses this directory.
+/// bot uses this directory. The socket file goes when the returned [`SocketFile`] is dropped,
+/// however `serve` ends.
 #[cfg(unix)]
-pub fn bind_admin(dir: &std::path::Path) -> std::io::Result<tokio::net::UnixListener> {
+pub fn bind_admin(
+    dir: &std::path::Path,
+) -> std::io::Result<(tokio::net::UnixListener, SocketFile)> {
     use std::os::unix::fs::PermissionsExt;
     let path = dir.join(ADMIN_SOCKET);
     match std::fs::remove_file(&path) {
@@ -201,8 +204,27 @@ pub fn bind_admin(dir: &std::path::Path) -> std::io::Result<tokio::net::UnixList
         _ => {}
     }
     let listener = tokio::net::UnixListener::bind(&path)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(listener)
+    let file = SocketFile(path);
+    std::fs::set_permissions(&file.0, std::fs::Permissions::from_mode(0o600))?;
+    Ok((listener, file))
+}
+
+/// The admin socket's path; dropping it removes the file.
+#[cfg(unix)]
+pub struct SocketFile(std::path::PathBuf);
+
+#[cfg(unix)]
+impl SocketFile {
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+#[cfg(unix)]
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Serves the ops endpoints and `POST /backup` on the admin socket until `stop` is cancelled.

@@ -425,7 +425,7 @@ fn running_bot(mode: Mode, data: &Path, api_url: &str) -> (Running, Option<Strin
         }
     };
     let bot = Running(bot.spawn().unwrap());
-    let socket = data.join("problemfirst.sock");
+    let socket = data.join(problemfirst::ops::ADMIN_SOCKET);
     let started = std::time::Instant::now();
     while UnixStream::connect(&socket).is_err() {
         assert!(
@@ -446,7 +446,7 @@ async fn a_running_bot_backs_up_its_own_store_when_asked(mode: Mode) {
         tmp.path().join("dst"),
     );
     let (mut bot, ops) = running_bot(mode, &data, &fake.api_url());
-    let socket = data.join("problemfirst.sock");
+    let socket = data.join(problemfirst::ops::ADMIN_SOCKET);
     let mode_bits = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode_bits, 0o600, "the admin socket is open to other users");
 

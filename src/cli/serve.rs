@@ -133,25 +133,22 @@ async fn serve(app: crate::app::App, tokens: Tokens, args: Args) -> Result<(), F
     let digest_schedule = tokio::spawn(bot.app.clone().run_digest_schedule());
     let stop = tokio_util::sync::CancellationToken::new();
     let ops = crate::ops::Ops::new(Arc::clone(&bot));
+    // Held to the end of `serve`, which removes the socket file however it returns.
     #[cfg(unix)]
-    let admin_socket = {
-        let dir = bot.app.store.dir();
-        match crate::ops::bind_admin(dir) {
-            Ok(listener) => {
-                let path = dir.join(crate::ops::ADMIN_SOCKET);
-                tracing::info!(socket = %path.display(), "admin socket: backups of the running store");
-                tokio::spawn(crate::ops::serve_admin(
-                    listener,
-                    Arc::clone(&ops),
-                    stop.clone(),
-                ));
-                Some(path)
-            }
-            Err(e) => {
-                // The bot works without it; only `problemfirst backup` then needs it stopped.
-                tracing::warn!(error = %e, "could not open the admin socket in the data directory");
-                None
-            }
+    let _admin_socket = match crate::ops::bind_admin(bot.app.store.dir()) {
+        Ok((listener, file)) => {
+            tracing::info!(socket = %file.path().display(), "admin socket: backups of the running store");
+            tokio::spawn(crate::ops::serve_admin(
+                listener,
+                Arc::clone(&ops),
+                stop.clone(),
+            ));
+            Some(file)
+        }
+        Err(e) => {
+            // The bot works without it; only `problemfirst backup` then needs it stopped.
+            tracing::warn!(error = %e, "could not open the admin socket in the data directory");
+            None
         }
     };
     let ran = match (&tokens.app, &tokens.signing_secret) {
@@ -215,10 +212,6 @@ async fn serve(app: crate::app::App, tokens: Tokens, args: Args) -> Result<(), F
     };
     // What was acknowledged is finished and delivered (or left queued for the next start).
     digest_schedule.abort();
-    #[cfg(unix)]
-    if let Some(path) = admin_socket {
-        let _ = std::fs::remove_file(path);
-    }
     if service.shutdown(SHUTDOWN_GRACE).await {
         tracing::info!("stopped");
     } else {
