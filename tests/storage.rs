@@ -14,6 +14,7 @@ use tempfile::TempDir;
 const IDEAS_TREE: &str = "ideas";
 const META_TREE: &str = "meta";
 const SCHEMA_KEY: &str = "schema_version";
+const LAST_ID_KEY: &str = "last_id";
 
 fn t0() -> Timestamp {
     Timestamp::from_second(1_700_000_000).unwrap()
@@ -287,6 +288,35 @@ async fn durable_survives_callers_that_give_up() {
             .unwrap();
     }
     store.flush().unwrap();
+}
+
+#[test]
+fn a_counter_behind_the_stored_ideas_refuses_new_ids() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    for n in 0..3 {
+        store.create(new_idea("ops", "U1", minutes(n))).unwrap();
+    }
+    drop(store);
+    tamper(
+        dir.path(),
+        META_TREE,
+        LAST_ID_KEY.as_bytes(),
+        &1u64.to_be_bytes(),
+    );
+    let store = open(&dir);
+    let err = store
+        .create(new_idea("ops", "U1", minutes(9)))
+        .expect_err("an id already in use was handed out");
+    assert!(
+        matches!(err, StoreError::CounterBehind { id } if id == IdeaId::new(2)),
+        "{err}"
+    );
+    assert_eq!(
+        store.get(IdeaId::new(2)).unwrap().unwrap().created,
+        minutes(1)
+    );
+    assert!(!store.check().unwrap().is_consistent());
 }
 
 /// sled itself, for writing what the store never would. sled lets go of its file lock a moment

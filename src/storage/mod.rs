@@ -101,11 +101,13 @@ impl Store {
         let deliveries = tree(keys::DELIVERIES)?;
         let dead_letters = tree(keys::DEAD_LETTERS)?;
         let digest_marks = tree(keys::DIGEST_MARKS)?;
+        let highest_at_open = highest_id(&ideas)?;
         let trees = Trees {
             ideas,
             indexes,
             meta,
             outbox: tree(keys::OUTBOX)?,
+            highest_at_open,
         };
         let outbox_signal = Arc::new(tokio::sync::Notify::new());
         let committer = Committer::start(db.clone(), trees.clone(), Arc::clone(&outbox_signal))
@@ -215,6 +217,17 @@ impl Store {
             Some(v) => keys::u64_from(&v).ok_or(StoreError::BadMeta { what: "id counter" }),
         }
     }
+}
+
+/// The highest id among the stored ideas (0 when there are none). Keys that name no id (a
+/// damaged store, which `check` reports) are passed over.
+fn highest_id(ideas: &Tree) -> Result<u64, StoreError> {
+    for key in ideas.iter().keys().rev() {
+        if let Some(id) = keys::id_from_key(&key?) {
+            return Ok(id.number());
+        }
+    }
+    Ok(0)
 }
 
 /// Opens sled, waiting up to about a second for a lock that is being let go. sled releases its
