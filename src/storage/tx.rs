@@ -116,9 +116,9 @@ impl Tx<'_> {
             return abort(StoreError::BadMeta { what: "id counter" });
         };
         let id = IdeaId::new(next);
-        // Every id above the counter was free when the store opened, unless it is at or below
-        // the highest id stored then: since, only this function has added ideas, and it moves
-        // the counter with each. So this comparison stands in for a read of the id.
+        // While the store is open, only this function adds ideas, and it moves the counter past
+        // each. So an id above the counter can be taken only if it was taken at open, and this
+        // comparison stands in for reading the id.
         if next <= self.highest_at_open {
             return abort(StoreError::CounterBehind { id });
         }
