@@ -191,6 +191,7 @@ async fn run(duration: Duration, connections: usize) {
         })
         .collect();
     let ts = Arc::new(ts);
+    let cpu_before = cpu_time(server.id());
     let deadline = Instant::now() + duration;
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -244,6 +245,9 @@ async fn run(duration: Duration, connections: usize) {
         failures += f;
     }
     let elapsed = started.elapsed();
+    let cpu_used = cpu_time(server.id())
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     // Let the spawned filing finish before reading the peak memory.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss = peak_rss_kb(server.id());
@@ -274,6 +278,16 @@ async fn run(duration: Duration, connections: usize) {
         pct(0.99),
         latencies.last().copied().unwrap_or_default()
     );
+    // CPU per ack varies less with the machine's load than acks/s does, so it tells whether a
+    // change made the server cheaper even when the throughput figures overlap.
+    match cpu_used {
+        Some(cpu) if !latencies.is_empty() => println!(
+            "server CPU       {:.0} µs per ack ({:.2} cores)",
+            cpu.as_secs_f64() * 1e6 / latencies.len() as f64,
+            cpu.as_secs_f64() / elapsed.as_secs_f64()
+        ),
+        _ => println!("server CPU       unknown (no /proc)"),
+    }
     match rss {
         Some(kb) => println!("server peak RSS  {:.1} MB", kb as f64 / 1024.0),
         None => println!("server peak RSS  unknown (no /proc)"),
@@ -301,6 +315,17 @@ fn sign(ts: &str, body: &str) -> String {
     mac.update(format!("v0:{ts}:{body}").as_bytes());
     let bytes = mac.finalize().into_bytes();
     format!("v0={}", hex::encode(bytes))
+}
+
+/// CPU time the server's threads have run so far: the first field of each thread's
+/// `schedstat`, in nanoseconds.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
 }
 
 fn peak_rss_kb(pid: u32) -> Option<u64> {
