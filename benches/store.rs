@@ -1,6 +1,6 @@
 //! The store's throughput and latency targets: durable submissions per second with 1 and 32
 //! concurrent submitters (≥ 2,000/s at 32), a page of 50 ideas of one track among 1,000,000
-//! (< 5 ms), and an export of 100,000 ideas (< 2 s). Submissions are measured both as
+//! (< 5 ms), an export of 100,000 ideas (< 2 s), and the App Home's pages. Submissions are measured both as
 //! `create` + `durable` (one transaction each, shared flushes) and as `file` (shared
 //! transactions and flushes).
 //!
@@ -162,5 +162,33 @@ fn large_store(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, durable_submissions, large_store);
+/// A lead's App Home reads one page of a track's waiting ideas, and a person's Home one page of
+/// their own, however long the lists: here 5,000 waiting in the track among 100,000 waiting.
+fn app_home(c: &mut Criterion) {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    fill(&store, 100_000);
+    let mut group = c.benchmark_group("App Home among 100,000 waiting ideas");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    group.bench_function("a track's waiting page", |b| {
+        b.iter(|| {
+            let pages = store.waiting(&[(black_box("track-7"), 0)], 5).unwrap();
+            assert_eq!((pages[0].ideas.len(), pages[0].total), (5, 5_000));
+            pages
+        })
+    });
+    group.bench_function("a person's page", |b| {
+        b.iter(|| {
+            let page = store.submitted_by(black_box("U00007"), 0, 10).unwrap();
+            assert_eq!((page.ideas.len(), page.total), (10, 20));
+            page
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, durable_submissions, large_store, app_home);
 criterion_main!(benches);

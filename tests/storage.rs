@@ -627,3 +627,60 @@ fn a_record_that_would_not_read_back_is_refused() {
     );
     assert_consistent(&store);
 }
+
+#[test]
+fn home_pages_match_the_whole_lists_they_are_cut_from() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    // Tracks and people whose names share a key prefix, statuses of every kind, and created
+    // times out of id order (imports), so only the indexes' order can get the pages right.
+    for n in 0..40i64 {
+        let track = ["ops", "ops\0x", "opsx"][n as usize % 3];
+        let submitter = ["U1", "U1\0z", "U12"][n as usize % 3 * (n as usize % 2)];
+        let mut new = new_idea(track, submitter, minutes((n * 7) % 19));
+        new.filed = n % 5 != 0;
+        let idea = store.create(new).unwrap();
+        let change = match n % 4 {
+            1 => Some(Transition::StartReview),
+            2 => Some(Transition::Accept),
+            _ => None,
+        };
+        if let (Some(t), true) = (change, idea.status() == Status::New) {
+            store.update(idea.id, apply(t)).unwrap().unwrap();
+        }
+    }
+    let mut waiting = store.by_status("new").unwrap();
+    waiting.extend(store.by_status("in_review").unwrap());
+    waiting.sort_by_key(|i| (i.created, i.id));
+    for track in ["ops", "ops\0x", "opsx", "none"] {
+        let whole: Vec<u64> = waiting
+            .iter()
+            .filter(|i| i.track == track)
+            .map(|i| i.id.number())
+            .collect();
+        for offset in 0..whole.len() + 2 {
+            let slices = store.waiting(&[(track, offset), ("opsx", 0)], 3).unwrap();
+            let slice = &slices[0];
+            let from = offset.min(whole.len().saturating_sub(1));
+            let expected: Vec<u64> = whole.iter().skip(from).take(3).copied().collect();
+            assert_eq!(
+                (ids(&slice.ideas), slice.offset, slice.total),
+                (expected, from, whole.len()),
+                "{track:?} from {offset}"
+            );
+        }
+    }
+    for submitter in ["U1", "U1\0z", "U12", "nobody"] {
+        let whole = ids(&store.by_submitter(submitter).unwrap());
+        for offset in 0..whole.len() + 2 {
+            let slice = store.submitted_by(submitter, offset, 4).unwrap();
+            let from = offset.min(whole.len().saturating_sub(1));
+            let expected: Vec<u64> = whole.iter().skip(from).take(4).copied().collect();
+            assert_eq!(
+                (ids(&slice.ideas), slice.offset, slice.total),
+                (expected, from, whole.len()),
+                "{submitter:?} from {offset}"
+            );
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 use super::{Actor, App, AppError};
 use crate::domain::{Idea, Status};
+use crate::storage::Slice;
 
 /// A person's own ideas per page.
 pub const MINE_PER_PAGE: usize = 10;
@@ -38,14 +39,12 @@ pub struct Paged<T> {
     pub per_page: usize,
 }
 
-impl<T: Clone> Paged<T> {
-    fn of(all: &[T], offset: usize, per_page: usize) -> Paged<T> {
-        // A stale page (the list shrank meanwhile) shows the last idea instead of nothing.
-        let offset = offset.min(all.len().saturating_sub(1));
+impl Paged<Idea> {
+    fn of(slice: Slice, per_page: usize) -> Paged<Idea> {
         Paged {
-            items: all.iter().skip(offset).take(per_page).cloned().collect(),
-            offset,
-            total: all.len(),
+            items: slice.ideas,
+            offset: slice.offset,
+            total: slice.total,
             per_page,
         }
     }
@@ -100,21 +99,20 @@ const LABELS: [&str; 8] = [
 impl App {
     /// `actor`'s App Home at `page`.
     pub fn home(&self, actor: &Actor, page: &HomePage) -> Result<Home, AppError> {
-        let mine = self.store.by_submitter(&actor.user)?;
+        let mine = self
+            .store
+            .submitted_by(&actor.user, page.mine, MINE_PER_PAGE)?;
         let led = self.led_tracks(actor);
         let mut queues = Vec::with_capacity(led.len());
         if !led.is_empty() {
             let counts = self.store.status_counts()?;
-            let mut waiting: Vec<Idea> = self.store.by_status(Status::New.name())?;
-            waiting.extend(self.store.by_status(Status::InReview.name())?);
-            waiting.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
-            for track in led {
+            let offsets: Vec<(&str, usize)> = led
+                .iter()
+                .map(|t| (t.id.as_str(), page.waiting_offset(&t.id)))
+                .collect();
+            let waiting = self.store.waiting(&offsets, WAITING_PER_PAGE)?;
+            for (track, waiting) in led.into_iter().zip(waiting) {
                 let of_track = counts.get(&track.id);
-                let queue: Vec<Idea> = waiting
-                    .iter()
-                    .filter(|i| i.track == track.id)
-                    .cloned()
-                    .collect();
                 queues.push(Queue {
                     track: track.id.clone(),
                     name: track.name.clone(),
@@ -128,13 +126,13 @@ impl App {
                             )
                         })
                         .collect(),
-                    waiting: Paged::of(&queue, page.waiting_offset(&track.id), WAITING_PER_PAGE),
+                    waiting: Paged::of(waiting, WAITING_PER_PAGE),
                 });
             }
         }
         Ok(Home {
             user: actor.user.clone(),
-            mine: Paged::of(&mine, page.mine, MINE_PER_PAGE),
+            mine: Paged::of(mine, MINE_PER_PAGE),
             queues,
         })
     }

@@ -27,7 +27,7 @@ pub use digest::{DigestMark, MarkState, Queueing};
 pub use error::StoreError;
 pub use keys::Index;
 pub use outbox::{OutboxStats, Pending, Queued};
-pub use queries::{Cursor, Page};
+pub use queries::{Cursor, Page, Slice};
 pub use triage::StatusCounts;
 
 use crate::domain::{Idea, IdeaId, NewIdea, Notice};

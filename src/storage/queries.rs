@@ -7,6 +7,7 @@ use super::keys::{self, Index};
 use super::{decode, Store, StoreError};
 use crate::domain::{Idea, IdeaId, Status};
 use jiff::Timestamp;
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -34,6 +35,17 @@ impl FromStr for Cursor {
             created_us: us.parse().map_err(|_| bad())?,
         })
     }
+}
+
+/// A stretch of a longer list, and the list's length.
+#[derive(Debug, Default)]
+pub struct Slice {
+    /// The ideas of the stretch whose records could be read.
+    pub ideas: Vec<Idea>,
+    /// Where the stretch starts in the list.
+    pub offset: usize,
+    /// How long the whole list is.
+    pub total: usize,
 }
 
 /// One page of a track, newest first.
@@ -108,6 +120,87 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// One page of a person's ideas, newest first, and how many they have: the submitter index's
+    /// keys give the order and the count, and only the page's records are read.
+    pub fn submitted_by(
+        &self,
+        submitter: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Slice, StoreError> {
+        let mut ids = Vec::new();
+        for entry in self
+            .index(Index::Submitter)
+            .scan_prefix(keys::text_prefix(submitter))
+            .rev()
+        {
+            let (key, _) = entry?;
+            if keys::text_of(&key) != Some(submitter.as_bytes()) {
+                continue;
+            }
+            ids.extend(keys::id_from_index_key(&key));
+        }
+        self.slice(Index::Submitter, &ids, offset, limit)
+    }
+
+    /// For each `(track, offset)`, one page of the track's ideas waiting for triage (new or in
+    /// review), the longest waiting first, and how many wait. Read from index keys (status, then
+    /// track for the order), so only the pages' records are decoded however long the queues.
+    pub fn waiting(
+        &self,
+        tracks: &[(&str, usize)],
+        limit: usize,
+    ) -> Result<Vec<Slice>, StoreError> {
+        let mut waiting = HashSet::new();
+        for status in [Status::New, Status::InReview] {
+            for entry in self
+                .index(Index::Status)
+                .scan_prefix(keys::text_prefix(status.name()))
+            {
+                let (key, _) = entry?;
+                waiting.extend(keys::id_from_index_key(&key));
+            }
+        }
+        tracks
+            .iter()
+            .map(|&(track, offset)| {
+                let mut ids = Vec::new();
+                for entry in self
+                    .index(Index::Track)
+                    .scan_prefix(keys::text_prefix(track))
+                {
+                    let (key, _) = entry?;
+                    if keys::text_of(&key) != Some(track.as_bytes()) {
+                        continue;
+                    }
+                    ids.extend(keys::id_from_index_key(&key).filter(|id| waiting.contains(id)));
+                }
+                self.slice(Index::Track, &ids, offset, limit)
+            })
+            .collect()
+    }
+
+    /// The records of `ids[offset..offset + limit]`. A stale offset (the list shrank since the
+    /// page was shown) gives the last idea rather than nothing.
+    fn slice(
+        &self,
+        index: Index,
+        ids: &[IdeaId],
+        offset: usize,
+        limit: usize,
+    ) -> Result<Slice, StoreError> {
+        let offset = offset.min(ids.len().saturating_sub(1));
+        let mut ideas = Vec::new();
+        for &id in ids.iter().skip(offset).take(limit) {
+            self.collect(index, id, &mut ideas)?;
+        }
+        Ok(Slice {
+            ideas,
+            offset,
+            total: ids.len(),
+        })
     }
 
     /// Everything one person has submitted, newest first.
