@@ -130,18 +130,8 @@ impl Store {
         offset: usize,
         limit: usize,
     ) -> Result<Slice, StoreError> {
-        let mut ids = Vec::new();
-        for entry in self
-            .index(Index::Submitter)
-            .scan_prefix(keys::text_prefix(submitter))
-            .rev()
-        {
-            let (key, _) = entry?;
-            if keys::text_of(&key) != Some(submitter.as_bytes()) {
-                continue;
-            }
-            ids.extend(keys::id_from_index_key(&key));
-        }
+        let mut ids = self.ids_of(Index::Submitter, submitter)?;
+        ids.reverse();
         self.slice(Index::Submitter, &ids, offset, limit)
     }
 
@@ -166,20 +156,25 @@ impl Store {
         tracks
             .iter()
             .map(|&(track, offset)| {
-                let mut ids = Vec::new();
-                for entry in self
-                    .index(Index::Track)
-                    .scan_prefix(keys::text_prefix(track))
-                {
-                    let (key, _) = entry?;
-                    if keys::text_of(&key) != Some(track.as_bytes()) {
-                        continue;
-                    }
-                    ids.extend(keys::id_from_index_key(&key).filter(|id| waiting.contains(id)));
-                }
+                let mut ids = self.ids_of(Index::Track, track)?;
+                ids.retain(|id| waiting.contains(id));
                 self.slice(Index::Track, &ids, offset, limit)
             })
             .collect()
+    }
+
+    /// The ids of one text's entries in a `text 0x00 time id` index (track, submitter), oldest
+    /// first, from the keys alone.
+    fn ids_of(&self, index: Index, text: &str) -> Result<Vec<IdeaId>, StoreError> {
+        let mut ids = Vec::new();
+        for entry in self.index(index).scan_prefix(keys::text_prefix(text)) {
+            let (key, _) = entry?;
+            // Another text that continues with 0x00 shares the prefix.
+            if keys::text_of(&key) == Some(text.as_bytes()) {
+                ids.extend(keys::id_from_index_key(&key));
+            }
+        }
+        Ok(ids)
     }
 
     /// The records of `ids[offset..offset + limit]`. A stale offset (the list shrank since the
@@ -205,18 +200,9 @@ impl Store {
 
     /// Everything one person has submitted, newest first.
     pub fn by_submitter(&self, submitter: &str) -> Result<Vec<Idea>, StoreError> {
-        let entries = self
-            .index(Index::Submitter)
-            .scan_prefix(keys::text_prefix(submitter));
         let mut out = Vec::new();
-        for entry in entries.rev() {
-            let (key, _) = entry?;
-            if keys::text_of(&key) != Some(submitter.as_bytes()) {
-                continue;
-            }
-            if let Some(id) = keys::id_from_index_key(&key) {
-                self.collect(Index::Submitter, id, &mut out)?;
-            }
+        for id in self.ids_of(Index::Submitter, submitter)?.into_iter().rev() {
+            self.collect(Index::Submitter, id, &mut out)?;
         }
         Ok(out)
     }
