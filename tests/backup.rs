@@ -360,6 +360,20 @@ fn the_commands_refuse_a_missing_store_and_a_damaged_file_clearly() {
     assert!(!dst.exists());
 }
 
+/// `path` and everything under it: folders 0700, files (and the admin socket) 0600.
+fn assert_private(path: &Path) {
+    let meta = std::fs::symlink_metadata(path).unwrap();
+    let mode = meta.permissions().mode() & 0o777;
+    if meta.is_dir() {
+        assert_eq!(mode, 0o700, "{} is {mode:o}", path.display());
+        for entry in std::fs::read_dir(path).unwrap() {
+            assert_private(&entry.unwrap().path());
+        }
+    } else {
+        assert_eq!(mode, 0o600, "{} is {mode:o}", path.display());
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -471,6 +485,9 @@ async fn a_running_bot_backs_up_its_own_store_when_asked(mode: Mode) {
     assert!(data.join("backups").join("nightly.pfb").exists(), "{body}");
     assert_eq!(ask_socket(&socket, "GET", "/backup").0, 404);
     assert_eq!(ask_socket(&socket, "GET", "/healthz").0, 200);
+    // Every pitch is in these files: only the bot's own user may read them, or list the folders.
+    assert_private(&data);
+    assert_private(&out);
     // A network listener never takes backups, not even on loopback.
     if let Some(ops) = ops {
         let tcp = std::net::TcpStream::connect(&ops).unwrap();

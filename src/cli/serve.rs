@@ -86,6 +86,8 @@ impl Tokens {
 
 pub fn run(args: Args) -> Result<(), Failure> {
     let tokens = Tokens::from_env(|k| std::env::var(k).ok()).map_err(Failure::Usage)?;
+    // What the store adds while the bot runs is private, as what it holds already is.
+    crate::storage::private::for_new_files();
     // The config and store are checked before anything else, so a bad setup fails fast.
     let app = args.data.open_app()?;
     crate::heap::give_back_free();

@@ -239,7 +239,7 @@ impl Store {
             ),
         };
         let dir = self.dir().join(BACKUP_DIR);
-        fs::create_dir_all(&dir).map_err(|source| BackupError::Dir {
+        super::private::dir(&dir).map_err(|source| BackupError::Dir {
             dir: dir.clone(),
             source,
         })?;
@@ -272,8 +272,12 @@ impl Store {
             path: scratch.to_path_buf(),
             source,
         };
-        let mut read =
-            Out::new(File::create(scratch).map_err(serr)?, schema, created).map_err(serr)?;
+        let mut read = Out::new(
+            super::private::create(scratch).map_err(serr)?,
+            schema,
+            created,
+        )
+        .map_err(serr)?;
         for (name, tree) in names.iter().zip(&trees) {
             read.tree(name).map_err(serr)?;
             for entry in tree.iter() {
@@ -419,7 +423,8 @@ fn replay(
     };
     let (_, body) = open_backup(scratch)?;
     let mut records = Records::new(HashingReader::new(body));
-    let mut w = Out::new(File::create(out).map_err(werr)?, schema, created).map_err(werr)?;
+    let mut w =
+        Out::new(super::private::create(out).map_err(werr)?, schema, created).map_err(werr)?;
     let mut pending = Changes::new();
     let mut replayed = 0u64;
     let mut last: Option<Vec<u8>> = None;
@@ -694,7 +699,7 @@ fn prepare_dir(dir: &Path, replace: bool) -> Result<(), BackupError> {
             }
             Ok(())
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => fs::create_dir_all(dir).map_err(derr),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => super::private::dir(dir).map_err(derr),
         Err(e) => Err(derr(e)),
     }
 }

@@ -8,7 +8,7 @@
 //! [`Store::file`] returns only once the idea is on disk, and [`Store::durable`] waits until
 //! earlier writes are; both share one fsync among everyone waiting at that moment, and `file`
 //! also shares one transaction (`durability`). The weekly digest's marks have a tree of their
-//! own (`digest`).
+//! own (`digest`). Everything it writes is readable by the bot's user only (`private`).
 
 pub mod backup;
 mod check;
@@ -18,6 +18,7 @@ mod durability;
 mod error;
 mod keys;
 mod outbox;
+pub mod private;
 mod queries;
 mod triage;
 mod tx;
@@ -234,7 +235,11 @@ fn highest_id(ideas: &Tree) -> Result<u64, StoreError> {
 /// file lock only when its background threads have wound down, a moment after the last handle
 /// is dropped (spacejam/sled#1234), so a restart within one process would otherwise fail; a lock
 /// still held after that is another running problemfirst.
+///
+/// The folder and what sled keeps in it are made private to the bot's user first (`private`).
 fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+    let private = |e| StoreError::on_open(dir, sled::Error::Io(e));
+    private::dir(dir).map_err(private)?;
     let mut pause = Duration::from_millis(5);
     let mut waited = Duration::ZERO;
     loop {
@@ -243,7 +248,10 @@ fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
             .cache_capacity(CACHE_BYTES)
             .open()
         {
-            Ok(db) => return Ok(db),
+            Ok(db) => {
+                private::tree(dir).map_err(private)?;
+                return Ok(db);
+            }
             Err(e) => match StoreError::on_open(dir, e) {
                 StoreError::Locked { .. } if waited < LOCK_WAIT => {
                     std::thread::sleep(pause);
