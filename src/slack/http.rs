@@ -11,12 +11,13 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use slack_morphism::prelude::*;
 use slack_morphism::signature_verifier::SlackEventSignatureVerifier;
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+pub use super::payload::{read_command, read_event, read_interaction};
 
 /// Slack's payloads are small; anything bigger is refused before it is read whole.
 const MAX_BODY: usize = 1 << 20;
@@ -135,31 +136,6 @@ async fn read_verified(
         ));
     }
     Ok(body)
-}
-
-/// An Events API body: a push event.
-pub fn read_event(body: &str) -> Result<SlackPushEvent, serde_json::Error> {
-    serde_json::from_str(body)
-}
-
-/// A slash command's form: the command, or `None` for Slack's `ssl_check`.
-pub fn read_command(body: &str) -> Result<Option<SlackCommandEvent>, serde_json::Error> {
-    let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
-    if form.get("ssl_check").is_some_and(|v| v == "1") {
-        return Ok(None);
-    }
-    let value = serde_json::Value::Object(form.into_iter().map(|(k, v)| (k, v.into())).collect());
-    serde_json::from_value(value).map(Some)
-}
-
-/// An interactivity form: the JSON in its `payload` field, or `None` when there is none.
-pub fn read_interaction(body: &str) -> Option<Result<SlackInteractionEvent, serde_json::Error>> {
-    let payload = form_urlencoded::parse(body.as_bytes())
-        .find(|(k, _)| k == "payload")
-        .map(|(_, v)| v.into_owned())?;
-    Some(serde_json::from_str(&payload))
 }
 
 async fn events(bot: &Arc<Bot>, body: &str) -> Response<Full<Bytes>> {

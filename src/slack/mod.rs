@@ -1,5 +1,5 @@
-//! The only code that knows Slack: Block Kit rendering ([`blocks`]), the handlers both
-//! transports share ([`bot`]), the HTTP Events API ([`http`]) and Socket Mode ([`socket`])
+//! The only code that knows Slack: Block Kit rendering ([`blocks`]), reading what Slack sends
+//! ([`payload`]), the handlers both transports share ([`bot`]), the HTTP Events API ([`http`]) and Socket Mode ([`socket`])
 //! transports, the Web API client ([`client`]), the outbox's delivery worker ([`outbox`]) and how
 //! they all start and stop ([`service`]).
 
@@ -10,6 +10,7 @@ pub mod digest;
 pub mod home;
 pub mod http;
 pub mod outbox;
+pub mod payload;
 pub mod service;
 pub mod socket;
 pub mod triage;

@@ -4,6 +4,7 @@
 //! plain function pointers.
 
 use super::bot::Bot;
+use super::payload::{self, Envelope};
 use slack_morphism::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -100,13 +101,68 @@ async fn on_interaction(
     })
 }
 
-/// Errors are logged and acknowledged: a non-2xx here would leave the envelope unacknowledged and
-/// make Slack deliver it again, which cannot fix a payload we could not read.
+/// Errors are logged and acknowledged: a non-2xx here leaves the envelope unacknowledged and makes
+/// Slack deliver it again, which cannot fix a payload that does not read. One exception: an
+/// envelope slack-morphism could not read (a field the bot does not use, shaped otherwise, as in
+/// org-wide installs) is read again after tidying (`payload`) and handled here.
 fn on_error(
     err: Box<dyn std::error::Error + Send + Sync>,
     _client: Arc<SlackHyperClient>,
-    _states: SlackClientEventsUserState,
+    states: SlackClientEventsUserState,
 ) -> hyper::StatusCode {
+    use slack_morphism::errors::{SlackClientError, SlackClientProtocolError};
+    let unread = match (
+        err.downcast_ref::<SlackClientProtocolError>(),
+        err.downcast_ref::<SlackClientError>(),
+    ) {
+        (Some(p), _) | (_, Some(SlackClientError::ProtocolError(p))) => p.json_body.clone(),
+        _ => None,
+    };
+    // The bot in the user state: nothing writes it after start, so it is never locked.
+    let bot = states
+        .try_read()
+        .ok()
+        .and_then(|s| s.get_user_state::<Arc<Bot>>().cloned());
+    if let (Some(frame), Some(bot)) = (unread, bot) {
+        recover(&bot, &frame);
+        return hyper::StatusCode::OK;
+    }
     tracing::warn!(error = %err, "Slack delivery could not be handled");
     hyper::StatusCode::OK
+}
+
+/// Handles an envelope slack-morphism could not read, in slack-morphism's synchronous error
+/// handler: the work is spawned.
+fn recover(bot: &Arc<Bot>, frame: &str) {
+    let envelope = match payload::read_envelope(frame) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            tracing::warn!(error = %e, "unreadable Socket Mode envelope");
+            return;
+        }
+    };
+    let bot2 = Arc::clone(bot);
+    match envelope {
+        Envelope::Event(cb) => {
+            bot.work.spawn(async move { bot2.event(cb).await });
+        }
+        // The acknowledgement can carry nothing from here: the answer goes to the reply address.
+        Envelope::Command(ev) => {
+            bot.work.spawn(async move {
+                let reply_to = ev.response_url.clone();
+                if let Some(content) = bot2.command(ev).await {
+                    let req = SlackApiPostWebhookMessageRequest::new(content);
+                    if let Err(e) = bot2.client.respond_to_event(&reply_to, &req).await {
+                        tracing::warn!(error = %e, "could not answer a slash command");
+                    }
+                }
+            });
+        }
+        Envelope::Interaction(ev) => {
+            bot.work.spawn(async move {
+                bot2.interaction(ev).await;
+            });
+        }
+        Envelope::Other => {}
+    }
 }
