@@ -6,6 +6,7 @@
 use super::blocks::{self, field_errors, read_fields, NEW_IDEA_MODAL, REFRAME_MODAL};
 use crate::app::{Answer, App, AppError, Outcome, Reply, Submission};
 use crate::domain::{Audience, IdeaId, Notice, Origin, Source};
+use crate::storage::{Accepted, Delivery, StoreError};
 use jiff::Timestamp;
 use slack_morphism::prelude::*;
 use std::sync::Arc;
@@ -15,9 +16,30 @@ use std::time::Duration;
 /// few minutes; Socket Mode may redeliver after a reconnect.
 const DELIVERY_TTL: Duration = Duration::from_secs(60 * 60);
 
-/// How long a slash command waits for its pitch to be filed before acknowledging without the
-/// answer, well inside Slack's 3 seconds.
+/// How long a request waits for what it asked for to be on disk before it is answered anyway,
+/// well inside Slack's 3 seconds: a slash command's pitch, an event kept in the inbox.
 const ACK_BUDGET: Duration = Duration::from_millis(2_000);
+
+/// The inbox's name for Events API deliveries.
+const EVENT: &str = "event";
+
+/// Why an event was not acknowledged.
+#[derive(Debug, thiserror::Error)]
+pub enum NotKept {
+    #[error("the store did not keep it within the time an acknowledgement may take")]
+    TooSlow,
+    #[error("the store could not keep it: {0}")]
+    Store(StoreError),
+}
+
+/// A pitch from a message in Slack.
+struct Pitch {
+    text: String,
+    user: String,
+    source: Source,
+    channel: String,
+    ts: String,
+}
 
 /// How long a trigger id lets a form be opened.
 const TRIGGER_WINDOW: Duration = Duration::from_secs(3);
@@ -153,33 +175,118 @@ impl Bot {
         }
     }
 
-    /// An Events API delivery. Retried deliveries (same event id) are dropped here.
-    pub async fn event(self: &Arc<Self>, cb: SlackPushEventCallback) {
-        let key = format!("event:{}", cb.event_id);
-        match self
-            .app
-            .store
-            .first_delivery(&key, Timestamp::now(), DELIVERY_TTL)
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::debug!(event_id = %cb.event_id, "retried delivery ignored");
-                return;
-            }
-            Err(e) => tracing::warn!(error = %e, "could not check for a retried delivery"),
+    /// An Events API delivery, `body` as Slack sent it. What asks for work (a pitch, a vote, the
+    /// App Home opened) is kept in the inbox with its event id marked seen before this returns
+    /// `Ok`, so the acknowledgement that follows promises only what is on disk; it is handled
+    /// after. A retry of a kept event (same event id) is acknowledged and not handled again.
+    ///
+    /// Should the store not keep it within [`ACK_BUDGET`], `Err`: the caller answers so that
+    /// Slack sends it again, and the retry finds it kept by then, or after a crash, not at all.
+    pub async fn event(
+        self: &Arc<Self>,
+        cb: SlackPushEventCallback,
+        body: String,
+    ) -> Result<(), NotKept> {
+        if !self.handles(&cb.event) {
+            return Ok(());
         }
-        match cb.event {
-            SlackEventCallbackBody::Message(m) => self.channel_message(m),
+        let key = format!("event:{}", cb.event_id);
+        let delivery = Delivery {
+            kind: EVENT.into(),
+            body,
+            received: Timestamp::now(),
+        };
+        let (kept_tx, kept) = tokio::sync::oneshot::channel();
+        let bot = Arc::clone(self);
+        // Spawned, so that keeping and handling go on when the acknowledgement stops waiting.
+        self.work.spawn(async move {
+            let accepted = bot.app.store.accept(key, DELIVERY_TTL, delivery).await;
+            let new = match &accepted {
+                Ok(Accepted::New(id)) => Some(*id),
+                Ok(Accepted::Seen) => {
+                    tracing::debug!(event_id = %cb.event_id, "retried delivery acknowledged");
+                    None
+                }
+                Err(_) => None,
+            };
+            let _ = kept_tx.send(accepted.map(|_| ()));
+            if let Some(id) = new {
+                bot.handle_event(cb.event, id, false).await;
+            }
+        });
+        match tokio::time::timeout(ACK_BUDGET, kept).await {
+            Ok(Ok(kept)) => kept.map_err(NotKept::Store),
+            _ => Err(NotKept::TooSlow),
+        }
+    }
+
+    /// [`Bot::event`] for callers that cannot wait asynchronously: kept with a flush on this
+    /// thread, with no time limit but the disk's.
+    pub(super) fn keep_now(self: &Arc<Self>, cb: SlackPushEventCallback) -> Result<(), NotKept> {
+        if !self.handles(&cb.event) {
+            return Ok(());
+        }
+        let event = SlackPushEvent::EventCallback(cb);
+        let body = serde_json::to_string(&event)
+            .map_err(|e| NotKept::Store(StoreError::Inbox(e.to_string())))?;
+        let SlackPushEvent::EventCallback(cb) = event else {
+            return Ok(());
+        };
+        let delivery = Delivery {
+            kind: EVENT.into(),
+            body,
+            received: Timestamp::now(),
+        };
+        let key = format!("event:{}", cb.event_id);
+        match self.app.store.accept_blocking(key, DELIVERY_TTL, delivery) {
+            Ok(Accepted::New(id)) => {
+                let bot = Arc::clone(self);
+                self.work
+                    .spawn(async move { bot.handle_event(cb.event, id, false).await });
+                Ok(())
+            }
+            Ok(Accepted::Seen) => Ok(()),
+            Err(e) => Err(NotKept::Store(e)),
+        }
+    }
+
+    /// Whether an event asks for any work: a pitch in an idea channel, a mention, a reaction
+    /// (maybe a vote), the App Home opened.
+    fn handles(&self, event: &SlackEventCallbackBody) -> bool {
+        match event {
+            SlackEventCallbackBody::Message(m) => self.pitch_in(m).is_some(),
+            SlackEventCallbackBody::AppMention(_)
+            | SlackEventCallbackBody::ReactionAdded(_)
+            | SlackEventCallbackBody::ReactionRemoved(_)
+            | SlackEventCallbackBody::AppHomeOpened(_) => true,
+            _ => false,
+        }
+    }
+
+    /// Handles an event kept in the inbox under `id`, then lets it go. `again`: it may have been
+    /// handled before a restart, so a pitch already filed is not filed twice (votes and App Home
+    /// refreshes come out the same however often they are made).
+    pub(super) async fn handle_event(
+        self: &Arc<Self>,
+        event: SlackEventCallbackBody,
+        id: u64,
+        again: bool,
+    ) {
+        match event {
+            SlackEventCallbackBody::Message(m) => {
+                if let Some(pitch) = self.pitch_in(&m) {
+                    self.pitch(pitch, again).await;
+                }
+            }
             SlackEventCallbackBody::AppMention(m) => {
-                let channel = m.channel.to_string();
-                let text = m.content.text.clone().unwrap_or_default();
-                self.spawn_pitch(
-                    text,
-                    m.user.to_string(),
-                    Source::Mention,
-                    channel,
-                    m.origin.ts.to_string(),
-                );
+                let pitch = Pitch {
+                    text: m.content.text.clone().unwrap_or_default(),
+                    user: m.user.to_string(),
+                    source: Source::Mention,
+                    channel: m.channel.to_string(),
+                    ts: m.origin.ts.to_string(),
+                };
+                self.pitch(pitch, again).await;
             }
             // Votes and the App Home (src/slack/triage.rs, src/slack/home.rs).
             SlackEventCallbackBody::ReactionAdded(r) => super::triage::reaction(
@@ -201,72 +308,115 @@ impl Bot {
             SlackEventCallbackBody::AppHomeOpened(h) => super::home::opened(self, &h),
             other => tracing::debug!(event = ?std::mem::discriminant(&other), "event ignored"),
         }
+        if let Err(e) = self.app.store.inbox_done(id) {
+            tracing::error!(error = %e, "could not take a handled event out of the inbox");
+        }
     }
 
-    fn channel_message(self: &Arc<Self>, m: SlackMessageEvent) {
-        let Some(channel) = m.origin.channel.as_ref().map(|c| c.to_string()) else {
-            return;
+    /// Handles what the inbox kept and an earlier run did not finish (a crash, or a stop that ran
+    /// out of time). Reads the inbox now, so call it before a transport starts keeping new
+    /// deliveries; handles them in the background. Returns how many there were.
+    pub fn resume(self: &Arc<Self>) -> usize {
+        let pending = match self.app.store.inbox() {
+            Ok(pending) => pending,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read the inbox");
+                return 0;
+            }
         };
-        // Only people's top-level messages in idea channels are pitches: no bot messages, edits,
-        // thread replies or other subtypes (which also keeps the bot from answering itself).
+        let count = pending.len();
+        if count > 0 {
+            tracing::info!(count, "handling what was acknowledged before the last stop");
+        }
+        let bot = Arc::clone(self);
+        self.work.spawn(async move {
+            for (id, delivery) in pending {
+                match (
+                    delivery.kind.as_str(),
+                    super::payload::read_event(&delivery.body),
+                ) {
+                    (EVENT, Ok(SlackPushEvent::EventCallback(cb))) => {
+                        bot.handle_event(cb.event, id, true).await;
+                    }
+                    (kind, _) => {
+                        tracing::error!(kind, id, "an inbox entry can't be read; it is dropped");
+                        if let Err(e) = bot.app.store.inbox_done(id) {
+                            tracing::error!(error = %e, "could not drop an inbox entry");
+                        }
+                    }
+                }
+            }
+        });
+        count
+    }
+
+    /// The pitch in a channel message, if it is one: only people's top-level messages in idea
+    /// channels are pitches: no bot messages, edits, thread replies or other subtypes (which also
+    /// keeps the bot from answering itself).
+    fn pitch_in(&self, m: &SlackMessageEvent) -> Option<Pitch> {
+        let channel = m.origin.channel.as_ref()?.to_string();
         let is_pitch = self.idea_channels.contains(&channel)
             && m.subtype.is_none()
             && m.sender.bot_id.is_none()
             && m.origin.thread_ts.is_none();
-        let (Some(user), Some(text)) = (m.sender.user.as_ref(), m.content.and_then(|c| c.text))
-        else {
-            return;
-        };
-        if is_pitch {
-            self.spawn_pitch(
-                text,
-                user.to_string(),
-                Source::Channel,
-                channel,
-                m.origin.ts.to_string(),
-            );
+        if !is_pitch {
+            return None;
         }
+        Some(Pitch {
+            text: m.content.as_ref()?.text.clone()?,
+            user: m.sender.user.as_ref()?.to_string(),
+            source: Source::Channel,
+            channel,
+            ts: m.origin.ts.to_string(),
+        })
     }
 
     /// A pitch from a message: filed → a thread reply everyone sees; coached → an ephemeral
     /// reply in the thread that only the submitter sees.
-    fn spawn_pitch(
-        self: &Arc<Self>,
-        text: String,
-        user: String,
-        source: Source,
-        channel: String,
-        ts: String,
-    ) {
-        let bot = Arc::clone(self);
-        self.work.spawn(async move {
-            let submission = Submission {
-                pitch: text,
-                submitter: user.clone(),
-                source,
-                origin: Origin {
-                    channel: Some(channel.clone()),
-                    ts: Some(ts.clone()),
-                    permalink: None,
+    async fn pitch(self: &Arc<Self>, p: Pitch, again: bool) {
+        if again && self.filed_before(&p) {
+            return;
+        }
+        let submission = Submission {
+            pitch: p.text,
+            submitter: p.user.clone(),
+            source: p.source,
+            origin: Origin {
+                channel: Some(p.channel.clone()),
+                ts: Some(p.ts.clone()),
+                permalink: None,
+            },
+            track: None,
+            answer: Answer::Thread {
+                channel: p.channel.clone(),
+                ts: p.ts.clone(),
+            },
+        };
+        // The outcome is queued with the idea; only a refusal is told here.
+        if let Err(e) = self.app.submit(submission).await {
+            self.owe(Notice::Text {
+                to: Audience::Privately {
+                    channel: p.channel,
+                    ts: Some(p.ts),
+                    user: p.user,
                 },
-                track: None,
-                answer: Answer::Thread {
-                    channel: channel.clone(),
-                    ts: ts.clone(),
-                },
-            };
-            // The outcome is queued with the idea; only a refusal is told here.
-            if let Err(e) = bot.app.submit(submission).await {
-                bot.owe(Notice::Text {
-                    to: Audience::Privately {
-                        channel,
-                        ts: Some(ts),
-                        user,
-                    },
-                    text: error_reply(&e).text,
-                });
+                text: error_reply(&e).text,
+            });
+        }
+    }
+
+    /// Whether the person already has an idea from this very message.
+    fn filed_before(&self, p: &Pitch) -> bool {
+        match self.app.store.by_submitter(&p.user) {
+            Ok(ideas) => ideas.iter().any(|i| {
+                i.origin.channel.as_deref() == Some(p.channel.as_str())
+                    && i.origin.ts.as_deref() == Some(p.ts.as_str())
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not check for an idea filed before a restart");
+                false
             }
-        });
+        }
     }
 
     /// Buttons, shortcuts and modal submissions.

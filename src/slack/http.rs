@@ -1,6 +1,8 @@
 //! The HTTP Events API transport: one hyper server for `/slack/events`, `/slack/commands`,
 //! `/slack/interactivity` and the ops endpoints (`crate::ops`). Every Slack request is checked against the signing
 //! secret first; a bad, missing or stale (over 5 minutes) signature gets 401 and changes nothing.
+//! An event is acknowledged once it is kept in the inbox (`Bot::event`); when the store cannot
+//! keep it in time, the answer is 503 and Slack sends it again.
 
 use super::bot::Bot;
 use crate::ops::Ops;
@@ -91,7 +93,7 @@ async fn route(
                 Err(response) => return response,
             };
             match path.as_str() {
-                "/slack/events" => events(bot, &body).await,
+                "/slack/events" => events(bot, body).await,
                 "/slack/commands" => command(bot, &body).await,
                 _ => interactivity(bot, &body).await,
             }
@@ -138,13 +140,19 @@ async fn read_verified(
     Ok(body)
 }
 
-async fn events(bot: &Arc<Bot>, body: &str) -> Response<Full<Bytes>> {
-    match read_event(body) {
+async fn events(bot: &Arc<Bot>, body: String) -> Response<Full<Bytes>> {
+    match read_event(&body) {
         Ok(SlackPushEvent::UrlVerification(v)) => text(StatusCode::OK, &v.challenge),
-        Ok(SlackPushEvent::EventCallback(cb)) => {
-            bot.event(cb).await;
-            empty()
-        }
+        Ok(SlackPushEvent::EventCallback(cb)) => match bot.event(cb, body).await {
+            Ok(()) => empty(),
+            Err(e) => {
+                tracing::warn!(error = %e, "an event was not acknowledged; Slack will send it again");
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not kept yet; send it again",
+                )
+            }
+        },
         Ok(other) => {
             tracing::debug!(event = ?other, "push event ignored");
             empty()

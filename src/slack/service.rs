@@ -1,6 +1,6 @@
-//! The bot's running parts besides a transport — the outbox's delivery worker and the work
-//! spawned after acknowledgements — and how they stop: finish what is in flight, deliver what
-//! is due, flush the store.
+//! The bot's running parts besides a transport — the outbox's delivery worker, the work
+//! acknowledged requests asked for (also what the inbox kept from the last run) — and how they
+//! stop: finish what is in flight, deliver what is due, flush the store.
 
 use super::bot::Bot;
 use super::outbox;
@@ -17,10 +17,14 @@ pub struct Service {
 }
 
 impl Service {
-    /// Starts the outbox's delivery worker. Must be called inside a Tokio runtime.
+    /// Starts the outbox's delivery worker, takes up what the inbox kept from the last run, and
+    /// forgets old delivery marks every hour. Call it before a transport starts. Must be called
+    /// inside a Tokio runtime.
     pub fn start(bot: Arc<Bot>) -> Service {
         let (stop, stopped) = watch::channel(false);
-        let outbox = tokio::spawn(outbox::run(Arc::clone(&bot), stopped));
+        bot.resume();
+        let outbox = tokio::spawn(outbox::run(Arc::clone(&bot), stopped.clone()));
+        tokio::spawn(forget_old_deliveries(Arc::clone(&bot), stopped));
         Service { bot, stop, outbox }
     }
 
@@ -40,5 +44,22 @@ impl Service {
             return false;
         }
         work_done && outbox_done
+    }
+}
+
+/// How often delivery marks past their time are removed.
+const PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
+
+async fn forget_old_deliveries(bot: Arc<Bot>, mut stop: watch::Receiver<bool>) {
+    loop {
+        match bot.app.store.purge_deliveries(jiff::Timestamp::now()) {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(removed = n, "forgot old delivery marks"),
+            Err(e) => tracing::warn!(error = %e, "could not forget old delivery marks"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(PURGE_EVERY) => {}
+            _ = stop.changed() => return,
+        }
     }
 }

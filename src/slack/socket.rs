@@ -3,7 +3,7 @@
 //! HTTP transport answer them; the bot travels in the listener's user state, since callbacks are
 //! plain function pointers.
 
-use super::bot::Bot;
+use super::bot::{Bot, NotKept};
 use super::payload::{self, Envelope};
 use slack_morphism::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -68,9 +68,17 @@ async fn on_push(
     _client: Arc<SlackHyperClient>,
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<()> {
-    if let Some(bot) = bot_of(&states).await {
-        timed("event", bot.event(ev)).await;
-    }
+    let Some(bot) = bot_of(&states).await else {
+        return Ok(());
+    };
+    // Kept as an Events API body would be, so one reader reads both transports' events back.
+    let event = SlackPushEvent::EventCallback(ev);
+    let body = serde_json::to_string(&event)?;
+    let SlackPushEvent::EventCallback(ev) = event else {
+        return Ok(());
+    };
+    // Not kept: no acknowledgement (see `on_error`), and Slack sends the envelope again.
+    timed("event", bot.event(ev, body)).await?;
     Ok(())
 }
 
@@ -102,14 +110,21 @@ async fn on_interaction(
 }
 
 /// Errors are logged and acknowledged: a non-2xx here leaves the envelope unacknowledged and makes
-/// Slack deliver it again, which cannot fix a payload that does not read. One exception: an
-/// envelope slack-morphism could not read (a field the bot does not use, shaped otherwise, as in
-/// org-wide installs) is read again after tidying (`payload`) and handled here.
+/// Slack deliver it again, which cannot fix a payload that does not read. Two exceptions:
+///
+/// - an event the store did not keep in time is not acknowledged, so that Slack sends it again;
+/// - an envelope slack-morphism could not read (a field the bot does not use, shaped otherwise,
+///   as in org-wide installs) is read again after tidying (`payload`) and handled here: an event
+///   is kept in the inbox before the acknowledgement, as any other.
 fn on_error(
     err: Box<dyn std::error::Error + Send + Sync>,
     _client: Arc<SlackHyperClient>,
     states: SlackClientEventsUserState,
 ) -> hyper::StatusCode {
+    if err.downcast_ref::<NotKept>().is_some() {
+        tracing::warn!(error = %err, "an event was not acknowledged; Slack will send it again");
+        return hyper::StatusCode::SERVICE_UNAVAILABLE;
+    }
     use slack_morphism::errors::{SlackClientError, SlackClientProtocolError};
     let unread = match (
         err.downcast_ref::<SlackClientProtocolError>(),
@@ -124,30 +139,34 @@ fn on_error(
         .ok()
         .and_then(|s| s.get_user_state::<Arc<Bot>>().cloned());
     if let (Some(frame), Some(bot)) = (unread, bot) {
-        recover(&bot, &frame);
-        return hyper::StatusCode::OK;
+        return recover(&bot, &frame);
     }
     tracing::warn!(error = %err, "Slack delivery could not be handled");
     hyper::StatusCode::OK
 }
 
-/// Handles an envelope slack-morphism could not read, in slack-morphism's synchronous error
-/// handler: the work is spawned.
-fn recover(bot: &Arc<Bot>, frame: &str) {
+/// Handles an envelope slack-morphism could not read; the status decides whether it is
+/// acknowledged. Runs in slack-morphism's synchronous error handler, so an event is kept with a
+/// flush on this thread.
+fn recover(bot: &Arc<Bot>, frame: &str) -> hyper::StatusCode {
     let envelope = match payload::read_envelope(frame) {
         Ok(envelope) => envelope,
         Err(e) => {
             tracing::warn!(error = %e, "unreadable Socket Mode envelope");
-            return;
+            return hyper::StatusCode::OK;
         }
     };
-    let bot2 = Arc::clone(bot);
     match envelope {
-        Envelope::Event(cb) => {
-            bot.work.spawn(async move { bot2.event(cb).await });
-        }
+        Envelope::Event(cb) => match bot.keep_now(cb) {
+            Ok(()) => hyper::StatusCode::OK,
+            Err(e) => {
+                tracing::warn!(error = %e, "an event was not acknowledged; Slack will send it again");
+                hyper::StatusCode::SERVICE_UNAVAILABLE
+            }
+        },
         // The acknowledgement can carry nothing from here: the answer goes to the reply address.
         Envelope::Command(ev) => {
+            let bot2 = Arc::clone(bot);
             bot.work.spawn(async move {
                 let reply_to = ev.response_url.clone();
                 if let Some(content) = bot2.command(ev).await {
@@ -157,12 +176,15 @@ fn recover(bot: &Arc<Bot>, frame: &str) {
                     }
                 }
             });
+            hyper::StatusCode::OK
         }
         Envelope::Interaction(ev) => {
+            let bot2 = Arc::clone(bot);
             bot.work.spawn(async move {
                 bot2.interaction(ev).await;
             });
+            hyper::StatusCode::OK
         }
-        Envelope::Other => {}
+        Envelope::Other => hyper::StatusCode::OK,
     }
 }

@@ -1,6 +1,7 @@
 //! De-duplication of Slack deliveries. Slack retries an event it thinks went unanswered, so each
-//! delivery key (event id, or trigger id for interactions) is remembered until an expiry time;
-//! a repeat within that time is recognised and dropped. Entries are `key -> expiry` in
+//! delivery key (an event id) is remembered until an expiry time; a repeat within that time is
+//! recognised and dropped. Events are marked in the same transaction that keeps them in the inbox
+//! (`inbox`); [`Store::first_delivery`] marks a key on its own. Entries are `key -> expiry` in
 //! microseconds, and every change is a compare-and-swap so two tasks handling the same retry at
 //! once cannot both win.
 
@@ -19,8 +20,7 @@ impl Store {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let now_us = micros(now);
-        let ttl_us = i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX);
-        let expiry = keys::time_bytes(now_us.saturating_add(ttl_us));
+        let expiry = Seen::until(now_us, ttl);
         let tree = &self.inner.deliveries;
         // Each failed swap means another caller changed the entry; the loop then either sees a
         // live entry (a repeat) or retries against what is there now.
@@ -61,6 +61,17 @@ impl Store {
     }
 }
 
-fn expiry_of(value: &[u8]) -> Option<i64> {
+/// A de-duplication entry's value: when it stops counting.
+pub(super) struct Seen;
+
+impl Seen {
+    /// The entry for a key seen at `now_us` and remembered for `ttl`.
+    pub(super) fn until(now_us: i64, ttl: Duration) -> [u8; 8] {
+        let ttl_us = i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX);
+        keys::time_bytes(now_us.saturating_add(ttl_us))
+    }
+}
+
+pub(super) fn expiry_of(value: &[u8]) -> Option<i64> {
     keys::time_from_bytes(value)
 }

@@ -7,7 +7,8 @@
 //! share the next one.
 //!
 //! Submissions handed over whole (`Store::file`) are queued for the same thread, which files
-//! everything queued in one transaction right before the flush. A sled transaction costs about
+//! everything queued in one transaction right before the flush; so are deliveries to keep in the
+//! inbox (`Store::accept`), in a transaction of their own in the same batch. A sled transaction costs about
 //! as much as a small flush (it rolls sled's IO buffer), and under load the per-transaction
 //! writes also make the flush slower, so batching both is what keeps many concurrent
 //! submitters fast.
@@ -17,10 +18,12 @@
 //! nobody finishes. The thread holds the database open; dropping [`Committer`] stops and joins
 //! it, so the store's file lock is released when the last `Store` goes.
 
+use super::inbox::{accept_in, Acceptance, Accepted};
 use super::tx::Tell;
 use super::tx::Trees;
 use super::{Quota, StoreError};
 use crate::domain::{Idea, NewIdea};
+use sled::Transactional;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -32,6 +35,7 @@ const MAX_BATCH: usize = 512;
 const GATHER: Duration = Duration::from_micros(1000);
 
 type Reply = oneshot::Sender<Result<Idea, StoreError>>;
+type AcceptReply = oneshot::Sender<Result<Accepted, StoreError>>;
 
 struct Submission {
     new: NewIdea,
@@ -47,6 +51,8 @@ struct State {
     wanted: bool,
     /// Submissions to file before the next flush.
     queue: Vec<(Submission, Reply)>,
+    /// Deliveries to keep in the inbox before the next flush.
+    accepts: Vec<(Acceptance, AcceptReply)>,
     stop: bool,
 }
 
@@ -130,6 +136,14 @@ impl Committer {
         filed.await.map_err(|_| StoreError::Stopped)?
     }
 
+    /// Keeps a delivery in the inbox with whatever else is queued and returns once it is on disk.
+    pub(super) async fn accept(&self, acceptance: Acceptance) -> Result<Accepted, StoreError> {
+        let (reply, accepted) = oneshot::channel();
+        self.shared.lock().accepts.push((acceptance, reply));
+        self.shared.wake.notify_one();
+        accepted.await.map_err(|_| StoreError::Stopped)?
+    }
+
     async fn wait_for(&self, generation: u64) -> Result<(), StoreError> {
         let mut done = self.done.clone();
         let outcome = done
@@ -147,9 +161,9 @@ impl Committer {
 fn run(db: &sled::Db, trees: &Trees, shared: &Shared, tx: &watch::Sender<Done>) {
     let mut last_batch = 0;
     loop {
-        let (generation, batch) = {
+        let (generation, batch, accepts) = {
             let mut s = shared.lock();
-            while !s.wanted && s.queue.is_empty() && !s.stop {
+            while !s.wanted && s.queue.is_empty() && s.accepts.is_empty() && !s.stop {
                 s = shared.wake.wait(s).unwrap_or_else(|p| p.into_inner());
             }
             // The submitters of a big batch all come back at about the same time, a few hundred
@@ -170,15 +184,17 @@ fn run(db: &sled::Db, trees: &Trees, shared: &Shared, tx: &watch::Sender<Done>) 
             }
             // Queued submissions were accepted, so they are filed even when stopping; their
             // callers gave up waiting, which does not withdraw them.
-            if s.stop && s.queue.is_empty() {
+            if s.stop && s.queue.is_empty() && s.accepts.is_empty() {
                 return;
             }
             let take = s.queue.len().min(MAX_BATCH);
             last_batch = take;
             let batch: Vec<_> = s.queue.drain(..take).collect();
+            let take = s.accepts.len().min(MAX_BATCH);
+            let accepts: Vec<_> = s.accepts.drain(..take).collect();
             s.wanted = false;
             s.started += 1;
-            (s.started, batch)
+            (s.started, batch, accepts)
         };
         let (news, replies) = within_quota(trees, batch);
         let tells = news.iter().any(|(_, tell)| tell.is_some());
@@ -189,6 +205,8 @@ fn run(db: &sled::Db, trees: &Trees, shared: &Shared, tx: &watch::Sender<Done>) 
             metrics::histogram!("problemfirst_store_batch_size").record(news.len() as f64);
             trees.create_each(&news)
         };
+        let (acceptances, accept_replies): (Vec<_>, Vec<_>) = accepts.into_iter().unzip();
+        let accepted = accept_each(trees, &acceptances);
         let flushing = Instant::now();
         let failed = db.flush().err();
         metrics::histogram!("problemfirst_store_seconds", "step" => "transaction")
@@ -209,10 +227,50 @@ fn run(db: &sled::Db, trees: &Trees, shared: &Shared, tx: &watch::Sender<Done>) 
             // A caller that stopped waiting has nobody to tell.
             let _ = reply.send(result);
         }
+        for (reply, result) in accept_replies.into_iter().zip(accepted) {
+            let result = match (&failed, result) {
+                (Some(e), Ok(_)) => Err(StoreError::Io(e.clone())),
+                (_, result) => result,
+            };
+            let _ = reply.send(result);
+        }
         if tells {
             shared.outbox.notify_one();
         }
         tx.send_replace(Done { generation, failed });
+    }
+}
+
+/// Keeps deliveries in the inbox: one transaction for all, and only when that fails, one each,
+/// so that one bad delivery does not fail the others. Later ones in a batch see the marks of
+/// earlier ones, so a delivery queued twice in one batch is kept once.
+fn accept_each(trees: &Trees, accepts: &[Acceptance]) -> Vec<Result<Accepted, StoreError>> {
+    if accepts.is_empty() {
+        return Vec::new();
+    }
+    let in_one = |chunk: &[Acceptance]| {
+        (&trees.deliveries, &trees.inbox)
+            .transaction(|(deliveries, inbox)| {
+                chunk
+                    .iter()
+                    .map(|a| accept_in(deliveries, inbox, a))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(StoreError::from)
+    };
+    match in_one(accepts) {
+        Ok(all) => all.into_iter().map(Ok).collect(),
+        Err(_) if accepts.len() > 1 => accepts
+            .iter()
+            .map(|a| {
+                in_one(std::slice::from_ref(a)).and_then(|one| {
+                    one.into_iter()
+                        .next()
+                        .ok_or_else(|| StoreError::Inbox("a delivery went unrecorded".into()))
+                })
+            })
+            .collect(),
+        Err(e) => vec![Err(e)],
     }
 }
 

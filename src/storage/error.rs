@@ -73,6 +73,8 @@ pub enum StoreError {
 
     #[error("the outbox: {0}")]
     Outbox(String),
+    #[error("the inbox: {0}")]
+    Inbox(String),
     #[error("the store failed: {0}")]
     Io(#[from] sled::Error),
 }

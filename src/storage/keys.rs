@@ -14,6 +14,8 @@ pub(super) const DELIVERIES: &str = "deliveries";
 pub(super) const META: &str = "meta";
 pub(super) const OUTBOX: &str = "outbox";
 pub(super) const DEAD_LETTERS: &str = "dead_letters";
+/// Deliveries acknowledged and not yet handled (`inbox`).
+pub(super) const INBOX: &str = "inbox";
 /// Which weekly digests were queued and posted, by channel and week (`digest`).
 pub(super) const DIGEST_MARKS: &str = "digest_marks";
 

@@ -1,14 +1,15 @@
 //! The store: the only code in problemfirst that knows sled.
 //!
 //! It owns the on-disk layout (`keys`): ideas as JSON by id, four indexes (track + created
-//! time, status, submitter + created time, created time), the id counter and schema version, and
-//! the Slack delivery de-duplication entries (`deliveries`). Everything that touches an idea
-//! and its index entries happens in one sled transaction, so an index never points at a missing
-//! idea and ids are never handed out twice. When a caller must be able to say "filed",
-//! [`Store::file`] returns only once the idea is on disk, and [`Store::durable`] waits until
-//! earlier writes are; both share one fsync among everyone waiting at that moment, and `file`
-//! also shares one transaction (`durability`). The weekly digest's marks have a tree of their
-//! own (`digest`). Everything it writes is readable by the bot's user only (`private`).
+//! time, status, submitter + created time, created time), the id counter and schema version, the
+//! Slack delivery de-duplication entries (`deliveries`) and the deliveries acknowledged but not
+//! yet handled (`inbox`). Everything that touches an idea and its index entries happens in one
+//! sled transaction, so an index never points at a missing idea and ids are never handed out
+//! twice. When a caller must be able to say "filed", [`Store::file`] returns only once the idea
+//! is on disk, and [`Store::durable`] waits until earlier writes are; both share one fsync among
+//! everyone waiting at that moment, and `file` (like [`Store::accept`]) also shares one
+//! transaction (`durability`). The weekly digest's marks have a tree of their own (`digest`).
+//! Everything it writes is readable by the bot's user only (`private`).
 
 pub mod backup;
 mod check;
@@ -16,6 +17,7 @@ mod deliveries;
 mod digest;
 mod durability;
 mod error;
+mod inbox;
 mod keys;
 mod outbox;
 pub mod private;
@@ -26,6 +28,7 @@ mod tx;
 pub use check::{Consistency, Inconsistency};
 pub use digest::{DigestMark, MarkState, Queueing};
 pub use error::StoreError;
+pub use inbox::{Accepted, Delivery};
 pub use keys::Index;
 pub use outbox::{OutboxStats, Pending, Queued};
 pub use queries::{Cursor, Page, Slice};
@@ -108,6 +111,8 @@ impl Store {
             indexes,
             meta,
             outbox: tree(keys::OUTBOX)?,
+            inbox: tree(keys::INBOX)?,
+            deliveries: deliveries.clone(),
             highest_at_open,
         };
         let outbox_signal = Arc::new(tokio::sync::Notify::new());

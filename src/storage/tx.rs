@@ -22,6 +22,10 @@ pub(super) struct Trees {
     pub(super) meta: Tree,
     /// Notices owed to people, written with the change that causes them (`outbox`).
     pub(super) outbox: Tree,
+    /// Deliveries acknowledged and not yet handled (`inbox`), and the marks of the deliveries
+    /// seen (`deliveries`): the committer writes them in its batches too.
+    pub(super) inbox: Tree,
+    pub(super) deliveries: Tree,
     /// The highest id in `ideas` when the store was opened (see `Tx::insert_new`).
     pub(super) highest_at_open: u64,
 }

@@ -5,5 +5,6 @@
 pub mod blockkit;
 pub mod bot;
 pub mod fake_slack;
+pub mod process;
 pub mod roles;
 pub mod signing;

@@ -1,0 +1,221 @@
+//! Events API pitches across crashes: `serve` in HTTP mode takes idea-channel messages from 16
+//! concurrent senders and is killed with SIGKILL in the middle, a few times over. Every event it
+//! acknowledged must be filed once it runs again, and every event it did not acknowledge is sent
+//! again the way Slack retries it (same event id, `X-Slack-Retry-Num`), and must be filed too —
+//! each exactly once.
+
+mod support;
+
+use problemfirst::storage::Store;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::fake_slack::FakeSlack;
+use support::process::{Options, Serve, SECRET};
+use support::signing::{self, Signature};
+
+const ROUNDS: u64 = 4;
+const SENDERS: usize = 16;
+const IDEAS: &str = "CIDEAS";
+const PITCH: &str =
+    "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.";
+
+#[derive(Clone, Debug)]
+struct Event {
+    id: String,
+    ts: String,
+    body: String,
+}
+
+fn event(n: usize) -> Event {
+    let ts = format!("1700{n:06}.000100");
+    // One person per pitch: the hourly limit per person is another test's subject.
+    let body = signing::event_callback(
+        &format!("Ev{n:06}"),
+        signing::message_event(IDEAS, &format!("U{n:06}"), &ts, PITCH),
+    )
+    .to_string();
+    Event {
+        id: format!("Ev{n:06}"),
+        ts,
+        body,
+    }
+}
+
+/// Sends `event` (as Slack's `retry`th retry when `retry > 0`); true when it was acknowledged.
+async fn deliver(url: &str, event: &Event, retry: u32) -> bool {
+    let retry_num = retry.to_string();
+    let headers: Vec<(&str, &str)> = if retry > 0 {
+        vec![
+            ("X-Slack-Retry-Num", retry_num.as_str()),
+            ("X-Slack-Retry-Reason", "http_error"),
+        ]
+    } else {
+        Vec::new()
+    };
+    let sent = signing::send(
+        url,
+        SECRET,
+        &event.body,
+        "application/json",
+        &headers,
+        Signature::Valid,
+    )
+    .await;
+    matches!(sent, Ok((status, _)) if status.as_u16() == 200)
+}
+
+/// How many kept events a run took up from the inbox at its start, as its log says.
+fn resumed_at_start(logs: &str) -> usize {
+    logs.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("acknowledged before the last stop"))
+        })
+        .filter_map(|l| l["fields"]["count"].as_u64())
+        .sum::<u64>() as usize
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_events_survive_sigkill_and_retries_of_the_rest_are_processed() {
+    let fake = FakeSlack::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let mut options = Options::http(&data, &fake.api_url());
+    options.json_logs = true;
+    let mut acked: Vec<Event> = Vec::new();
+    let mut unanswered: Vec<(Event, u32)> = Vec::new();
+    let mut retried_and_acked = 0;
+    let mut resumed = 0;
+    let mut next = 0usize;
+    let started = Instant::now();
+
+    for round in 0..ROUNDS {
+        let mut serve = Serve::start(&options);
+        serve.ready(Duration::from_secs(30)).await;
+        let url = format!("{}/slack/events", serve.base);
+        // Slack retries what went unanswered before the crash.
+        for (event, tries) in std::mem::take(&mut unanswered) {
+            if deliver(&url, &event, tries + 1).await {
+                retried_and_acked += 1;
+                acked.push(event);
+            } else {
+                unanswered.push((event, tries + 1));
+            }
+        }
+        // Load, and a kill in the middle of it: 150..=400 ms in, varied from round to round.
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut senders = tokio::task::JoinSet::new();
+        for sender in 0..SENDERS {
+            let url = url.clone();
+            let stop = Arc::clone(&stop);
+            let first = next + sender * 10_000;
+            senders.spawn(async move {
+                let mut fates = Vec::new();
+                for n in first.. {
+                    if stop.load(Ordering::Relaxed) || n >= first + 10_000 {
+                        break;
+                    }
+                    let event = event(n);
+                    let ok = deliver(&url, &event, 0).await;
+                    fates.push((event, ok));
+                }
+                fates
+            });
+        }
+        next += SENDERS * 10_000;
+        tokio::time::sleep(Duration::from_millis(150 + round * 83 % 251)).await;
+        serve.kill();
+        resumed += resumed_at_start(&serve.take_logs());
+        stop.store(true, Ordering::Relaxed);
+        while let Some(fates) = senders.join_next().await {
+            for (event, ok) in fates.expect("a sender") {
+                if ok {
+                    acked.push(event);
+                } else {
+                    unanswered.push((event, 0));
+                }
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the crash test is taking too long"
+        );
+    }
+
+    // Once more, to the end: Slack's last retries, and time to finish what was acknowledged.
+    let mut serve = Serve::start(&options);
+    serve.ready(Duration::from_secs(30)).await;
+    let url = format!("{}/slack/events", serve.base);
+    for (event, tries) in std::mem::take(&mut unanswered) {
+        assert!(
+            deliver(&url, &event, tries + 1).await,
+            "the retry of {} was answered",
+            event.id
+        );
+        retried_and_acked += 1;
+        acked.push(event);
+    }
+    let threads = |fake: &FakeSlack| -> std::collections::HashSet<String> {
+        fake.delivered("chat.postMessage")
+            .iter()
+            .filter_map(|c| c.arg("thread_ts").map(str::to_string))
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline && !acked.iter().all(|e| threads(&fake).contains(&e.ts)) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = serve.terminate(Duration::from_secs(15)).await;
+    assert!(status.is_some_and(|s| s.success()), "stopped: {status:?}");
+    resumed += resumed_at_start(&serve.take_logs());
+
+    let store = Store::open(&data).expect("the store opens");
+    let mut filed: HashMap<String, usize> = HashMap::new();
+    for n in 1..=store.len().expect("count") as u64 {
+        let idea = store
+            .get(problemfirst::domain::IdeaId::new(n))
+            .expect("readable")
+            .expect("ids are dense");
+        *filed
+            .entry(idea.origin.ts.clone().unwrap_or_default())
+            .or_default() += 1;
+    }
+    let missing: Vec<&str> = acked
+        .iter()
+        .filter(|e| !filed.contains_key(&e.ts))
+        .map(|e| e.id.as_str())
+        .collect();
+    let twice: Vec<(&String, &usize)> = filed.iter().filter(|(_, n)| **n > 1).collect();
+    eprintln!(
+        "{} events acknowledged in {ROUNDS} SIGKILL rounds and a last run ({} of them only when \
+         Slack retried, {} taken up from the inbox after a kill), {} filed, {} missing, {} filed \
+         more than once",
+        acked.len(),
+        retried_and_acked,
+        resumed,
+        filed.len(),
+        missing.len(),
+        twice.len()
+    );
+    assert!(
+        acked.len() >= 100,
+        "too few events ({}) for the test to mean anything",
+        acked.len()
+    );
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged events were not filed: {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)]
+    );
+    assert!(twice.is_empty(), "filed more than once: {twice:?}");
+    assert_eq!(
+        filed.len(),
+        acked.len(),
+        "nothing was filed that was not sent"
+    );
+}

@@ -1,0 +1,253 @@
+//! `problemfirst serve` as a separate process, the way an admin runs it: the real binary against a
+//! fake Slack, in HTTP mode (signing secret) or Socket Mode (app token), with its logs read as they
+//! come so a full pipe never stalls it. It can be stopped (SIGTERM), killed (SIGKILL), started
+//! with a lower open-file limit, and measured (`VmRSS`).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BOT_TOKEN: &str = "xoxb-process-test-bot-token-7781";
+pub const APP_TOKEN: &str = "xapp-process-test-app-token-5193";
+pub const SECRET: &str = "process-test-signing-secret-d04c";
+
+/// How one `serve` is started.
+pub struct Options {
+    pub data: PathBuf,
+    pub api_url: String,
+    /// Socket Mode (with [`APP_TOKEN`]) instead of the HTTP Events API.
+    pub socket_mode: bool,
+    pub idea_channels: String,
+    pub rust_log: String,
+    /// JSON log lines instead of human ones.
+    pub json_logs: bool,
+    /// The open-file limit (soft and hard) the process starts with.
+    pub nofile: Option<u64>,
+    /// The listener's port (HTTP mode) or the ops port (Socket Mode); 0 picks a free one.
+    pub port: u16,
+}
+
+impl Options {
+    pub fn http(data: &Path, api_url: &str) -> Options {
+        Options {
+            data: data.to_path_buf(),
+            api_url: api_url.to_string(),
+            socket_mode: false,
+            idea_channels: "CIDEAS".into(),
+            rust_log: "info".into(),
+            json_logs: false,
+            nofile: None,
+            port: 0,
+        }
+    }
+}
+
+/// A running `serve`.
+pub struct Serve {
+    child: Child,
+    pub port: u16,
+    /// `http://127.0.0.1:PORT`: the Slack listener in HTTP mode, the ops listener in Socket Mode.
+    pub base: String,
+    logs: Option<std::thread::JoinHandle<String>>,
+    _config: tempfile::TempDir,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Serve {
+    pub fn start(options: &Options) -> Serve {
+        let config_dir = tempfile::tempdir().expect("temp dir");
+        let config = config_dir.path().join("problemfirst.toml");
+        let shipped = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("config/problemfirst.toml"),
+        )
+        .expect("shipped config");
+        let format = if options.json_logs { "json" } else { "human" };
+        std::fs::write(
+            &config,
+            shipped.replace("format = \"human\"", &format!("format = \"{format}\"")),
+        )
+        .expect("config written");
+        let port = if options.port == 0 {
+            free_port()
+        } else {
+            options.port
+        };
+        let mut command = Command::new(env!("CARGO_BIN_EXE_problemfirst"));
+        command
+            .args(["serve", "--config"])
+            .arg(&config)
+            .arg("--data")
+            .arg(&options.data)
+            .env("SLACK_BOT_TOKEN", BOT_TOKEN)
+            .env("SLACK_API_URL", &options.api_url)
+            .env("PROBLEMFIRST_IDEA_CHANNELS", &options.idea_channels)
+            .env("RUST_LOG", &options.rust_log)
+            .env_remove("PROBLEMFIRST_DATA")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if options.socket_mode {
+            command
+                .env("SLACK_APP_TOKEN", APP_TOKEN)
+                .env_remove("SLACK_SIGNING_SECRET")
+                .env("PROBLEMFIRST_OPS_LISTEN", format!("127.0.0.1:{port}"));
+        } else {
+            command
+                .env("SLACK_SIGNING_SECRET", SECRET)
+                .env_remove("SLACK_APP_TOKEN")
+                .env("PROBLEMFIRST_LISTEN", format!("127.0.0.1:{port}"));
+        }
+        #[cfg(unix)]
+        if let Some(limit) = options.nofile {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: between fork and exec only async-signal-safe calls are allowed; setrlimit
+            // is one, and nothing here allocates.
+            unsafe {
+                command.pre_exec(move || {
+                    let lim = libc::rlimit {
+                        rlim_cur: limit as libc::rlim_t,
+                        rlim_max: limit as libc::rlim_t,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let mut child = command.spawn().expect("serve starts");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let logs = std::thread::spawn(move || {
+            let mut text = String::new();
+            let mut stderr = stderr;
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        });
+        Serve {
+            child,
+            port,
+            base: format!("http://127.0.0.1:{port}"),
+            logs: Some(logs),
+            _config: config_dir,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits (bounded) until `/healthz` answers; panics with the logs if the process died.
+    pub async fn ready(&mut self, timeout: Duration) {
+        let started = Instant::now();
+        loop {
+            if get(&format!("{}/healthz", self.base)).await.0 == 200 {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "serve exited before it was ready ({status}):\n{}",
+                    self.take_logs()
+                );
+            }
+            assert!(started.elapsed() < timeout, "serve was not ready in time");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// The exit status if the process has ended.
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// SIGKILL, and waits for the process to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, and waits (bounded by `timeout`, then SIGKILL) for the process to end.
+    pub async fn terminate(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        signal(self.pid(), "TERM");
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if let Some(status) = self.exited() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.kill();
+        None
+    }
+
+    /// Resident memory now, in kB (`VmRSS` in /proc); `None` off Linux or once it has ended.
+    pub fn rss_kb(&self) -> Option<u64> {
+        rss_kb(self.pid())
+    }
+
+    /// Everything the process wrote to standard error; waits for it to end first.
+    pub fn take_logs(&mut self) -> String {
+        if self.exited().is_none() {
+            self.kill();
+        }
+        self.logs
+            .take()
+            .and_then(|l| l.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        if self.exited().is_none() {
+            self.kill();
+        }
+    }
+}
+
+fn signal(pid: u32, name: &str) {
+    let sent = Command::new("kill")
+        .args([format!("-{name}"), pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "kill -{name} {pid}");
+}
+
+pub fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kb| kb.parse().ok())
+}
+
+/// `GET url`: the status (0 when no answer came) and the body.
+pub async fn get(url: &str) -> (u16, String) {
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<bytes::Bytes>>();
+    let Ok(uri) = url.parse() else {
+        return (0, String::new());
+    };
+    let answer = async {
+        match client.get(uri).await {
+            Ok(res) => {
+                let status = res.status().as_u16();
+                let body = http_body_util::BodyExt::collect(res.into_body())
+                    .await
+                    .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
+                    .unwrap_or_default();
+                (status, body)
+            }
+            Err(_) => (0, String::new()),
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), answer)
+        .await
+        .unwrap_or((0, String::new()))
+}
