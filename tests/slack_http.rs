@@ -366,6 +366,55 @@ async fn a_tech_led_mention_is_coached_privately_then_filed_anyway_by_button() {
     assert_eq!(idea.status(), Status::New);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_click_is_acknowledged_once_its_change_is_on_disk() {
+    let r = start().await;
+    let draft = r
+        .app
+        .submit(problemfirst::app::Submission {
+            pitch: TECH.into(),
+            submitter: "U1".into(),
+            source: problemfirst::domain::Source::Console,
+            origin: Default::default(),
+            track: None,
+            answer: problemfirst::app::Answer::Direct,
+        })
+        .await
+        .expect("kept as a draft")
+        .idea()
+        .id;
+    // The store is slow for a moment: a change holds sled's transaction lock, as a slow disk
+    // would hold a flush.
+    let (inside, held) = std::sync::mpsc::channel();
+    let store = r.app.store.clone();
+    let stall = std::thread::spawn(move || {
+        store.update(draft, |_| {
+            let _ = inside.send(());
+            std::thread::sleep(Duration::from_millis(500));
+            Ok::<(), std::convert::Infallible>(())
+        })
+    });
+    held.recv_timeout(WAIT).expect("the stall began");
+    let mut click = signing::block_action("U1", "file_anyway", "IDEA-1", "C2", "1.1", "trigD");
+    click["response_url"] = json!(r.fake.response_url("durable"));
+    let (status, _) =
+        signing::post_interaction_signed(&format!("{}/slack/interactivity", r.url), SECRET, &click)
+            .await;
+    assert_eq!(status.as_u16(), 200);
+    // Slack does not send a click twice: what it asked for was on disk when it was acknowledged.
+    let idea = r.app.store.get(draft).expect("read").expect("exists");
+    assert_eq!(
+        idea.status(),
+        Status::New,
+        "filed before the acknowledgement"
+    );
+    stall
+        .join()
+        .expect("the stall ends")
+        .expect("written")
+        .expect("made");
+}
+
 #[tokio::test]
 async fn a_reframe_still_tech_led_gets_field_errors_once() {
     let r = start().await;

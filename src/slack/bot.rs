@@ -17,7 +17,8 @@ use std::time::Duration;
 const DELIVERY_TTL: Duration = Duration::from_secs(60 * 60);
 
 /// How long a request waits for what it asked for to be on disk before it is answered anyway,
-/// well inside Slack's 3 seconds: a slash command's pitch, an event kept in the inbox.
+/// well inside Slack's 3 seconds: a slash command's pitch, an interaction's change, an event kept
+/// in the inbox.
 const ACK_BUDGET: Duration = Duration::from_millis(2_000);
 
 /// The inbox's name for Events API deliveries.
@@ -40,6 +41,10 @@ struct Pitch {
     channel: String,
     ts: String,
 }
+
+/// How long a message shortcut waits for the message's link: the idea is filed before the
+/// acknowledgement, so the link may not hold it up for long (it is filed without one then).
+const PERMALINK_WAIT: Duration = Duration::from_millis(1_000);
 
 /// How long a trigger id lets a form be opened.
 const TRIGGER_WINDOW: Duration = Duration::from_secs(3);
@@ -419,6 +424,17 @@ impl Bot {
         }
     }
 
+    /// Runs work a request asked for and waits for it up to [`ACK_BUDGET`], so that the
+    /// acknowledgement goes out once the work is on disk. Should the store stall, it goes out
+    /// anyway and the work goes on (a stop waits for it).
+    pub(super) async fn before_ack(
+        &self,
+        work: impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        let done = self.work.spawn(work);
+        let _ = tokio::time::timeout(ACK_BUDGET, done).await;
+    }
+
     /// Buttons, shortcuts and modal submissions.
     pub async fn interaction(
         self: &Arc<Self>,
@@ -431,7 +447,7 @@ impl Bot {
             }
             SlackInteractionEvent::ViewSubmission(v) => self.view_submission(v).await,
             SlackInteractionEvent::MessageAction(m) => {
-                self.message_shortcut(m);
+                self.message_shortcut(m).await;
                 SlackInteractionResponse::Empty
             }
             SlackInteractionEvent::Shortcut(s) => {
@@ -497,7 +513,7 @@ impl Bot {
                     };
                     let user = user.clone();
                     let file = action.action_id.as_ref() == "file_anyway";
-                    self.work.spawn(async move {
+                    self.before_ack(async move {
                         let done = if file {
                             bot.app
                                 .file_anyway_telling(id, &user, Some(to.clone()))
@@ -515,7 +531,8 @@ impl Bot {
                                 text: error_reply(&e).text,
                             });
                         }
-                    });
+                    })
+                    .await;
                 }
                 other => tracing::debug!(action = other, "action ignored"),
             }
@@ -586,7 +603,7 @@ impl Bot {
         }
         if callback == NEW_IDEA_MODAL {
             let bot = Arc::clone(self);
-            self.work.spawn(async move {
+            self.before_ack(async move {
                 let to = Audience::Person { user: user.clone() };
                 let submission = Submission {
                     pitch: fields.statement(),
@@ -605,22 +622,23 @@ impl Bot {
                         text: error_reply(&e).text,
                     });
                 }
-            });
+            })
+            .await;
         }
         SlackInteractionResponse::Empty
     }
 
-    fn message_shortcut(self: &Arc<Self>, m: SlackInteractionMessageActionEvent) {
+    async fn message_shortcut(self: &Arc<Self>, m: SlackInteractionMessageActionEvent) {
         if m.callback_id.as_ref() != blocks::SUBMIT_AS_IDEA_SHORTCUT {
             return;
         }
         let bot = Arc::clone(self);
-        self.work.spawn(async move {
+        self.before_ack(async move {
             let Some(message) = m.message else { return };
             let channel = m.channel.as_ref().map(|c| c.id.clone());
             let permalink = match &channel {
                 Some(c) => tokio::time::timeout(
-                    super::outbox::API_TIMEOUT,
+                    PERMALINK_WAIT,
                     bot.session()
                         .chat_get_permalink(&SlackApiChatGetPermalinkRequest::new(
                             c.clone(),
@@ -655,7 +673,8 @@ impl Bot {
                     text: error_reply(&e).text,
                 });
             }
-        });
+        })
+        .await;
     }
 
     fn mine(&self, user: &str) -> String {

@@ -115,7 +115,7 @@ pub(super) async fn on_action(
     match action.action_id.as_ref() {
         WITHDRAW => {
             let Ok(id) = value.parse() else { return };
-            bot.work.spawn(async move {
+            bot.before_ack(async move {
                 let done = bot2.app.withdraw(id, &user).await;
                 let mut owed = vec![Notice::Home { user: user.clone() }];
                 if let Err(e) = done {
@@ -127,7 +127,8 @@ pub(super) async fn on_action(
                 if let Err(e) = bot2.app.store.enqueue(&owed) {
                     tracing::error!(error = %e, "could not queue an App Home");
                 }
-            });
+            })
+            .await;
         }
         MINE_PAGE | MINE_PAGE_BACK => {
             let mine = value.parse().unwrap_or(0);

@@ -558,7 +558,7 @@ pub(super) async fn on_action(
         let Some((id, verdict)) = picked else {
             return;
         };
-        spawn_decision(bot, id, user, Decision::Overrule { verdict }, tell);
+        decide(bot, id, user, Decision::Overrule { verdict }, tell).await;
         return;
     }
     let Some(id) = action
@@ -577,7 +577,7 @@ pub(super) async fn on_action(
         return;
     };
     if !kind.needs_form() {
-        spawn_decision(bot, id, user, kind.decision(None, None), tell);
+        decide(bot, id, user, kind.decision(None, None), tell).await;
         return;
     }
     // Checked before the form opens, so nobody fills one in for nothing; the trigger id lives
@@ -601,15 +601,16 @@ pub(super) async fn on_action(
     }
 }
 
-/// Makes a decision that needs no form, after the acknowledgement.
-fn spawn_decision(bot: &Arc<Bot>, id: IdeaId, user: String, decision: Decision, tell: Audience) {
+/// Makes a decision that needs no form, on disk before the acknowledgement (`Bot::before_ack`).
+async fn decide(bot: &Arc<Bot>, id: IdeaId, user: String, decision: Decision, tell: Audience) {
     let bot2 = Arc::clone(bot);
-    bot.work.spawn(async move {
+    bot.before_ack(async move {
         let who = actor(&bot2, &user).await;
         if let Err(e) = bot2.app.triage(id, &who, decision, None).await {
             refuse(&bot2, tell, &e);
         }
-    });
+    })
+    .await;
 }
 
 /// Where a refusal is told: only to the person, in the channel they clicked in; from the App
