@@ -7,17 +7,15 @@
 //! the running store (`POST /backup`), which no network listener does.
 
 use crate::slack::bot::Bot;
+use crate::slack::listener::{self, Limits};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 /// Acknowledgement latency buckets, in seconds: Slack's limit is 3 s, the target 10 ms.
 const ACK_BUCKETS: [f64; 12] = [
@@ -251,7 +249,7 @@ enum Door {
 }
 
 async fn serve_on<S, F, A>(
-    mut accept: A,
+    accept: A,
     ops: Arc<Ops>,
     stop: CancellationToken,
     door: Door,
@@ -261,36 +259,22 @@ where
     F: std::future::Future<Output = std::io::Result<S>>,
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let connections = TaskTracker::new();
-    loop {
-        let stream = tokio::select! {
-            accepted = accept() => accepted?,
-            _ = stop.cancelled() => break,
-        };
+    let answer = move |req: Request<hyper::body::Incoming>| {
         let ops = Arc::clone(&ops);
-        connections.spawn(async move {
-            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                let ops = Arc::clone(&ops);
-                async move {
-                    Ok::<_, Infallible>(match ops.answer(&req).await {
-                        Some(r) => r,
-                        None if door == Door::Admin
-                            && req.method() == Method::POST
-                            && req.uri().path() == "/backup" =>
-                        {
-                            ops.backup(req.uri().query()).await
-                        }
-                        None => text(StatusCode::NOT_FOUND, "not found\n".into()),
-                    })
+        async move {
+            match ops.answer(&req).await {
+                Some(r) => r,
+                None if door == Door::Admin
+                    && req.method() == Method::POST
+                    && req.uri().path() == "/backup" =>
+                {
+                    ops.backup(req.uri().query()).await
                 }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
-    connections.close();
-    connections.wait().await;
+                None => text(StatusCode::NOT_FOUND, "not found\n".into()),
+            }
+        }
+    };
+    listener::serve(accept, Limits::for_this_process(), answer, stop).await;
     Ok(())
 }
 

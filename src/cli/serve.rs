@@ -92,6 +92,12 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let app = args.data.open_app()?;
     crate::heap::give_back_free();
     init_logs(app.config.log.format);
+    // Connections are capped below the open-file limit (src/slack/listener.rs): as high as the
+    // system lets this process go.
+    match crate::slack::listener::raise_open_file_limit() {
+        Some(files) => tracing::debug!(files, "open-file limit"),
+        None => tracing::debug!("no open-file limit to raise"),
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

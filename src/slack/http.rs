@@ -1,31 +1,69 @@
 //! The HTTP Events API transport: one hyper server for `/slack/events`, `/slack/commands`,
-//! `/slack/interactivity` and the ops endpoints (`crate::ops`). Every Slack request is checked against the signing
-//! secret first; a bad, missing or stale (over 5 minutes) signature gets 401 and changes nothing.
-//! An event is acknowledged once it is kept in the inbox (`Bot::event`); when the store cannot
-//! keep it in time, the answer is 503 and Slack sends it again.
+//! `/slack/interactivity` and the ops endpoints (`crate::ops`), on connections bounded by
+//! `listener`.
+//!
+//! A Slack request is read in this order, and refused at the first step it fails, so that what
+//! an unsigned sender can make the bot hold is small and brief:
+//!
+//! 1. its head: no signature or timestamp, or a timestamp more than 5 minutes away, is 401; no
+//!    `Content-Length` is 411, one over [`MAX_BODY`] is 413;
+//! 2. room for its body in [`BODY_BUDGET`], which every unverified body shares (503 when none is
+//!    free within a second);
+//! 3. its body, within [`BODY_TIMEOUT`] (408 otherwise);
+//! 4. its signature, over the body's bytes: 401 when it does not match, whatever the body holds
+//!    (also when it is not UTF-8).
+//!
+//! Only then is the body parsed (400 when unreadable) and handled. An event is acknowledged once
+//! it is kept in the inbox (`Bot::event`); when the store cannot keep it in time, the answer is
+//! 503 and Slack sends it again.
 
 use super::bot::Bot;
+use super::listener::{self, Limits};
 use crate::ops::Ops;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_LENGTH, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use slack_morphism::prelude::*;
 use slack_morphism::signature_verifier::SlackEventSignatureVerifier;
-use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 pub use super::payload::{read_command, read_event, read_interaction};
 
-/// Slack's payloads are small; anything bigger is refused before it is read whole.
-const MAX_BODY: usize = 1 << 20;
+/// The largest body accepted: 1 MiB. The largest payload Slack sends is a `view_submission`,
+/// which carries the whole modal as the app built it and what was typed into it. Slack's limits
+/// for a modal are 100 blocks, and the most text one block can carry back is an input's: a label
+/// and a hint of 2,000 characters each, an initial value and a typed value of 3,000 each. At its
+/// limits a modal is so about 1,000,000 characters with the 3,000 of `private_metadata`, which
+/// form-encode to about 1 MiB as plain text. (Events and slash commands are far smaller: a
+/// message is at most 40,000 characters.)
+pub const MAX_BODY: usize = 1 << 20;
+/// Bytes of unverified bodies held at once, across every connection: sixteen of the largest, or
+/// thousands of the few kilobytes Slack's requests usually are.
+pub const BODY_BUDGET: usize = 16 * MAX_BODY;
+/// How long a body may take to arrive once its head has.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request waits for room in [`BODY_BUDGET`] before it is turned away.
+const BUDGET_WAIT: Duration = Duration::from_secs(1);
+/// Slack's own bound on a request's age (and slack-morphism's), in seconds.
+const MAX_AGE_SECS: i64 = 300;
 
-/// Serves until `stop` is cancelled (or the listener fails): then takes no new connection,
-/// lets each open one finish the request it is on, and returns.
+/// What every request on the listener shares.
+struct Shared {
+    bot: Arc<Bot>,
+    verifier: SlackEventSignatureVerifier,
+    ops: Arc<Ops>,
+    /// One permit per byte of [`BODY_BUDGET`].
+    budget: Semaphore,
+}
+
+/// Serves until `stop` is cancelled: then takes no new connection, closes the idle ones, lets
+/// each busy one finish the request it is on, and returns.
 pub async fn serve(
     listener: TcpListener,
     bot: Arc<Bot>,
@@ -33,65 +71,44 @@ pub async fn serve(
     ops: Arc<Ops>,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
-    let verifier = Arc::new(SlackEventSignatureVerifier::new(&secret));
-    let connections = TaskTracker::new();
-    loop {
-        let (tcp, _) = tokio::select! {
-            accepted = listener.accept() => accepted?,
-            _ = stop.cancelled() => break,
-        };
-        let bot = Arc::clone(&bot);
-        let verifier = Arc::clone(&verifier);
-        let ops = Arc::clone(&ops);
-        let stop = stop.clone();
-        connections.spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let bot = Arc::clone(&bot);
-                let verifier = Arc::clone(&verifier);
-                let ops = Arc::clone(&ops);
-                async move {
-                    if let Some(answer) = ops.answer(&req).await {
-                        return Ok::<_, Infallible>(answer);
-                    }
-                    let started = std::time::Instant::now();
-                    let response = route(req, &bot, &verifier).await;
-                    metrics::histogram!("problemfirst_ack_seconds", "transport" => "http")
-                        .record(started.elapsed().as_secs_f64());
-                    Ok(response)
-                }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tcp), service);
-            tokio::pin!(conn);
-            let result = tokio::select! {
-                r = conn.as_mut() => r,
-                _ = stop.cancelled() => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
-                }
-            };
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "connection closed with an error");
+    let shared = Arc::new(Shared {
+        bot,
+        verifier: SlackEventSignatureVerifier::new(&secret),
+        ops,
+        budget: Semaphore::new(BODY_BUDGET),
+    });
+    let answer = move |req: Request<Incoming>| {
+        let shared = Arc::clone(&shared);
+        async move {
+            if let Some(answer) = shared.ops.answer(&req).await {
+                return answer;
             }
-        });
-    }
-    connections.close();
-    connections.wait().await;
+            let started = std::time::Instant::now();
+            let response = route(req, &shared).await;
+            metrics::histogram!("problemfirst_ack_seconds", "transport" => "http")
+                .record(started.elapsed().as_secs_f64());
+            response
+        }
+    };
+    listener::serve(
+        || async { listener.accept().await.map(|(tcp, _)| tcp) },
+        Limits::for_this_process(),
+        answer,
+        stop,
+    )
+    .await;
     Ok(())
 }
 
-async fn route(
-    req: Request<Incoming>,
-    bot: &Arc<Bot>,
-    verifier: &SlackEventSignatureVerifier,
-) -> Response<Full<Bytes>> {
+async fn route(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     match (req.method(), path.as_str()) {
         (&Method::POST, "/slack/events" | "/slack/commands" | "/slack/interactivity") => {
-            let body = match read_verified(req, verifier).await {
+            let body = match read_verified(req, shared).await {
                 Ok(body) => body,
                 Err(response) => return response,
             };
+            let bot = &shared.bot;
             match path.as_str() {
                 "/slack/events" => events(bot, body).await,
                 "/slack/commands" => command(bot, &body).await,
@@ -105,7 +122,7 @@ async fn route(
 /// The body, once its signature checks out; otherwise the response to send instead.
 async fn read_verified(
     req: Request<Incoming>,
-    verifier: &SlackEventSignatureVerifier,
+    shared: &Shared,
 ) -> Result<String, Response<Full<Bytes>>> {
     let header = |name: &str| {
         req.headers()
@@ -115,29 +132,71 @@ async fn read_verified(
     };
     let signature = header(SlackEventSignatureVerifier::SLACK_SIGNED_HASH_HEADER);
     let timestamp = header(SlackEventSignatureVerifier::SLACK_SIGNED_TIMESTAMP);
-    let bytes = match Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            return Err(text(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request body too large",
-            ))
-        }
-    };
-    let Ok(body) = String::from_utf8(bytes.to_vec()) else {
-        return Err(text(StatusCode::BAD_REQUEST, "request body is not UTF-8"));
-    };
     let (Some(signature), Some(timestamp)) = (signature, timestamp) else {
         return Err(text(StatusCode::UNAUTHORIZED, "missing Slack signature"));
     };
-    if let Err(e) = verifier.verify(&signature, &body, &timestamp) {
+    let fresh = timestamp
+        .trim()
+        .parse::<i64>()
+        .is_ok_and(|ts| (jiff::Timestamp::now().as_second() - ts).abs() <= MAX_AGE_SECS);
+    if !fresh {
+        tracing::info!("refused a request with a stale or malformed timestamp");
+        return Err(text(
+            StatusCode::UNAUTHORIZED,
+            "bad or stale Slack signature",
+        ));
+    }
+    let Some(length) = header(CONTENT_LENGTH.as_str()) else {
+        return Err(text(StatusCode::LENGTH_REQUIRED, "Content-Length required"));
+    };
+    let Ok(length) = length.trim().parse::<usize>() else {
+        return Err(text(StatusCode::BAD_REQUEST, "malformed Content-Length"));
+    };
+    if length > MAX_BODY {
+        return Err(text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large",
+        ));
+    }
+    // MAX_BODY fits a u32, so this always holds.
+    let Ok(permits) = u32::try_from(length) else {
+        return Err(text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large",
+        ));
+    };
+    let room = tokio::time::timeout(BUDGET_WAIT, shared.budget.acquire_many(permits)).await;
+    let Ok(Ok(_room)) = room else {
+        metrics::counter!("problemfirst_http_refused_total", "why" => "busy").increment(1);
+        let mut busy = text(StatusCode::SERVICE_UNAVAILABLE, "busy; try again");
+        busy.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        return Err(busy);
+    };
+    let read = tokio::time::timeout(
+        BODY_TIMEOUT,
+        Limited::new(req.into_body(), length).collect(),
+    )
+    .await;
+    let bytes = match read {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(_)) => return Err(text(StatusCode::BAD_REQUEST, "request body unreadable")),
+        Err(_) => return Err(text(StatusCode::REQUEST_TIMEOUT, "request body too slow")),
+    };
+    // Checked over the bytes as sent: bytes that are not UTF-8 cannot match a signature made
+    // over them, so an unsigned sender hears 401 whatever the body holds.
+    let checked = String::from_utf8_lossy(&bytes);
+    if let Err(e) = shared.verifier.verify(&signature, &checked, &timestamp) {
         tracing::info!(error = %e, "refused a request with a bad or stale signature");
         return Err(text(
             StatusCode::UNAUTHORIZED,
             "bad or stale Slack signature",
         ));
     }
-    Ok(body)
+    match String::from_utf8(bytes.to_vec()) {
+        Ok(body) => Ok(body),
+        Err(_) => Err(text(StatusCode::BAD_REQUEST, "request body is not UTF-8")),
+    }
 }
 
 async fn events(bot: &Arc<Bot>, body: String) -> Response<Full<Bytes>> {
@@ -213,7 +272,7 @@ fn json<T: serde::Serialize>(value: &T) -> Response<Full<Bytes>> {
             let mut r = Response::new(Full::new(Bytes::from(bytes)));
             r.headers_mut().insert(
                 hyper::header::CONTENT_TYPE,
-                hyper::header::HeaderValue::from_static("application/json; charset=utf-8"),
+                HeaderValue::from_static("application/json; charset=utf-8"),
             );
             r
         }

@@ -1,7 +1,8 @@
 //! The only code that knows Slack: Block Kit rendering ([`blocks`]), reading what Slack sends
-//! ([`payload`]), the handlers both transports share ([`bot`]), the HTTP Events API ([`http`]) and Socket Mode ([`socket`])
-//! transports, the Web API client ([`client`]), the outbox's delivery worker ([`outbox`]) and how
-//! they all start and stop ([`service`]).
+//! ([`payload`]), the handlers both transports share ([`bot`]), the HTTP Events API ([`http`], on
+//! connections bounded by [`listener`]) and Socket Mode ([`socket`]) transports, the Web API
+//! client ([`client`]), the outbox's delivery worker ([`outbox`]) and how they all start and stop
+//! ([`service`]).
 
 pub mod blocks;
 pub mod bot;
@@ -9,6 +10,7 @@ pub mod client;
 pub mod digest;
 pub mod home;
 pub mod http;
+pub mod listener;
 pub mod outbox;
 pub mod payload;
 pub mod service;
