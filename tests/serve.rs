@@ -200,3 +200,69 @@ async fn serve_answers_ops_stops_cleanly_under_load_and_never_logs_secrets() {
         "part of a secret leaked into the logs"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_mode_at_trace_level_never_logs_a_token_or_ticket() {
+    use support::fake_slack::TICKET_PREFIX;
+    use support::process::{Options, Serve, APP_TOKEN, BOT_TOKEN};
+    let fake = FakeSlack::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut options = Options::http(&dir.path().join("data"), &fake.api_url());
+    options.socket_mode = true;
+    options.rust_log = "trace".into();
+    let mut serve = Serve::start(&options);
+    serve.ready(Duration::from_secs(30)).await;
+    assert_eq!(fake.wait_connections(1, Duration::from_secs(10)).await, 1);
+
+    // Every kind of envelope, each carrying Slack's `token` field, and a reconnect (a new ticket).
+    let event = signing::event_callback(
+        "EvTrace",
+        signing::message_event(IDEAS, "U1", "1700000000.000100", PITCH),
+    );
+    let command = signing::slash_command(PITCH, "U2", "C1", "trig1", &fake.response_url("t1"));
+    let mut click = signing::block_action("U3", "file_anyway", "IDEA-9", "C1", "1.2", "trig2");
+    click["response_url"] = serde_json::json!(fake.response_url("t2"));
+    for (kind, payload) in [
+        ("events_api", event),
+        ("slash_commands", command),
+        ("interactive", click),
+    ] {
+        let id = fake.send_envelope(signing::envelope(kind, payload)).await;
+        assert!(
+            fake.wait_ack(&id, Duration::from_secs(10)).await.is_some(),
+            "{kind} acknowledged"
+        );
+    }
+    fake.wait_for("chat.postMessage", 1, Duration::from_secs(10))
+        .await;
+    assert!(fake.disconnect().await);
+    assert!(fake.wait_connections(2, Duration::from_secs(20)).await >= 2);
+    let status = serve.terminate(Duration::from_secs(15)).await;
+    assert!(status.is_some_and(|s| s.success()), "stopped: {status:?}");
+
+    let logs = serve.take_logs();
+    assert!(
+        logs.lines().count() > 50 && logs.contains("TRACE"),
+        "trace logging is on: {}",
+        &logs[..logs.len().min(2000)]
+    );
+    assert!(
+        logs.contains("ticket=[redacted]"),
+        "the Socket Mode URL is logged, without its ticket"
+    );
+    for secret in [
+        BOT_TOKEN,
+        APP_TOKEN,
+        TICKET_PREFIX,
+        "verification-token",
+        "process-test",
+    ] {
+        let at = logs.find(secret);
+        assert!(
+            at.is_none(),
+            "{secret} is in the logs: …{}…",
+            at.map(|i| &logs[i.saturating_sub(200)..(i + 100).min(logs.len())])
+                .unwrap_or_default()
+        );
+    }
+}

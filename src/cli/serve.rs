@@ -91,7 +91,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     // The config and store are checked before anything else, so a bad setup fails fast.
     let app = args.data.open_app()?;
     crate::heap::give_back_free();
-    init_logs(app.config.log.format);
+    init_logs(app.config.log.format, &tokens);
     // Connections are capped below the open-file limit (src/slack/listener.rs): as high as the
     // system lets this process go.
     match crate::slack::listener::raise_open_file_limit() {
@@ -229,18 +229,53 @@ async fn serve(app: crate::app::App, tokens: Tokens, args: Args) -> Result<(), F
 }
 
 /// Logs go to standard error, as lines for people or JSON objects; RUST_LOG chooses how much
-/// (info by default). Nothing logs tokens or the signing secret: they are only ever handed to
-/// the Slack client, whose own logging is kept at warnings.
-fn init_logs(format: crate::config::LogFormat) {
+/// (info by default). No line shows a secret, at any level and whoever wrote it: the tokens, the
+/// signing secret and anything shaped like a Slack secret are taken out as each line is written
+/// (`slack::redact`).
+fn init_logs(format: crate::config::LogFormat, tokens: &Tokens) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,slack_morphism=warn"));
+    let secrets: Vec<String> = [
+        Some(&tokens.bot),
+        tokens.app.as_ref(),
+        tokens.signing_secret.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .cloned()
+    .collect();
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(Redacted(std::sync::Arc::from(secrets)));
     let _ = match format {
         crate::config::LogFormat::Human => logs.try_init(),
         crate::config::LogFormat::Json => logs.json().try_init(),
     };
+}
+
+/// Standard error, through `slack::redact`. The log formatter writes each line in one call.
+#[derive(Clone)]
+struct Redacted(std::sync::Arc<[String]>);
+
+impl std::io::Write for Redacted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let clean = crate::slack::redact::redact(&text, &self.0);
+        std::io::stderr().write_all(clean.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Redacted {
+    type Writer = Redacted;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
 }
 
 /// How long a stop waits for work in flight; under the 10 seconds container runtimes give.

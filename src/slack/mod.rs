@@ -13,6 +13,7 @@ pub mod http;
 pub mod listener;
 pub mod outbox;
 pub mod payload;
+pub mod redact;
 pub mod service;
 pub mod socket;
 pub mod triage;

@@ -3,7 +3,8 @@
 //! One hyper http1 server on `127.0.0.1:0` serves
 //! - `GET|POST /api/<method>`: the Web API (JSON, form or query-string arguments), recorded as [`Call`]s
 //!   and answered with canned `200 application/json` bodies that slack-morphism 2.31.1 decodes;
-//! - `GET /link?ticket=N`: Socket Mode, upgraded to a WebSocket (the URL apps.connections.open hands out);
+//! - `GET /link?ticket=T`: Socket Mode, upgraded to a WebSocket (the URL apps.connections.open hands
+//!   out; the ticket is a secret, as Slack's is, and starts with [`TICKET_PREFIX`]);
 //! - `POST /response/<id>`: a `response_url` sink, recorded as a call to method `response/<id>`
 //!   (see [`FakeSlack::response_url`]).
 //!
@@ -45,6 +46,8 @@ pub const TEAM_ID: &str = "T1";
 pub const BOT_USER_ID: &str = "UBOT";
 pub const BOT_ID: &str = "B1";
 pub const APP_ID: &str = "A1";
+/// How the Socket Mode tickets the fake hands out begin (a log must never show one).
+pub const TICKET_PREFIX: &str = "fake-ticket-";
 
 /// One Web API request as the fake received it.
 #[derive(Debug, Clone)]
@@ -727,7 +730,11 @@ fn canned(shared: &Shared, method: &str, token: Option<&str>, args: &Value) -> V
             }
             json!({
                 "ok": true,
-                "url": format!("ws://127.0.0.1:{}/link?ticket={}", shared.port, shared.next_id())
+                "url": format!(
+                    "ws://127.0.0.1:{}/link?ticket={TICKET_PREFIX}{}-5e1f0c",
+                    shared.port,
+                    shared.next_id()
+                )
             })
         }
         _ => api_error("unknown_method"),
