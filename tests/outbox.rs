@@ -160,3 +160,35 @@ async fn permanent_errors_become_dead_letters_and_the_rest_still_goes_out() {
     );
     assert_eq!(bot.app.store.outbox_stats().expect("stats").depth, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_call_does_not_hold_messages_to_other_places() {
+    let fake = FakeSlack::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The first message is taken by Slack but answered only after three seconds.
+    fake.fail_next("chat.postMessage", Failure::Stall(Duration::from_secs(3)));
+    let bot = support::bot::bare_bot(&fake.api_url(), dir.path(), &[]);
+    let service = Service::start(std::sync::Arc::clone(&bot));
+    let text = |user: &str| Notice::Text {
+        to: Audience::Person { user: user.into() },
+        text: format!("for {user}"),
+    };
+    bot.app.store.enqueue(&[text("USLOW")]).expect("queued");
+    let arrived = fake
+        .wait_for("chat.postMessage", 1, Duration::from_secs(5))
+        .await;
+    assert_eq!(arrived.len(), 1, "the slow call is under way");
+    // Queued while it is: another person's message goes out without waiting for it.
+    bot.app.store.enqueue(&[text("UQUICK")]).expect("queued");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while fake.delivered("chat.postMessage").len() < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let order: Vec<String> = fake
+        .delivered("chat.postMessage")
+        .iter()
+        .map(|c| c.arg("channel").unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(order, ["UQUICK", "USLOW"], "the quick one landed first");
+    assert!(service.shutdown(Duration::from_secs(8)).await);
+}

@@ -9,9 +9,10 @@
 //!   address…): it will never work, so it is logged, counted and kept as a dead letter.
 //!
 //! Notices for the same place go out one at a time, in the order they were queued; different
-//! places are served side by side. A notice is removed only after Slack accepted it, so a crash
-//! in between sends it again after the restart (at least once); a graceful stop finishes what
-//! is in flight first, so nothing is sent twice then.
+//! places are served side by side and independently, so a slow call holds up only its own place.
+//! A notice is removed only after Slack accepted it. A stop starts no new call and lets the calls
+//! in flight end, each within its own time limit, so a stop never sends a message twice; a crash
+//! (or a kill before those calls end) can, once, for each message whose call was in flight.
 
 use super::blocks::reply_blocks;
 use super::bot::Bot;
@@ -21,7 +22,7 @@ use crate::storage::Pending;
 use jiff::Timestamp;
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -34,6 +35,8 @@ pub const API_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_ATTEMPTS: u32 = 20;
 /// Notices delivered side by side at most.
 const PARALLEL: usize = 16;
+/// Outbox entries read per look for what is due: when more wait, the oldest go first.
+const SCAN: usize = 4096;
 /// How long the worker sleeps when nothing is due and nothing wakes it.
 const IDLE: Duration = Duration::from_secs(5);
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
@@ -61,18 +64,19 @@ pub(super) enum Failure {
     Final { code: String, error: String },
 }
 
-/// Delivers until `stop` turns true, then finishes what is in flight and returns. With the
-/// sender dropped it delivers until the runtime ends.
+/// Delivers until `stop` turns true; then starts nothing new, lets the calls in flight end
+/// (each within [`API_TIMEOUT`]) and returns. With the sender dropped it delivers until the
+/// runtime ends.
 pub async fn run(bot: Arc<Bot>, mut stop: watch::Receiver<bool>) {
     let signal = bot.app.store.outbox_signal();
+    let mut worker = Worker::new(bot);
     let mut stoppable = true;
     loop {
         if *stop.borrow() {
-            return;
+            break;
         }
-        let next = match round(&bot).await {
-            Ok((0, next)) => next,
-            Ok((_, _)) => continue,
+        let next = match worker.start_due() {
+            Ok(next) => next,
             Err(e) => {
                 tracing::error!(error = %e, "could not read the outbox");
                 None
@@ -84,7 +88,9 @@ pub async fn run(bot: Arc<Bot>, mut stop: watch::Receiver<bool>) {
                 Duration::try_from(wait).unwrap_or(Duration::ZERO).min(IDLE)
             })
             .unwrap_or(IDLE);
+        let busy = !worker.running.is_empty();
         tokio::select! {
+            _ = worker.finish_one(), if busy => {}
             _ = signal.notified() => {}
             _ = tokio::time::sleep(pause) => {}
             changed = stop.changed(), if stoppable => {
@@ -93,43 +99,97 @@ pub async fn run(bot: Arc<Bot>, mut stop: watch::Receiver<bool>) {
             }
         }
     }
+    // A call cut short may have been taken by Slack: its notice would stay in the outbox and go
+    // out again at the next start. So the calls in flight end on their own time.
+    while !worker.running.is_empty() {
+        worker.finish_one().await;
+    }
 }
 
 /// Delivers everything due now, once (for `digest --post` and tests); returns how many notices
 /// were attempted.
 pub async fn drain(bot: &Arc<Bot>) -> usize {
-    let mut total = 0;
-    while let Ok((n, _)) = round(bot).await {
-        if n == 0 {
-            break;
+    let mut worker = Worker::new(Arc::clone(bot));
+    loop {
+        if let Err(e) = worker.start_due() {
+            tracing::error!(error = %e, "could not read the outbox");
         }
-        total += n;
+        if worker.running.is_empty() {
+            return worker.attempted;
+        }
+        worker.finish_one().await;
     }
-    total
 }
 
-/// One pass: everything due, one notice per place at a time. Returns how many were attempted and
-/// when the next one not yet due is.
-async fn round(bot: &Arc<Bot>) -> Result<(usize, Option<Timestamp>), crate::storage::StoreError> {
-    let (due, next) = bot.app.store.outbox_due(Timestamp::now(), 256)?;
-    let mut places = HashSet::new();
-    let mut attempted = 0;
-    let mut running = JoinSet::new();
-    for pending in due {
-        // A later notice for a place already served this round waits for the next one, which
-        // keeps each place's messages in order.
-        if !places.insert(place(&pending.entry.notice)) {
-            continue;
+/// The attempts under way. Each place (a thread, a person, a reply address, a card…) has at most
+/// one, so its messages go out in the order they were queued; places are independent of each
+/// other, so a slow call holds up nothing but its own place.
+struct Worker {
+    bot: Arc<Bot>,
+    running: JoinSet<()>,
+    /// The place of each attempt under way.
+    places: HashMap<tokio::task::Id, String>,
+    busy: HashSet<String>,
+    attempted: usize,
+}
+
+impl Worker {
+    fn new(bot: Arc<Bot>) -> Worker {
+        Worker {
+            bot,
+            running: JoinSet::new(),
+            places: HashMap::new(),
+            busy: HashSet::new(),
+            attempted: 0,
         }
-        while running.len() >= PARALLEL {
-            running.join_next().await;
-        }
-        attempted += 1;
-        let bot = Arc::clone(bot);
-        running.spawn(async move { attempt(&bot, pending).await });
     }
-    while running.join_next().await.is_some() {}
-    Ok((attempted, next))
+
+    /// Starts the oldest notice of each place that is due, has nothing under way and is not
+    /// behind an older one, up to [`PARALLEL`] attempts in all. Returns when the next notice not
+    /// yet due is.
+    fn start_due(&mut self) -> Result<Option<Timestamp>, crate::storage::StoreError> {
+        let queue = self.bot.app.store.outbox_queue(SCAN)?;
+        let now = Timestamp::now();
+        let mut seen = HashSet::new();
+        let mut next: Option<Timestamp> = None;
+        for pending in queue {
+            let place = place(&pending.entry.notice);
+            // Only a place's oldest notice may go: the rest wait their turn.
+            if !seen.insert(place.clone()) || self.busy.contains(&place) {
+                continue;
+            }
+            if pending.entry.due > now {
+                next = Some(next.map_or(pending.entry.due, |n| n.min(pending.entry.due)));
+                continue;
+            }
+            if self.running.len() >= PARALLEL {
+                break;
+            }
+            let bot = Arc::clone(&self.bot);
+            let task = self
+                .running
+                .spawn(async move { attempt(&bot, pending).await });
+            self.places.insert(task.id(), place.clone());
+            self.busy.insert(place);
+            self.attempted += 1;
+        }
+        Ok(next)
+    }
+
+    /// Waits for an attempt to end and frees its place.
+    async fn finish_one(&mut self) {
+        let id = match self.running.join_next_with_id().await {
+            Some(Ok((id, ()))) => id,
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "a delivery attempt failed");
+                e.id()
+            }
+            None => return,
+        };
+        if let Some(place) = self.places.remove(&id) {
+            self.busy.remove(&place);
+        }
+    }
 }
 
 fn place(notice: &Notice) -> String {

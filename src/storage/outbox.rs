@@ -132,7 +132,7 @@ impl Store {
     }
 
     /// Notices due at `now`, oldest first, at most `limit`; and the earliest due time of the
-    /// ones not due yet, so the worker knows how long it may sleep.
+    /// ones not due yet.
     pub fn outbox_due(
         &self,
         now: Timestamp,
@@ -140,6 +140,35 @@ impl Store {
     ) -> Result<(Vec<Pending>, Option<Timestamp>), StoreError> {
         let mut due = Vec::new();
         let mut next: Option<Timestamp> = None;
+        self.outbox_scan(|pending| {
+            if pending.entry.due <= now {
+                if due.len() < limit {
+                    due.push(pending);
+                }
+            } else {
+                next =
+                    Some(next.map_or(pending.entry.due, |n: Timestamp| n.min(pending.entry.due)));
+            }
+            true
+        })?;
+        Ok((due, next))
+    }
+
+    /// The outbox oldest first, due or not, at most `limit` entries: the delivery worker keeps
+    /// each place's notices in order, so a notice waits behind an earlier one for its place that
+    /// is not due yet.
+    pub fn outbox_queue(&self, limit: usize) -> Result<Vec<Pending>, StoreError> {
+        let mut queue = Vec::new();
+        self.outbox_scan(|pending| {
+            queue.push(pending);
+            queue.len() < limit
+        })?;
+        Ok(queue)
+    }
+
+    /// Reads the outbox oldest first into `each` until it returns false. An unreadable entry can
+    /// never be delivered, so it goes to the dead letters, where an admin looks.
+    fn outbox_scan(&self, mut each: impl FnMut(Pending) -> bool) -> Result<(), StoreError> {
         for item in self.inner.trees.outbox.iter() {
             let (key, bytes) = item?;
             let Some(seq) = keys::u64_from(&key) else {
@@ -151,20 +180,15 @@ impl Store {
             let entry = match decode(seq, &bytes) {
                 Ok(e) => e,
                 Err(e) => {
-                    // Unreadable: it can never be delivered, so it goes where an admin looks.
                     self.outbox_dead(seq, &e.to_string())?;
                     continue;
                 }
             };
-            if entry.due <= now {
-                if due.len() < limit {
-                    due.push(Pending { seq, entry });
-                }
-            } else {
-                next = Some(next.map_or(entry.due, |n: Timestamp| n.min(entry.due)));
+            if !each(Pending { seq, entry }) {
+                break;
             }
         }
-        Ok((due, next))
+        Ok(())
     }
 
     /// The notice was delivered: it leaves the outbox.
