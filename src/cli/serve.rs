@@ -278,7 +278,9 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Redacted {
     }
 }
 
-/// How long a stop waits for work in flight; under the 10 seconds container runtimes give.
+/// How long a stop waits for acknowledged work to finish. Web API calls in flight then get up to
+/// their own limit (10 s) to end, so a whole stop takes at most about 20 s: give the container
+/// that long (Docker's default is 10 s; `stop_grace_period` in docker-compose.yml).
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(7);
 /// How long open requests get to finish once a stop begins (Slack's own limit is 3 s).
 const LISTENER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);

@@ -28,17 +28,18 @@ impl Service {
         Service { bot, stop, outbox }
     }
 
-    /// Stops within `grace`: no new work is taken (the transports stopped first), work already
-    /// acknowledged is finished, the outbox worker ends its round, and the store is flushed.
-    /// Returns false when something was still running when the time was up.
+    /// Stops: no new work is taken (the transports stopped first); work already acknowledged
+    /// gets `grace` to finish while the outbox delivers; then the outbox starts no new call and
+    /// the calls in flight end, each within its own time limit (`outbox::API_TIMEOUT`), so that
+    /// none is sent again at the next start; and the store is flushed. What is left goes out
+    /// after the next start. Returns false when acknowledged work was still running at `grace`.
     pub async fn shutdown(self, grace: Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + grace;
         self.bot.work.close();
-        let work_done = tokio::time::timeout_at(deadline, self.bot.work.wait())
+        let work_done = tokio::time::timeout(grace, self.bot.work.wait())
             .await
             .is_ok();
         let _ = self.stop.send(true);
-        let outbox_done = tokio::time::timeout_at(deadline, self.outbox).await.is_ok();
+        let outbox_done = self.outbox.await.is_ok();
         if let Err(e) = self.bot.app.store.flush() {
             tracing::error!(error = %e, "could not flush the store while stopping");
             return false;
