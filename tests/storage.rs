@@ -4,7 +4,7 @@ use jiff::{SignedDuration, Timestamp};
 use problemfirst::domain::{
     IdeaId, IllegalTransition, Judgement, NewIdea, Origin, Source, Status, Transition, Verdict,
 };
-use problemfirst::storage::{Cursor, Inconsistency, Store, StoreError};
+use problemfirst::storage::{Accepted, Cursor, Delivery, Inconsistency, Store, StoreError};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
@@ -39,6 +39,22 @@ fn new_idea(track: &str, submitter: &str, at: Timestamp) -> NewIdea {
         track: track.into(),
         filed: true,
         at,
+    }
+}
+
+/// Keeps an event delivery under `key` at `now` (blocking); true when it was new.
+fn keep(store: &Store, key: &str, now: Timestamp, ttl: Duration) -> bool {
+    let delivery = Delivery {
+        kind: "event".into(),
+        body: format!("{{\"event_id\":\"{key}\"}}"),
+        received: now,
+    };
+    match store
+        .accept_blocking(key.into(), now, ttl, delivery)
+        .unwrap()
+    {
+        Accepted::New(_) => true,
+        Accepted::Seen => false,
     }
 }
 
@@ -172,9 +188,7 @@ fn reopening_keeps_everything_and_never_reuses_ids() {
             .update(IdeaId::new(5), apply(Transition::Park))
             .unwrap()
             .unwrap();
-        assert!(store
-            .first_delivery("Ev1", t0(), Duration::from_secs(60))
-            .unwrap());
+        assert!(keep(&store, "Ev1", t0(), Duration::from_secs(60)));
         store.flush().unwrap();
         store.ideas().collect::<Result<_, _>>().unwrap()
     };
@@ -183,9 +197,11 @@ fn reopening_keeps_everything_and_never_reuses_ids() {
     let after: Vec<_> = store.ideas().collect::<Result<_, _>>().unwrap();
     assert_eq!(before, after);
     assert_eq!(store.len().unwrap(), 5);
-    assert!(!store
-        .first_delivery("Ev1", t0(), Duration::from_secs(60))
-        .unwrap());
+    assert!(!keep(&store, "Ev1", t0(), Duration::from_secs(60)));
+    // What was kept is still there to be handled.
+    let kept = store.inbox().unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].1.body, r#"{"event_id":"Ev1"}"#);
     assert_eq!(
         store.create(new_idea("ops", "U1", minutes(9))).unwrap().id,
         IdeaId::new(6)
@@ -444,25 +460,31 @@ fn deliveries_are_seen_once_within_their_ttl() {
     let dir = TempDir::new().unwrap();
     let store = open(&dir);
     let ttl = Duration::from_secs(600);
-    assert!(store.first_delivery("Ev1", t0(), ttl).unwrap());
-    assert!(!store.first_delivery("Ev1", minutes(1), ttl).unwrap());
-    assert!(!store.first_delivery("Ev1", minutes(9), ttl).unwrap());
-    assert!(store.first_delivery("Ev2", minutes(9), ttl).unwrap());
+    assert!(keep(&store, "Ev1", t0(), ttl));
+    assert!(!keep(&store, "Ev1", minutes(1), ttl));
+    assert!(!keep(&store, "Ev1", minutes(9), ttl));
+    assert!(keep(&store, "Ev2", minutes(9), ttl));
     // Ev1 expires at minute 10.
-    assert!(store.first_delivery("Ev1", minutes(10), ttl).unwrap());
-    assert!(!store.first_delivery("Ev1", minutes(11), ttl).unwrap());
+    assert!(keep(&store, "Ev1", minutes(10), ttl));
+    assert!(!keep(&store, "Ev1", minutes(11), ttl));
+    // Each new one was kept, oldest first; a handled one leaves.
+    let kept = store.inbox().unwrap();
+    assert_eq!(kept.len(), 3);
+    assert!(kept.windows(2).all(|w| w[0].0 < w[1].0));
+    store.inbox_done(kept[0].0).unwrap();
+    assert_eq!(store.inbox().unwrap().len(), 2);
 
     // Now Ev1 runs to minute 20, Ev2 to 19.
     assert_eq!(store.purge_deliveries(minutes(15)).unwrap(), 0);
     assert_eq!(store.purge_deliveries(minutes(19)).unwrap(), 1);
-    assert!(store.first_delivery("Ev2", minutes(19), ttl).unwrap());
+    assert!(keep(&store, "Ev2", minutes(19), ttl));
     assert_eq!(store.purge_deliveries(minutes(40)).unwrap(), 2);
     assert_eq!(store.purge_deliveries(minutes(40)).unwrap(), 0);
 
     // Many handlers of the same retry at once: exactly one wins.
     let winners: usize = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
-            .map(|_| s.spawn(|| store.first_delivery("Ev3", t0(), ttl).unwrap()))
+            .map(|_| s.spawn(|| keep(&store, "Ev3", t0(), ttl)))
             .collect();
         handles
             .into_iter()
@@ -470,6 +492,47 @@ fn deliveries_are_seen_once_within_their_ttl() {
             .sum()
     });
     assert_eq!(winners, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deliveries_kept_together_are_kept_once_each_and_survive_a_reopen() {
+    let dir = TempDir::new().unwrap();
+    let ttl = Duration::from_secs(600);
+    {
+        let store = open(&dir);
+        // 8 handlers of each of 16 events at once: the committer keeps them in shared batches.
+        let tasks: Vec<_> = (0..128)
+            .map(|n| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let key = format!("Ev{}", n % 16);
+                    let delivery = Delivery {
+                        kind: "event".into(),
+                        body: key.clone(),
+                        received: t0(),
+                    };
+                    store.accept(key, t0(), ttl, delivery).await.unwrap()
+                })
+            })
+            .collect();
+        let mut new = 0;
+        for task in tasks {
+            if let Accepted::New(_) = task.await.unwrap() {
+                new += 1;
+            }
+        }
+        assert_eq!(new, 16, "each event is kept once");
+    }
+    // Returned means on disk: they are there after the store is opened again.
+    let store = open(&dir);
+    let bodies: BTreeSet<String> = store
+        .inbox()
+        .unwrap()
+        .into_iter()
+        .map(|(_, d)| d.body)
+        .collect();
+    assert_eq!(bodies.len(), 16);
+    assert!(!keep(&store, "Ev3", minutes(1), ttl), "still seen");
 }
 
 #[test]

@@ -205,7 +205,11 @@ impl Bot {
         let bot = Arc::clone(self);
         // Spawned, so that keeping and handling go on when the acknowledgement stops waiting.
         self.work.spawn(async move {
-            let accepted = bot.app.store.accept(key, DELIVERY_TTL, delivery).await;
+            let accepted = bot
+                .app
+                .store
+                .accept(key, Timestamp::now(), DELIVERY_TTL, delivery)
+                .await;
             let new = match &accepted {
                 Ok(Accepted::New(id)) => Some(*id),
                 Ok(Accepted::Seen) => {
@@ -243,7 +247,11 @@ impl Bot {
             received: Timestamp::now(),
         };
         let key = format!("event:{}", cb.event_id);
-        match self.app.store.accept_blocking(key, DELIVERY_TTL, delivery) {
+        match self
+            .app
+            .store
+            .accept_blocking(key, Timestamp::now(), DELIVERY_TTL, delivery)
+        {
             Ok(Accepted::New(id)) => {
                 let bot = Arc::clone(self);
                 self.work

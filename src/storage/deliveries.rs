@@ -1,9 +1,9 @@
 //! De-duplication of Slack deliveries. Slack retries an event it thinks went unanswered, so each
 //! delivery key (an event id) is remembered until an expiry time; a repeat within that time is
-//! recognised and dropped. Events are marked in the same transaction that keeps them in the inbox
-//! (`inbox`); [`Store::first_delivery`] marks a key on its own. Entries are `key -> expiry` in
-//! microseconds, and every change is a compare-and-swap so two tasks handling the same retry at
-//! once cannot both win.
+//! recognised. Keys are marked in the same transaction that keeps their delivery in the inbox
+//! (`inbox`), which is what settles two handlers of the same retry at once. Entries are
+//! `key -> expiry` in microseconds; purging swaps from the value read, so a key renewed meanwhile
+//! stays.
 
 use super::keys::{self, micros};
 use super::{Store, StoreError};
@@ -11,33 +11,6 @@ use jiff::Timestamp;
 use std::time::Duration;
 
 impl Store {
-    /// `true` the first time `key` is seen within `ttl`, `false` for a repeat. Exactly one of
-    /// several concurrent callers with the same key gets `true`.
-    pub fn first_delivery(
-        &self,
-        key: &str,
-        now: Timestamp,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
-        let now_us = micros(now);
-        let expiry = Seen::until(now_us, ttl);
-        let tree = &self.inner.deliveries;
-        // Each failed swap means another caller changed the entry; the loop then either sees a
-        // live entry (a repeat) or retries against what is there now.
-        loop {
-            let current = tree.get(key)?;
-            if let Some(seen) = &current {
-                if expiry_of(seen).is_some_and(|until| until > now_us) {
-                    return Ok(false);
-                }
-            }
-            match tree.compare_and_swap(key, current, Some(&expiry[..]))? {
-                Ok(()) => return Ok(true),
-                Err(_) => continue,
-            }
-        }
-    }
-
     /// Forgets deliveries whose expiry has passed; returns how many were removed.
     pub fn purge_deliveries(&self, now: Timestamp) -> Result<usize, StoreError> {
         let now_us = micros(now);

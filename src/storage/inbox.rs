@@ -41,9 +41,11 @@ pub enum Accepted {
     Seen,
 }
 
-/// A delivery to accept: its de-duplication key, how long the key is remembered, and the record.
+/// A delivery to accept: its de-duplication key, when it came and how long the key is
+/// remembered, and the record.
 pub(super) struct Acceptance {
     pub(super) key: String,
+    pub(super) now: Timestamp,
     pub(super) ttl: Duration,
     pub(super) delivery: Delivery,
 }
@@ -54,7 +56,7 @@ pub(super) fn accept_in(
     inbox: &TransactionalTree,
     a: &Acceptance,
 ) -> ConflictableTransactionResult<Accepted, StoreError> {
-    let now = micros(Timestamp::now());
+    let now = micros(a.now);
     if let Some(seen) = deliveries.get(a.key.as_bytes())? {
         if expiry_of(&seen).is_some_and(|until| until > now) {
             return Ok(Accepted::Seen);
@@ -72,18 +74,26 @@ pub(super) fn accept_in(
 }
 
 impl Store {
-    /// Keeps `delivery` under the de-duplication `key` (remembered for `ttl`) and returns once it
-    /// is on disk; a key seen within its time to live is [`Accepted::Seen`] and writes nothing.
-    /// Concurrent calls share one transaction and one flush with each other and with filings.
+    /// Keeps `delivery` under the de-duplication `key` (seen at `now`, remembered for `ttl`) and
+    /// returns once it is on disk; a key seen within its time to live is [`Accepted::Seen`] and
+    /// writes nothing. Exactly one of several concurrent callers with the same key gets
+    /// [`Accepted::New`]. Concurrent calls share one transaction and one flush with each other
+    /// and with filings.
     pub async fn accept(
         &self,
         key: String,
+        now: Timestamp,
         ttl: Duration,
         delivery: Delivery,
     ) -> Result<Accepted, StoreError> {
         self.inner
             .committer
-            .accept(Acceptance { key, ttl, delivery })
+            .accept(Acceptance {
+                key,
+                now,
+                ttl,
+                delivery,
+            })
             .await
     }
 
@@ -92,10 +102,16 @@ impl Store {
     pub fn accept_blocking(
         &self,
         key: String,
+        now: Timestamp,
         ttl: Duration,
         delivery: Delivery,
     ) -> Result<Accepted, StoreError> {
-        let a = Acceptance { key, ttl, delivery };
+        let a = Acceptance {
+            key,
+            now,
+            ttl,
+            delivery,
+        };
         let accepted = (&self.inner.deliveries, &self.inner.trees.inbox)
             .transaction(|(deliveries, inbox)| accept_in(deliveries, inbox, &a))
             .map_err(StoreError::from)?;
