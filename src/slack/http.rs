@@ -6,7 +6,7 @@
 //! an unsigned sender can make the bot hold is small and brief:
 //!
 //! 1. its head: no signature or timestamp, or a timestamp more than 5 minutes away, is 401; no
-//!    `Content-Length` is 411, one over [`MAX_BODY`] is 413;
+//!    (or a malformed) `Content-Length` is 411, one over [`MAX_BODY`] is 413;
 //! 2. room for its body in [`BODY_BUDGET`], which every unverified body shares (503 when none is
 //!    free within a second);
 //! 3. its body, within [`BODY_TIMEOUT`] (408 otherwise);
@@ -132,8 +132,15 @@ async fn read_verified(
     };
     let signature = header(SlackEventSignatureVerifier::SLACK_SIGNED_HASH_HEADER);
     let timestamp = header(SlackEventSignatureVerifier::SLACK_SIGNED_TIMESTAMP);
+    let unauthorised = |why| {
+        refuse(
+            why,
+            StatusCode::UNAUTHORIZED,
+            "bad or stale Slack signature",
+        )
+    };
     let (Some(signature), Some(timestamp)) = (signature, timestamp) else {
-        return Err(text(StatusCode::UNAUTHORIZED, "missing Slack signature"));
+        return Err(unauthorised("unsigned"));
     };
     let fresh = timestamp
         .trim()
@@ -141,34 +148,33 @@ async fn read_verified(
         .is_ok_and(|ts| (jiff::Timestamp::now().as_second() - ts).abs() <= MAX_AGE_SECS);
     if !fresh {
         tracing::info!("refused a request with a stale or malformed timestamp");
-        return Err(text(
-            StatusCode::UNAUTHORIZED,
-            "bad or stale Slack signature",
-        ));
+        return Err(unauthorised("stale"));
     }
-    let Some(length) = header(CONTENT_LENGTH.as_str()) else {
-        return Err(text(StatusCode::LENGTH_REQUIRED, "Content-Length required"));
-    };
-    let Ok(length) = length.trim().parse::<usize>() else {
-        return Err(text(StatusCode::BAD_REQUEST, "malformed Content-Length"));
-    };
-    if length > MAX_BODY {
-        return Err(text(
+    let too_large = || {
+        refuse(
+            "too_large",
             StatusCode::PAYLOAD_TOO_LARGE,
             "request body too large",
-        ));
-    }
+        )
+    };
+    let length = match header(CONTENT_LENGTH.as_str()).map(|l| l.trim().parse::<usize>()) {
+        Some(Ok(length)) if length <= MAX_BODY => length,
+        Some(Ok(_)) => return Err(too_large()),
+        _ => {
+            return Err(refuse(
+                "no_length",
+                StatusCode::LENGTH_REQUIRED,
+                "a Content-Length is required",
+            ))
+        }
+    };
     // MAX_BODY fits a u32, so this always holds.
     let Ok(permits) = u32::try_from(length) else {
-        return Err(text(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request body too large",
-        ));
+        return Err(too_large());
     };
     let room = tokio::time::timeout(BUDGET_WAIT, shared.budget.acquire_many(permits)).await;
     let Ok(Ok(_room)) = room else {
-        metrics::counter!("problemfirst_http_refused_total", "why" => "busy").increment(1);
-        let mut busy = text(StatusCode::SERVICE_UNAVAILABLE, "busy; try again");
+        let mut busy = refuse("busy", StatusCode::SERVICE_UNAVAILABLE, "busy; try again");
         busy.headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from_static("1"));
         return Err(busy);
@@ -180,18 +186,27 @@ async fn read_verified(
     .await;
     let bytes = match read {
         Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(_)) => return Err(text(StatusCode::BAD_REQUEST, "request body unreadable")),
-        Err(_) => return Err(text(StatusCode::REQUEST_TIMEOUT, "request body too slow")),
+        Ok(Err(_)) => {
+            return Err(refuse(
+                "unreadable",
+                StatusCode::BAD_REQUEST,
+                "request body unreadable",
+            ))
+        }
+        Err(_) => {
+            return Err(refuse(
+                "slow",
+                StatusCode::REQUEST_TIMEOUT,
+                "request body too slow",
+            ))
+        }
     };
     // Checked over the bytes as sent: bytes that are not UTF-8 cannot match a signature made
     // over them, so an unsigned sender hears 401 whatever the body holds.
     let checked = String::from_utf8_lossy(&bytes);
     if let Err(e) = shared.verifier.verify(&signature, &checked, &timestamp) {
         tracing::info!(error = %e, "refused a request with a bad or stale signature");
-        return Err(text(
-            StatusCode::UNAUTHORIZED,
-            "bad or stale Slack signature",
-        ));
+        return Err(unauthorised("bad_signature"));
     }
     match String::from_utf8(bytes.to_vec()) {
         Ok(body) => Ok(body),
@@ -254,6 +269,12 @@ async fn interactivity(bot: &Arc<Bot>, body: &str) -> Response<Full<Bytes>> {
             text(StatusCode::BAD_REQUEST, "unreadable interaction payload")
         }
     }
+}
+
+/// A request refused before it was verified, counted by why (`problemfirst_http_refused_total`).
+fn refuse(why: &'static str, status: StatusCode, body: &str) -> Response<Full<Bytes>> {
+    metrics::counter!("problemfirst_http_refused_total", "why" => why).increment(1);
+    text(status, body)
 }
 
 fn empty() -> Response<Full<Bytes>> {
