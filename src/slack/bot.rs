@@ -235,12 +235,8 @@ impl Bot {
         if !self.handles(&cb.event) {
             return Ok(());
         }
-        let event = SlackPushEvent::EventCallback(cb);
-        let body = serde_json::to_string(&event)
+        let body = super::payload::event_body(&cb)
             .map_err(|e| NotKept::Store(StoreError::Inbox(e.to_string())))?;
-        let SlackPushEvent::EventCallback(cb) = event else {
-            return Ok(());
-        };
         let delivery = Delivery {
             kind: EVENT.into(),
             body,

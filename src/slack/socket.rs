@@ -71,12 +71,8 @@ async fn on_push(
     let Some(bot) = bot_of(&states).await else {
         return Ok(());
     };
-    // Kept as an Events API body would be, so one reader reads both transports' events back.
-    let event = SlackPushEvent::EventCallback(ev);
-    let body = serde_json::to_string(&event)?;
-    let SlackPushEvent::EventCallback(ev) = event else {
-        return Ok(());
-    };
+    // Kept as an Events API body, so one reader reads both transports' events back.
+    let body = payload::event_body(&ev)?;
     // Not kept: no acknowledgement (see `on_error`), and Slack sends the envelope again.
     timed("event", bot.event(ev, body)).await?;
     Ok(())
