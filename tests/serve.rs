@@ -9,6 +9,7 @@ use problemfirst::storage::Store;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::fake_slack::FakeSlack;
+use support::process::{free_port, get};
 use support::signing;
 
 const BOT_TOKEN: &str = "xoxb-serve-test-secret-token-4242";
@@ -16,32 +17,6 @@ const SECRET: &str = "serve-test-signing-secret-9e1f";
 const IDEAS: &str = "CIDEAS";
 const PITCH: &str =
     "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-async fn get(url: &str) -> (u16, String) {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<http_body_util::Empty<bytes::Bytes>>();
-    let Ok(uri) = url.parse() else {
-        return (0, String::new());
-    };
-    match client.get(uri).await {
-        Ok(res) => {
-            let status = res.status().as_u16();
-            let body = http_body_util::BodyExt::collect(res.into_body())
-                .await
-                .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
-                .unwrap_or_default();
-            (status, body)
-        }
-        Err(_) => (0, String::new()),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_answers_ops_stops_cleanly_under_load_and_never_logs_secrets() {
