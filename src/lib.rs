@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod heap;
+pub mod listener;
 pub mod ops;
 pub mod slack;
 pub mod storage;

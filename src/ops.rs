@@ -7,7 +7,7 @@
 //! the running store (`POST /backup`), which no network listener does.
 
 use crate::slack::bot::Bot;
-use crate::slack::listener::{self, Limits};
+use crate::listener::{self, Limits};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode};

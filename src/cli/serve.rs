@@ -92,9 +92,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let app = args.data.open_app()?;
     crate::heap::give_back_free();
     init_logs(app.config.log.format, &tokens);
-    // Connections are capped below the open-file limit (src/slack/listener.rs): as high as the
+    // Connections are capped below the open-file limit (src/listener.rs): as high as the
     // system lets this process go.
-    match crate::slack::listener::raise_open_file_limit() {
+    match crate::listener::raise_open_file_limit() {
         Some(files) => tracing::debug!(files, "open-file limit"),
         None => tracing::debug!("no open-file limit to raise"),
     }

@@ -18,7 +18,7 @@
 //! 503 and Slack sends it again.
 
 use super::bot::Bot;
-use super::listener::{self, Limits};
+use crate::listener::{self, Limits};
 use crate::ops::Ops;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};

@@ -1,6 +1,6 @@
 //! The only code that knows Slack: Block Kit rendering ([`blocks`]), reading what Slack sends
 //! ([`payload`]), the handlers both transports share ([`bot`]), the HTTP Events API ([`http`], on
-//! connections bounded by [`listener`]) and Socket Mode ([`socket`]) transports, the Web API
+//! connections bounded by `crate::listener`) and Socket Mode ([`socket`]) transports, the Web API
 //! client ([`client`]), the outbox's delivery worker ([`outbox`]) and how they all start and stop
 //! ([`service`]).
 
@@ -10,7 +10,6 @@ pub mod client;
 pub mod digest;
 pub mod home;
 pub mod http;
-pub mod listener;
 pub mod outbox;
 pub mod payload;
 pub mod redact;
