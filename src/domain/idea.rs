@@ -2,6 +2,7 @@
 //! machine with its legal transitions, and the history of every change.
 
 use super::assessment::{Assessment, Hit, Verdict};
+use super::triage::Triage;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -256,25 +257,68 @@ impl Status {
     pub fn apply(self, t: Transition) -> Result<Status, IllegalTransition> {
         use Status::*;
         use Transition as T;
-        let next = match (self, t) {
-            (Draft, T::File) => New,
-            (New, T::StartReview) => InReview,
-            (New | InReview, T::Accept) => Accepted,
-            (New | InReview, T::Park) => Parked,
-            (New | InReview, T::Decline) => Declined,
-            (New | InReview | Parked, T::MarkDuplicate { of }) => Duplicate { of },
-            (Draft | New | InReview | Parked, T::Withdraw) => Withdrawn,
-            // Back to the submitter as a draft, to restate it as a problem.
-            (New | InReview | Parked, T::AskReframe) => Draft,
-            (Accepted | Parked | Declined | Duplicate { .. }, T::Reopen) => InReview,
-            (from, t) => {
-                return Err(IllegalTransition {
-                    from,
-                    transition: t,
-                })
-            }
+        let legal = match t {
+            T::File => self == Draft,
+            T::Withdraw => matches!(self, Draft | New | InReview | Parked),
+            T::StartReview => self.allows(Triage::Review),
+            T::Accept => self.allows(Triage::Accept),
+            T::Park => self.allows(Triage::Park),
+            T::Decline => self.allows(Triage::Decline),
+            T::MarkDuplicate { .. } => self.allows(Triage::Duplicate),
+            T::Reopen => self.allows(Triage::Reopen),
+            T::AskReframe => self.allows(Triage::AskReframe),
         };
-        Ok(next)
+        if !legal {
+            return Err(IllegalTransition {
+                from: self,
+                done: t.past(),
+            });
+        }
+        Ok(match t {
+            T::File => New,
+            T::StartReview | T::Reopen => InReview,
+            T::Accept => Accepted,
+            T::Park => Parked,
+            T::Decline => Declined,
+            T::MarkDuplicate { of } => Duplicate { of },
+            T::Withdraw => Withdrawn,
+            // Back to the submitter as a draft, to restate it as a problem.
+            T::AskReframe => Draft,
+        })
+    }
+
+    /// Whether a lead may make `t` on an idea in this status: the triage half of the status
+    /// machine, which [`Status::apply`] follows.
+    pub fn allows(self, t: Triage) -> bool {
+        use Status::*;
+        match t {
+            Triage::Review => self == New,
+            Triage::Accept | Triage::Park | Triage::Decline => matches!(self, New | InReview),
+            Triage::Duplicate | Triage::AskReframe => matches!(self, New | InReview | Parked),
+            Triage::Reopen => matches!(self, Accepted | Parked | Declined | Duplicate { .. }),
+            // A withdrawn idea stays where it is; any other may change track.
+            Triage::Move => self != Withdrawn,
+        }
+    }
+
+    /// [`Status::allows`], with what to tell the lead when not.
+    pub fn check(self, t: Triage) -> Result<(), IllegalTransition> {
+        if self.allows(t) {
+            Ok(())
+        } else {
+            Err(IllegalTransition {
+                from: self,
+                done: t.past(),
+            })
+        }
+    }
+
+    /// The moves a triage card offers for an idea in this status, in the order it shows them.
+    pub fn offered(self) -> Vec<Triage> {
+        Triage::ALL
+            .into_iter()
+            .filter(|&t| self.allows(t))
+            .collect()
     }
 }
 
@@ -308,25 +352,36 @@ pub enum Transition {
 }
 
 impl Transition {
-    pub fn verb(self) -> &'static str {
+    /// The lead's move this is; `None` for filing and withdrawing, which submitters do.
+    pub fn triage(self) -> Option<Triage> {
         match self {
-            Transition::File => "file",
-            Transition::StartReview => "start reviewing",
-            Transition::Accept => "accept",
-            Transition::Park => "park",
-            Transition::Decline => "decline",
-            Transition::MarkDuplicate { .. } => "mark as duplicate",
-            Transition::Withdraw => "withdraw",
-            Transition::Reopen => "reopen",
-            Transition::AskReframe => "ask to reframe",
+            Transition::File | Transition::Withdraw => None,
+            Transition::StartReview => Some(Triage::Review),
+            Transition::Accept => Some(Triage::Accept),
+            Transition::Park => Some(Triage::Park),
+            Transition::Decline => Some(Triage::Decline),
+            Transition::MarkDuplicate { .. } => Some(Triage::Duplicate),
+            Transition::Reopen => Some(Triage::Reopen),
+            Transition::AskReframe => Some(Triage::AskReframe),
+        }
+    }
+
+    /// What is done, in the past tense: "filed", "parked".
+    fn past(self) -> &'static str {
+        match (self, self.triage()) {
+            (_, Some(t)) => t.past(),
+            (Transition::File, None) => "filed",
+            (_, None) => "withdrawn",
         }
     }
 }
 
+/// A move an idea's status does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IllegalTransition {
     pub from: Status,
-    pub transition: Transition,
+    /// What could not be done, in the past tense ("parked").
+    pub done: &'static str,
 }
 
 impl fmt::Display for IllegalTransition {
@@ -337,29 +392,11 @@ impl fmt::Display for IllegalTransition {
         } else {
             "A"
         };
-        write!(
-            f,
-            "{article} {label} idea can't be {}.",
-            past(self.transition)
-        )
+        write!(f, "{article} {label} idea can't be {}.", self.done)
     }
 }
 
 impl std::error::Error for IllegalTransition {}
-
-fn past(t: Transition) -> &'static str {
-    match t {
-        Transition::File => "filed",
-        Transition::StartReview => "put in review",
-        Transition::Accept => "accepted",
-        Transition::Park => "parked",
-        Transition::Decline => "declined",
-        Transition::MarkDuplicate { .. } => "marked as a duplicate",
-        Transition::Withdraw => "withdrawn",
-        Transition::Reopen => "reopened",
-        Transition::AskReframe => "sent back for a reframe",
-    }
-}
 
 /// One change in an idea's life: who did what, when, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ pub mod notice;
 pub mod rules;
 pub mod similarity;
 pub mod text;
+pub mod triage;
 
 pub use assessment::{Assessment, Element, Hit, Scores, Side, TrackSuggestion, Verdict};
 pub use idea::{
@@ -19,3 +20,4 @@ pub use idea::{
 };
 pub use notice::{Audience, Notice};
 pub use rules::{RuleError, Rules, RulesSpec};
+pub use triage::{Decision, Triage};
