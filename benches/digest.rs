@@ -133,7 +133,7 @@ fn digest(c: &mut Criterion) {
     // Where the time goes, once.
     let week = app.digest_week_due(now).unwrap();
     let t = Instant::now();
-    let n = app.store.created_between(week.from, week.to).count();
+    let n = app.store().created_between(week.from, week.to).count();
     eprintln!(
         "  the week's {n} ideas through the time index: {:.1?}",
         t.elapsed()
@@ -141,7 +141,7 @@ fn digest(c: &mut Criterion) {
     let t = Instant::now();
     let horizon = week.from - WEEK * 13;
     let n = app
-        .store
+        .store()
         .decided_since(horizon, week.from, week.from)
         .unwrap()
         .len();
@@ -150,7 +150,7 @@ fn digest(c: &mut Criterion) {
         t.elapsed()
     );
     let t = Instant::now();
-    let (_, n, _) = app.store.waiting_for_triage(5, 10_000).unwrap();
+    let (_, n, _) = app.store().waiting_for_triage(5, 10_000).unwrap();
     eprintln!(
         "  the triage queue's head ({n} counted): {:.1?}",
         t.elapsed()

@@ -13,4 +13,6 @@ pub mod heap;
 pub mod listener;
 pub mod ops;
 pub mod slack;
+pub mod startup;
 pub mod storage;
+pub mod telemetry;

@@ -1,5 +1,6 @@
 //! Accepting connections so that whoever can connect can neither stop the bot nor crowd Slack
-//! out. Shared by the HTTP Events API listener and the ops endpoints.
+//! out. Every listener the bot opens is served here: the HTTP Events API with the ops endpoints,
+//! the ops endpoints alone, and the admin socket.
 //!
 //! - **A cap below the open-file limit.** At start the soft `RLIMIT_NOFILE` is raised to the hard
 //!   limit ([`raise_open_file_limit`]), and at most that many connections, less a reserve for the
@@ -188,17 +189,36 @@ fn evict_idlest(open: &Mutex<Open>) -> bool {
     }
 }
 
-/// Serves HTTP/1 connections from `accept` with `answer` until `stop` is cancelled, then closes
-/// the idle ones, lets each busy one finish its request, and returns.
-pub async fn serve<S, A, AF, H, HF>(
-    mut accept: A,
-    limits: Limits,
-    answer: H,
-    stop: CancellationToken,
-) where
-    A: FnMut() -> AF,
-    AF: Future<Output = std::io::Result<S>>,
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+/// Where connections come from: a TCP listener, or on Unix the admin socket.
+pub trait Accept {
+    type Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static;
+    fn accept(&self) -> impl Future<Output = std::io::Result<Self::Stream>> + Send;
+}
+
+impl Accept for tokio::net::TcpListener {
+    type Stream = tokio::net::TcpStream;
+    async fn accept(&self) -> std::io::Result<Self::Stream> {
+        tokio::net::TcpListener::accept(self)
+            .await
+            .map(|(tcp, _)| tcp)
+    }
+}
+
+#[cfg(unix)]
+impl Accept for tokio::net::UnixListener {
+    type Stream = tokio::net::UnixStream;
+    async fn accept(&self) -> std::io::Result<Self::Stream> {
+        tokio::net::UnixListener::accept(self)
+            .await
+            .map(|(unix, _)| unix)
+    }
+}
+
+/// Serves HTTP/1 connections from `listener` with `answer` until `stop` is cancelled, then
+/// closes the idle ones, lets each busy one finish its request, and returns.
+pub async fn serve<L, H, HF>(listener: L, limits: Limits, answer: H, stop: CancellationToken)
+where
+    L: Accept,
     H: Fn(Request<Incoming>) -> HF + Clone + Send + Sync + 'static,
     HF: Future<Output = Response<Full<Bytes>>> + Send + 'static,
 {
@@ -224,7 +244,7 @@ pub async fn serve<S, A, AF, H, HF>(
             }
         };
         let stream = tokio::select! {
-            accepted = accept() => accepted,
+            accepted = listener.accept() => accepted,
             _ = stop.cancelled() => break,
         };
         let stream = match stream {

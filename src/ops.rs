@@ -1,20 +1,22 @@
 //! The operations endpoints an admin's tooling reads: `/healthz` (the process is alive),
 //! `/readyz` (the store answers and Slack accepts the bot token) and `/metrics` (Prometheus
-//! text). In HTTP mode they share the Slack listener; in Socket Mode they get a listener of
-//! their own (`ops.listen`, loopback by default), since nothing else listens then.
+//! text), answered by one router ([`Ops::answer`]) on whichever listener start-up puts it: the
+//! Slack listener in HTTP mode, a listener of its own in Socket Mode (`ops.listen`, loopback by
+//! default), and in both the admin socket in the data directory, which alone also takes
+//! backups of the running store (`POST /backup`).
 //!
-//! In both modes the admin socket in the data directory answers them too, and takes backups of
-//! the running store (`POST /backup`), which no network listener does.
+//! Ops knows the store and a readiness [`Probe`] for Slack, nothing of Slack itself.
 
-use crate::slack::bot::Bot;
 use crate::listener::{self, Limits};
+use crate::storage::Store;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 /// Acknowledgement latency buckets, in seconds: Slack's limit is 3 s, the target 10 ms.
@@ -23,10 +25,9 @@ const ACK_BUCKETS: [f64; 12] = [
 ];
 /// Submissions filed per transaction (the committer's batches; at most 512).
 const BATCH_BUCKETS: [f64; 10] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
-/// How long a Slack check stands before `/readyz` asks Slack again: probes come every few
-/// seconds, and each `auth.test` counts against the bot's rate limits.
-const SLACK_CHECK_FRESH: Duration = Duration::from_secs(30);
-const SLACK_CHECK_FAILED_FRESH: Duration = Duration::from_secs(5);
+/// How long a [`Probe`]'s answer stands before `/readyz` asks again.
+const CHECK_FRESH: Duration = Duration::from_secs(30);
+const CHECK_FAILED_FRESH: Duration = Duration::from_secs(5);
 
 /// The process-wide metrics recorder, installed on first use.
 pub fn metrics() -> &'static PrometheusHandle {
@@ -60,40 +61,88 @@ pub fn metrics() -> &'static PrometheusHandle {
     })
 }
 
+/// The answer of a readiness check: `Err` says what is wrong.
+type Checked = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// A check `/readyz` makes of something outside the process (Slack: is it reachable, does it take
+/// the bot's token), remembered for a while: probes come every few seconds, and each ask may
+/// count against the bot's rate limits.
+pub struct Probe {
+    ask: Box<dyn Fn() -> Checked + Send + Sync>,
+    last: Mutex<Option<(Instant, Result<(), String>)>>,
+}
+
+impl Probe {
+    pub fn new<F, A>(ask: A) -> Probe
+    where
+        A: Fn() -> F + Send + Sync + 'static,
+        F: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        Probe {
+            ask: Box::new(move || Box::pin(ask())),
+            last: Mutex::new(None),
+        }
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        if let Ok(guard) = self.last.lock() {
+            if let Some((at, result)) = guard.as_ref() {
+                let fresh = if result.is_ok() {
+                    CHECK_FRESH
+                } else {
+                    CHECK_FAILED_FRESH
+                };
+                if at.elapsed() < fresh {
+                    return result.clone();
+                }
+            }
+        }
+        let result = (self.ask)().await;
+        if let Ok(mut guard) = self.last.lock() {
+            *guard = Some((Instant::now(), result.clone()));
+        }
+        result
+    }
+}
+
+/// Which listener a request came through; only the admin socket takes backups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    Network,
+    Admin,
+}
+
 /// What the ops endpoints read.
 pub struct Ops {
-    bot: Arc<Bot>,
-    slack_check: Mutex<Option<(Instant, Result<(), String>)>>,
+    store: Store,
+    slack: Probe,
 }
 
 impl Ops {
-    pub fn new(bot: Arc<Bot>) -> Arc<Ops> {
+    pub fn new(store: Store, slack: Probe) -> Arc<Ops> {
         metrics();
-        Arc::new(Ops {
-            bot,
-            slack_check: Mutex::new(None),
-        })
+        Arc::new(Ops { store, slack })
     }
 
-    /// The answer for an ops path, or `None` when `req` is not one.
-    pub async fn answer<B>(&self, req: &Request<B>) -> Option<Response<Full<Bytes>>> {
-        if req.method() != Method::GET {
-            return None;
-        }
-        match req.uri().path() {
-            "/healthz" => Some(text(StatusCode::OK, "ok\n".into())),
-            "/readyz" => Some(self.ready().await),
-            "/metrics" => Some(self.metrics()),
+    /// The answer for an ops request that came through `door`, or `None` when `req` is not one.
+    pub async fn answer<B>(&self, req: &Request<B>, door: Door) -> Option<Response<Full<Bytes>>> {
+        match (req.method(), req.uri().path()) {
+            (&Method::GET, "/healthz") => Some(text(StatusCode::OK, "ok\n".into())),
+            (&Method::GET, "/readyz") => Some(self.ready().await),
+            (&Method::GET, "/metrics") => Some(self.metrics()),
+            (&Method::POST, "/backup") if door == Door::Admin => {
+                Some(self.backup(req.uri().query()).await)
+            }
             _ => None,
         }
     }
 
     async fn ready(&self) -> Response<Full<Bytes>> {
         let mut problems = Vec::new();
-        if let Err(e) = self.bot.app.store.len() {
+        if let Err(e) = self.store.len() {
             problems.push(format!("store: {e}"));
         }
-        if let Err(e) = self.slack().await {
+        if let Err(e) = self.slack.check().await {
             problems.push(format!("slack: {e}"));
         }
         if problems.is_empty() {
@@ -106,40 +155,9 @@ impl Ops {
         }
     }
 
-    /// Slack reachable and the bot token accepted (`auth.test`), remembered for a while.
-    async fn slack(&self) -> Result<(), String> {
-        if let Ok(guard) = self.slack_check.lock() {
-            if let Some((at, result)) = guard.as_ref() {
-                let fresh = if result.is_ok() {
-                    SLACK_CHECK_FRESH
-                } else {
-                    SLACK_CHECK_FAILED_FRESH
-                };
-                if at.elapsed() < fresh {
-                    return result.clone();
-                }
-            }
-        }
-        let session = self.bot.client.open_session(&self.bot.token);
-        let result = match tokio::time::timeout(
-            crate::slack::outbox::API_TIMEOUT,
-            session.auth_test(),
-        )
-        .await
-        {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err("auth.test timed out".to_string()),
-        };
-        if let Ok(mut guard) = self.slack_check.lock() {
-            *guard = Some((Instant::now(), result.clone()));
-        }
-        result
-    }
-
     fn metrics(&self) -> Response<Full<Bytes>> {
         // Gauges of the store are read when scraped: they are state, not events.
-        match self.bot.app.store.outbox_stats() {
+        match self.store.outbox_stats() {
             Ok(stats) => {
                 metrics::gauge!("problemfirst_outbox_depth").set(stats.depth as f64);
                 metrics::gauge!("problemfirst_outbox_dead_letters").set(stats.dead as f64);
@@ -167,19 +185,23 @@ impl Ops {
     }
 }
 
-/// Serves only the ops endpoints until `stop` is cancelled (Socket Mode).
+/// Serves only the ops endpoints on `listener`, which is `door`, until `stop` is cancelled.
 pub async fn serve(
-    listener: TcpListener,
+    listener: impl listener::Accept,
     ops: Arc<Ops>,
+    door: Door,
     stop: CancellationToken,
-) -> std::io::Result<()> {
-    serve_on(
-        || async { listener.accept().await.map(|(tcp, _)| tcp) },
-        ops,
-        stop,
-        Door::Network,
-    )
-    .await
+) {
+    let answer = move |req: Request<hyper::body::Incoming>| {
+        let ops = Arc::clone(&ops);
+        async move {
+            match ops.answer(&req, door).await {
+                Some(r) => r,
+                None => text(StatusCode::NOT_FOUND, "not found\n".into()),
+            }
+        }
+    };
+    listener::serve(listener, Limits::for_this_process(), answer, stop).await;
 }
 
 /// The admin socket's file name in the data directory.
@@ -225,59 +247,6 @@ impl Drop for SocketFile {
     }
 }
 
-/// Serves the ops endpoints and `POST /backup` on the admin socket until `stop` is cancelled.
-#[cfg(unix)]
-pub async fn serve_admin(
-    listener: tokio::net::UnixListener,
-    ops: Arc<Ops>,
-    stop: CancellationToken,
-) -> std::io::Result<()> {
-    serve_on(
-        || async { listener.accept().await.map(|(unix, _)| unix) },
-        ops,
-        stop,
-        Door::Admin,
-    )
-    .await
-}
-
-/// Which listener a request came through; only the admin socket takes backups.
-#[derive(Clone, Copy, PartialEq)]
-enum Door {
-    Network,
-    Admin,
-}
-
-async fn serve_on<S, F, A>(
-    accept: A,
-    ops: Arc<Ops>,
-    stop: CancellationToken,
-    door: Door,
-) -> std::io::Result<()>
-where
-    A: FnMut() -> F,
-    F: std::future::Future<Output = std::io::Result<S>>,
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let answer = move |req: Request<hyper::body::Incoming>| {
-        let ops = Arc::clone(&ops);
-        async move {
-            match ops.answer(&req).await {
-                Some(r) => r,
-                None if door == Door::Admin
-                    && req.method() == Method::POST
-                    && req.uri().path() == "/backup" =>
-                {
-                    ops.backup(req.uri().query()).await
-                }
-                None => text(StatusCode::NOT_FOUND, "not found\n".into()),
-            }
-        }
-    };
-    listener::serve(accept, Limits::for_this_process(), answer, stop).await;
-    Ok(())
-}
-
 impl Ops {
     /// `POST /backup[?name=FILE]` on the admin socket: the running bot backs up its own store (no
     /// other process can open it) into `backups/` in the data directory, and answers with the
@@ -289,7 +258,7 @@ impl Ops {
                 .find(|(k, _)| k == "name")
                 .map(|(_, v)| v.into_owned())
         });
-        let store = self.bot.app.store.clone();
+        let store = self.store.clone();
         let taken =
             tokio::task::spawn_blocking(move || store.backup_in_data_dir(name.as_deref())).await;
         match taken {

@@ -52,7 +52,7 @@ async fn a_problem_led_pitch_is_filed_at_once() {
         reply.text
     );
     assert!(reply.actions.is_empty());
-    assert_eq!(app.store.get(f.idea.id).expect("read"), Some(f.idea));
+    assert_eq!(app.store().get(f.idea.id).expect("read"), Some(f.idea));
 }
 
 #[tokio::test]
@@ -86,7 +86,7 @@ async fn a_tech_led_pitch_becomes_a_draft_with_one_question_and_three_choices() 
     );
     // Nothing is lost while the person decides.
     assert_eq!(
-        app.store.get(id).expect("read").map(|i| i.status()),
+        app.store().get(id).expect("read").map(|i| i.status()),
         Some(Status::Draft)
     );
 }
@@ -106,7 +106,7 @@ async fn a_reframe_still_tech_led_is_sent_back_once_then_filed() {
         ..Reframe::default()
     };
     let Outcome::NeedsReframe(again) = app
-        .reframe(id, "ann", weak.clone(), None)
+        .reframe(id, "ann", weak.clone(), None, None)
         .await
         .expect("reframe")
     else {
@@ -114,7 +114,11 @@ async fn a_reframe_still_tech_led_is_sent_back_once_then_filed() {
     };
     assert!(!again.missing.is_empty(), "the missing fields are named");
     assert!(again.missing.iter().any(|n| n.element.as_str() == "who"));
-    let Outcome::Filed(f) = app.reframe(id, "ann", weak, None).await.expect("reframe") else {
+    let Outcome::Filed(f) = app
+        .reframe(id, "ann", weak, None, None)
+        .await
+        .expect("reframe")
+    else {
         panic!("the second time it is filed");
     };
     assert_eq!(f.idea.status(), Status::New);
@@ -141,7 +145,7 @@ async fn a_good_reframe_is_filed_and_keeps_both_versions() {
         ..prefill
     };
     let Outcome::Filed(f) = app
-        .reframe(c.draft.id, "ann", fields, Some("execution".into()))
+        .reframe(c.draft.id, "ann", fields, Some("execution".into()), None)
         .await
         .expect("reframe")
     else {
@@ -171,27 +175,27 @@ async fn only_the_submitter_files_or_withdraws_and_illegal_moves_are_refused() {
         .idea()
         .id;
     assert!(matches!(
-        app.file_anyway(id, "bob").await,
+        app.file_anyway(id, "bob", None).await,
         Err(AppError::NotYours(_))
     ));
     assert!(matches!(
-        app.withdraw(id, "bob").await,
+        app.withdraw(id, "bob", None).await,
         Err(AppError::NotYours(_))
     ));
-    let filed = app.file_anyway(id, "ann").await.expect("file anyway");
+    let filed = app.file_anyway(id, "ann", None).await.expect("file anyway");
     assert_eq!(filed.idea.status(), Status::New);
     assert!(matches!(
-        app.file_anyway(id, "ann").await,
+        app.file_anyway(id, "ann", None).await,
         Err(AppError::NotADraft { .. })
     ));
-    let withdrawn = app.withdraw(id, "ann").await.expect("withdraw");
+    let withdrawn = app.withdraw(id, "ann", None).await.expect("withdraw");
     assert_eq!(withdrawn.status(), Status::Withdrawn);
     assert!(matches!(
-        app.withdraw(id, "ann").await,
+        app.withdraw(id, "ann", None).await,
         Err(AppError::Illegal(_))
     ));
     assert!(matches!(
-        app.withdraw(IdeaId::new(999), "ann").await,
+        app.withdraw(IdeaId::new(999), "ann", None).await,
         Err(AppError::NotFound(_))
     ));
 }
@@ -213,7 +217,7 @@ async fn empty_pitches_and_unknown_tracks_get_a_clear_answer_and_store_nothing()
     s.track = Some("moonshots".into());
     let err = app.submit(s).await.expect_err("unknown track");
     assert!(err.to_string().contains("execution, search"), "{err}");
-    assert!(app.store.is_empty().expect("count"));
+    assert!(app.store().is_empty().expect("count"));
 }
 
 #[tokio::test]
@@ -274,7 +278,7 @@ async fn a_restart_keeps_every_idea_and_never_reuses_an_id() {
     let app = app(dir.path());
     assert_eq!(app.mine("ann").expect("mine").len(), 2);
     for idea in &before {
-        assert_eq!(app.store.get(idea.id).expect("read").as_ref(), Some(idea));
+        assert_eq!(app.store().get(idea.id).expect("read").as_ref(), Some(idea));
     }
     let next = app
         .submit(pitch(PROBLEM, "bob"))
@@ -307,7 +311,7 @@ async fn concurrent_submissions_get_unique_ids() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 32);
-    assert!(app.store.check().expect("check").is_consistent());
+    assert!(app.store().check().expect("check").is_consistent());
 }
 
 #[test]
@@ -489,7 +493,7 @@ fn export_filters_by_track_status_and_date_and_quotes_csv_cleanly() {
 /// What the outbox holds, oldest first.
 fn owed(app: &App) -> Vec<Notice> {
     let (due, _) = app
-        .store
+        .store()
         .outbox_due(jiff::Timestamp::now(), 100)
         .expect("outbox reads");
     due.into_iter().map(|p| p.entry.notice).collect()
@@ -547,11 +551,11 @@ async fn direct_answers_owe_nothing_and_a_refused_change_queues_nothing() {
         replace: true,
     };
     assert!(app
-        .file_anyway_telling(c.draft.id, "bob", Some(to.clone()))
+        .file_anyway(c.draft.id, "bob", Some(to.clone()))
         .await
         .is_err());
     assert!(owed(&app).is_empty(), "a refused change owes nothing");
-    app.file_anyway_telling(c.draft.id, "ann", Some(to.clone()))
+    app.file_anyway(c.draft.id, "ann", Some(to.clone()))
         .await
         .expect("file anyway");
     assert_eq!(
@@ -573,7 +577,7 @@ async fn direct_answers_owe_nothing_and_a_refused_change_queues_nothing() {
 async fn pitches_arriving_together_cannot_slip_past_the_hourly_limit() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = app(dir.path());
-    let limit = app.config.limits.submissions_per_hour;
+    let limit = app.config().limits.submissions_per_hour;
     let tries: Vec<_> = (0..limit + 5)
         .map(|_| {
             let app = app.clone();
@@ -589,7 +593,7 @@ async fn pitches_arriving_together_cannot_slip_past_the_hourly_limit() {
         }
     }
     assert_eq!((filed, refused), (limit, 5));
-    assert_eq!(app.store.len().expect("count"), limit);
+    assert_eq!(app.store().len().expect("count"), limit);
 }
 
 #[tokio::test]
@@ -621,7 +625,7 @@ async fn a_person_gets_a_friendly_later_after_the_hourly_limit_and_huge_pitches_
     let words = refused.map(|_| ()).unwrap_err().to_string();
     assert!(words.contains("later"), "{words}");
     assert_eq!(
-        app.store.len().expect("count"),
+        app.store().len().expect("count"),
         limit,
         "nothing filed past the limit"
     );

@@ -16,11 +16,9 @@ use problemfirst::domain::digest::{parse_time, parse_weekday, parse_zone, Digest
 use problemfirst::domain::{
     Idea, IdeaId, Judgement, NewIdea, Notice, Origin, Reframe, Source, Transition, Verdict,
 };
-use problemfirst::slack::bot::Bot;
-use problemfirst::slack::{client, digest as slack_digest, outbox};
+use problemfirst::slack::digest as slack_digest;
 use problemfirst::storage::{MarkState, Queueing, Store};
 use serde_json::Value;
-use slack_morphism::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -223,7 +221,7 @@ fn a_normal_week_counts_tracks_quality_votes_decisions_and_the_queue() {
     let dir = TempDir::new().expect("temp dir");
     let clock = PausedClock::at("2026-03-09T09:00:00Z");
     let app = app(dir.path(), &monday_nine_utc(), &clock);
-    let store = &app.store;
+    let store = app.store();
     use Verdict::{Problem, Tech, Vague};
 
     // Older ideas: two wait for triage since January, one is decided this week, one was
@@ -498,7 +496,7 @@ fn decisions_are_found_by_when_an_idea_was_pitched_not_by_its_number() {
     let dir = TempDir::new().expect("temp dir");
     let clock = PausedClock::at("2026-03-09T09:00:00Z");
     let app = app(dir.path(), &monday_nine_utc(), &clock);
-    let store = &app.store;
+    let store = app.store();
     let native = create(
         store,
         &[
@@ -587,7 +585,7 @@ fn an_empty_week_gets_a_short_friendly_message() {
 
     // Old ideas still waiting make a quiet week say so, still briefly.
     create(
-        &app.store,
+        app.store(),
         &[pitch(
             "2026-01-05T10:00:00Z",
             "execution",
@@ -619,7 +617,7 @@ fn a_week_with_a_daylight_saving_change_reads_exactly_its_167_hours() {
         (at("2026-03-23T08:00:00Z"), at("2026-03-30T07:00:00Z"))
     );
     create(
-        &app.store,
+        app.store(),
         &[
             pitch(
                 "2026-03-23T07:59:59Z",
@@ -671,7 +669,7 @@ fn a_week_with_a_daylight_saving_change_reads_exactly_its_167_hours() {
     blocks_json(&d, "dst_week");
 
     // The digest is queued at 09:00 on the wall clock, which is 07:00 UTC now, not 08:00.
-    app.store
+    app.store()
         .queue_digest(CHANNEL, "2026-03-16", at("2026-03-23T08:00:00Z"))
         .expect("last week's went out");
     assert_eq!(
@@ -713,7 +711,7 @@ fn a_restart_just_before_the_scheduled_time_posts_once_at_the_time() {
     }
     let app = app(dir.path(), &config, &clock);
     assert_eq!(
-        queued_digests(&app.store),
+        queued_digests(app.store()),
         [
             (CHANNEL.to_string(), "2026-02-23".to_string()),
             (CHANNEL.to_string(), "2026-03-02".to_string())
@@ -739,7 +737,7 @@ fn a_restart_just_after_the_scheduled_time_does_not_post_again() {
         };
         app.posted(&notice, CHANNEL, "1773046801.000100")
             .expect("recorded");
-        app.store.flush().expect("flushed");
+        app.store().flush().expect("flushed");
     }
     // Restarted a minute later, and again the next day: the mark holds.
     for when in [
@@ -755,7 +753,7 @@ fn a_restart_just_after_the_scheduled_time_does_not_post_again() {
             "{when}"
         );
         let mark = app
-            .store
+            .store()
             .digest_mark(CHANNEL, "2026-03-02")
             .expect("reads")
             .expect("marked");
@@ -798,7 +796,7 @@ fn after_downtime_the_missed_digest_goes_out_within_the_same_week() {
             .expect("tick"),
         Some("2026-03-23".into())
     );
-    assert_eq!(queued_digests(&app.store).len(), 3);
+    assert_eq!(queued_digests(app.store()).len(), 3);
 }
 
 #[test]
@@ -810,21 +808,21 @@ fn the_scheduler_sleeps_until_the_scheduled_instant_and_queues_there() {
     clock.set("2026-03-09T08:59:00Z");
     let wait = app.digest_tick(clock.now()).expect("goes on");
     assert_eq!(wait, Duration::from_secs(60));
-    assert_eq!(queued_digests(&app.store).len(), 1, "only last week's");
+    assert_eq!(queued_digests(app.store()).len(), 1, "only last week's");
     clock.set("2026-03-09T09:00:00Z");
     let wait = app.digest_tick(clock.now()).expect("goes on");
     assert_eq!(wait, Duration::from_secs(7 * 24 * 3600));
-    assert_eq!(queued_digests(&app.store).len(), 2);
+    assert_eq!(queued_digests(app.store()).len(), 2);
     // Off, or without a channel: nothing is queued.
     let mut off = (*monday_nine_utc()).clone();
     off.digest.enabled = false;
     let quiet = App::with_clock(
         Arc::new(off),
-        app.store.clone(),
+        app.store().clone(),
         Arc::new(|| at("2026-03-20T09:00:00Z")),
     );
     assert_eq!(quiet.queue_digest_if_due(quiet.now()).expect("tick"), None);
-    assert_eq!(queued_digests(&app.store).len(), 2);
+    assert_eq!(queued_digests(app.store()).len(), 2);
 }
 
 #[test]
@@ -854,12 +852,12 @@ fn ten_thousand_ideas_in_one_week_stay_within_slack_limits() {
         .collect();
     let mut ideas = Vec::new();
     for chunk in news.chunks(2_000) {
-        ideas.extend(create(&app.store, chunk));
+        ideas.extend(create(app.store(), chunk));
     }
     for (n, idea) in ideas.iter().enumerate().take(300) {
-        vote(&app.store, idea.id, 1 + n % 17);
+        vote(app.store(), idea.id, 1 + n % 17);
         let t = [Transition::Accept, Transition::Park, Transition::Decline][n % 3];
-        decide(&app.store, idea.id, t, "2026-03-08T12:00:00Z");
+        decide(app.store(), idea.id, t, "2026-03-08T12:00:00Z");
     }
     let d = app.digest_due(clock.now()).expect("the digest");
     assert_eq!(d.new_ideas, 10_000);
@@ -883,14 +881,20 @@ fn ten_thousand_ideas_in_one_week_stay_within_slack_limits() {
     assert!(text.lines().count() < 80, "the text stays short too");
 }
 
-fn bot(api_url: &str, app: App) -> Arc<Bot> {
-    Arc::new(Bot {
-        app,
-        client: Arc::new(client::build(api_url).expect("the Slack client builds")),
-        token: SlackApiToken::new("xoxb-test-token".into()),
-        idea_channels: Vec::new(),
-        work: Default::default(),
-    })
+/// The bot as `digest --post` builds it, on the paused clock, without a transport.
+async fn bot(
+    slack: &FakeSlack,
+    dir: &Path,
+    config: &Arc<Config>,
+    clock: &PausedClock,
+) -> problemfirst::startup::Application {
+    let c = clock.clone();
+    support::app::spawn()
+        .config(Arc::clone(config))
+        .clock(Arc::new(move || c.now()))
+        .transport(support::app::Transport::None)
+        .build(slack, dir)
+        .await
 }
 
 #[tokio::test]
@@ -898,9 +902,10 @@ async fn the_outbox_posts_the_digest_and_its_mark_keeps_the_message() {
     let slack = FakeSlack::start().await;
     let dir = TempDir::new().expect("temp dir");
     let clock = PausedClock::at("2026-03-09T09:00:00Z");
-    let app = app(dir.path(), &monday_nine_utc(), &clock);
+    let bot = bot(&slack, dir.path(), &monday_nine_utc(), &clock).await;
+    let app = bot.app();
     create(
-        &app.store,
+        app.store(),
         &[pitch(
             "2026-03-03T10:00:00Z",
             "execution",
@@ -912,8 +917,7 @@ async fn the_outbox_posts_the_digest_and_its_mark_keeps_the_message() {
         app.queue_digest_if_due(clock.now()).expect("tick"),
         Some("2026-03-02".into())
     );
-    let bot = bot(&slack.api_url(), app.clone());
-    outbox::drain(&bot).await;
+    bot.deliver_due().await;
     let posts = slack.delivered("chat.postMessage");
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0].arg("channel"), Some(CHANNEL));
@@ -927,14 +931,14 @@ async fn the_outbox_posts_the_digest_and_its_mark_keeps_the_message() {
     );
     assert!(all_text(&blocks).contains("Technicians wait for parts"));
     let mark = app
-        .store
+        .store()
         .digest_mark(CHANNEL, "2026-03-02")
         .expect("reads")
         .expect("marked");
     assert_eq!(mark.state, MarkState::Posted);
     assert!(mark.ts.as_deref().is_some_and(|ts| !ts.is_empty()));
     // Nothing more to deliver, and the week is not queued again.
-    assert_eq!(outbox::drain(&bot).await, 0);
+    assert_eq!(bot.deliver_due().await, 0);
     assert_eq!(
         app.queue_digest_if_due(at("2026-03-12T09:00:00Z"))
             .expect("tick"),
@@ -948,8 +952,8 @@ async fn a_digest_slack_refused_for_good_can_be_asked_for_again_and_goes_out_onc
     let slack = FakeSlack::start().await;
     let dir = TempDir::new().expect("temp dir");
     let clock = PausedClock::at("2026-03-09T09:00:00Z");
-    let app = app(dir.path(), &monday_nine_utc(), &clock);
-    let bot = bot(&slack.api_url(), app.clone());
+    let bot = bot(&slack, dir.path(), &monday_nine_utc(), &clock).await;
+    let app = bot.app();
     slack.fail_next(
         "chat.postMessage",
         support::fake_slack::Failure::Api("not_in_channel"),
@@ -958,31 +962,37 @@ async fn a_digest_slack_refused_for_good_can_be_asked_for_again_and_goes_out_onc
         app.queue_digest_if_due(clock.now()).expect("tick"),
         Some("2026-03-02".into())
     );
-    outbox::drain(&bot).await;
+    bot.deliver_due().await;
     assert!(slack.delivered("chat.postMessage").is_empty());
-    assert_eq!(app.store.dead_letters().expect("reads").len(), 1);
+    assert_eq!(app.store().dead_letters().expect("reads").len(), 1);
     // The scheduler does not try again by itself…
     assert_eq!(app.queue_digest_if_due(clock.now()).expect("tick"), None);
-    assert!(queued_digests(&app.store).is_empty());
+    assert!(queued_digests(app.store()).is_empty());
     // …but once the bot is invited, asking again (`digest --post`) sends it, once.
-    let again = app.store.requeue_digest(CHANNEL, "2026-03-02", clock.now());
+    let again = app
+        .store()
+        .requeue_digest(CHANNEL, "2026-03-02", clock.now());
     assert_eq!(again.expect("requeued"), Queueing::Queued);
-    outbox::drain(&bot).await;
+    bot.deliver_due().await;
     assert_eq!(slack.delivered("chat.postMessage").len(), 1);
     let mark = app
-        .store
+        .store()
         .digest_mark(CHANNEL, "2026-03-02")
         .expect("reads")
         .expect("marked");
     assert_eq!(mark.state, MarkState::Posted);
-    let again = app.store.requeue_digest(CHANNEL, "2026-03-02", clock.now());
+    let again = app
+        .store()
+        .requeue_digest(CHANNEL, "2026-03-02", clock.now());
     assert!(matches!(again, Ok(Queueing::Already(m)) if m.state == MarkState::Posted));
     // A digest still waiting in the outbox is not queued twice either.
-    let next = app.store.queue_digest(CHANNEL, "2026-03-09", clock.now());
+    let next = app.store().queue_digest(CHANNEL, "2026-03-09", clock.now());
     assert_eq!(next.expect("queued"), Queueing::Queued);
-    let again = app.store.requeue_digest(CHANNEL, "2026-03-09", clock.now());
+    let again = app
+        .store()
+        .requeue_digest(CHANNEL, "2026-03-09", clock.now());
     assert!(matches!(again, Ok(Queueing::Already(m)) if m.state == MarkState::Queued));
-    assert_eq!(queued_digests(&app.store).len(), 1);
+    assert_eq!(queued_digests(app.store()).len(), 1);
 }
 
 #[tokio::test]
@@ -990,9 +1000,19 @@ async fn idea_digest_previews_the_week_so_far_to_the_asker_only() {
     let slack = FakeSlack::start().await;
     let dir = TempDir::new().expect("temp dir");
     let clock = PausedClock::at("2026-03-11T12:00:00Z");
-    let app = app(dir.path(), &monday_nine_utc(), &clock);
+    let c = clock.clone();
+    // Nothing on schedule: last week's digest, due by now, would be posted (as `serve` posts a
+    // digest it missed), and this test is about what the preview alone does.
+    let mut config = (*monday_nine_utc()).clone();
+    config.digest.enabled = false;
+    let bot = support::app::spawn()
+        .config(config)
+        .clock(Arc::new(move || c.now()))
+        .run(&slack, dir.path())
+        .await;
+    let app = &bot.app;
     create(
-        &app.store,
+        app.store(),
         &[
             pitch(
                 "2026-03-05T10:00:00Z",
@@ -1008,21 +1028,22 @@ async fn idea_digest_previews_the_week_so_far_to_the_asker_only() {
             ),
         ],
     );
-    let bot = bot(&slack.api_url(), app.clone());
-    let ev: SlackCommandEvent = serde_json::from_value(support::signing::slash_command(
-        "digest",
-        "U1",
-        "C1",
-        "trigger",
-        &slack.response_url("r1"),
-    ))
-    .expect("a slash command");
-    let content = bot
-        .command(ev)
-        .await
-        .expect("answered in the acknowledgement");
-    let blocks = serde_json::to_value(&content.blocks).expect("json");
-    let blocks = blocks.as_array().cloned().unwrap_or_default();
+    let (status, ack) = support::signing::post_form_signed(
+        &format!("{}/slack/commands", bot.url),
+        support::app::SECRET,
+        &support::signing::slash_command(
+            "digest",
+            "U1",
+            "C1",
+            "trigger",
+            &slack.response_url("r1"),
+        ),
+    )
+    .await;
+    assert_eq!(status.as_u16(), 200, "{ack}");
+    let content: Value = serde_json::from_str(&ack).expect("answered in the acknowledgement");
+    assert_eq!(content["response_type"], "ephemeral");
+    let blocks = content["blocks"].as_array().cloned().unwrap_or_default();
     assert_eq!(
         blocks[0]["text"]["text"],
         "Digest preview, week of 9 March 2026 (so far)"
@@ -1038,7 +1059,7 @@ async fn idea_digest_previews_the_week_so_far_to_the_asker_only() {
     );
     // Nothing was posted to any channel and nothing queued: a preview is only an answer.
     assert!(slack.delivered("chat.postMessage").is_empty());
-    assert!(queued_digests(&app.store).is_empty());
+    assert!(queued_digests(app.store()).is_empty());
 }
 
 fn cli(args: &[&str]) -> Output {

@@ -5,7 +5,8 @@
 mod support;
 
 use problemfirst::app::home::{HomePage, MINE_PER_PAGE, WAITING_PER_PAGE};
-use problemfirst::app::{Actor, App, Decision};
+use problemfirst::app::{Actor, App};
+use problemfirst::domain::Decision;
 use problemfirst::domain::{IdeaId, Judgement, NewIdea, Source, Status};
 use problemfirst::slack::home::{home_view, HOME_BLOCKS_MAX};
 use serde_json::{json, Value};
@@ -24,7 +25,7 @@ fn opened(user: &str, tab: &str) -> Value {
 
 /// Files `n` ideas per (submitter, track) straight into the store, oldest first.
 fn bulk(app: &App, n: usize, who: &[(&str, &str)]) {
-    let judged = Judgement::from(&app.config.rules.assess(PROBLEM));
+    let judged = Judgement::from(&app.config().rules.assess(PROBLEM));
     let start = jiff::Timestamp::from_second(1_700_000_000).expect("time");
     let mut news = Vec::new();
     for i in 0..n {
@@ -43,7 +44,7 @@ fn bulk(app: &App, n: usize, who: &[(&str, &str)]) {
             });
         }
     }
-    app.store.create_many(&news).expect("filed");
+    app.store().create_many(&news).expect("filed");
 }
 
 fn view_json(app: &App, actor: &Actor, page: &HomePage) -> Value {
@@ -55,7 +56,7 @@ fn texts(view: &Value) -> String {
     view["blocks"].to_string()
 }
 
-async fn published_for(r: &roles::Running, user: &str, count: usize) -> Vec<Value> {
+async fn published_for(r: &support::app::TestApp, user: &str, count: usize) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let views: Vec<Value> = r
@@ -310,7 +311,8 @@ async fn from_the_home_submitters_withdraw_and_non_leads_are_told_by_direct_mess
         assert!(tokio::time::Instant::now() < deadline, "the lead is told");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let status = |r: &roles::Running| r.app.store.get(id).expect("read").expect("idea").status();
+    let status =
+        |r: &support::app::TestApp| r.app.store().get(id).expect("read").expect("idea").status();
     assert_eq!(status(&r), Status::New);
     // The submitter's own is withdrawn.
     r.interact(&home_click(SUBMITTER, "home_withdraw", "IDEA-1"))
@@ -327,7 +329,7 @@ async fn from_the_home_submitters_withdraw_and_non_leads_are_told_by_direct_mess
     let deadline = tokio::time::Instant::now() + WAIT;
     while r
         .app
-        .store
+        .store()
         .get(IdeaId::new(2))
         .expect("read")
         .map(|i| i.status())

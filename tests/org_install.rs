@@ -5,16 +5,12 @@
 
 mod support;
 
-use problemfirst::slack::{http, socket};
 use serde_json::{json, Value};
-use slack_morphism::prelude::*;
 use std::time::Duration;
-use support::fake_slack::FakeSlack;
+use support::app::{spawn, spawn_app, Transport, IDEAS, SECRET};
 use support::signing;
 
-const SECRET: &str = "org-install-signing-secret";
 const WAIT: Duration = Duration::from_secs(8);
-const IDEAS: &str = "CIDEAS";
 const PITCH: &str =
     "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.";
 const TECH: &str = "We should use blockchain to track our invoices.";
@@ -43,28 +39,10 @@ fn org_event(event_id: &str, event: Value) -> Value {
     })
 }
 
-async fn http_bot() -> (FakeSlack, String, problemfirst::app::App, tempfile::TempDir) {
-    let fake = FakeSlack::start().await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let bot = support::bot::bot_for(&fake.api_url(), dir.path(), &[IDEAS]);
-    let app = bot.app.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(http::serve(
-        listener,
-        std::sync::Arc::clone(&bot),
-        SlackSigningSecret::new(SECRET.into()),
-        problemfirst::ops::Ops::new(bot),
-        tokio_util::sync::CancellationToken::new(),
-    ));
-    (fake, url, app, dir)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_org_wide_install_is_read_over_http() {
-    let (fake, url, app, _dir) = http_bot().await;
+    let bot = spawn_app().await;
+    let (fake, url, app) = (&bot.fake, &bot.url, &bot.app);
     let events = format!("{url}/slack/events");
 
     let (status, body) = signing::post_json_signed(
@@ -80,7 +58,7 @@ async fn an_org_wide_install_is_read_over_http() {
     let replies = fake.wait_for("chat.postMessage", 1, WAIT).await;
     assert_eq!(replies.len(), 1, "answered in the thread");
     assert_eq!(replies[0].args["thread_ts"], "1700000000.000100");
-    assert_eq!(app.store.len().expect("count"), 1);
+    assert_eq!(app.store().len().expect("count"), 1);
 
     // Fields the bot does not use, missing or null, change nothing.
     let mut bare = org_event(
@@ -127,17 +105,8 @@ async fn an_org_wide_install_is_read_over_http() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_org_wide_install_is_read_over_socket_mode() {
-    let fake = FakeSlack::start().await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let bot = support::bot::bot_for(&fake.api_url(), dir.path(), &[IDEAS]);
-    let app = bot.app.clone();
-    let config = SlackClientSocketModeConfig::new()
-        .with_max_connections_count(1)
-        .with_initial_backoff_in_seconds(1)
-        .with_reconnect_timeout_in_seconds(1);
-    let listener = socket::start(bot, SlackApiToken::new("xapp-test".into()), config)
-        .await
-        .expect("listening");
+    let bot = spawn().transport(Transport::Socket).start().await;
+    let (fake, app) = (&bot.fake, &bot.app);
     assert_eq!(fake.wait_connections(1, WAIT).await, 1);
 
     let id = fake
@@ -153,6 +122,6 @@ async fn an_org_wide_install_is_read_over_socket_mode() {
     let replies = fake.wait_for("chat.postMessage", 1, WAIT).await;
     assert_eq!(replies.len(), 1, "answered in the thread");
     assert_eq!(replies[0].args["thread_ts"], "1700000001.000100");
-    assert_eq!(app.store.len().expect("count"), 1);
-    listener.shutdown().await;
+    assert_eq!(app.store().len().expect("count"), 1);
+    assert!(bot.stop().await, "stops cleanly");
 }

@@ -6,9 +6,9 @@ mod support;
 
 use problemfirst::app::{Answer, Submission};
 use problemfirst::domain::{Audience, Notice, Source};
-use problemfirst::slack::service::Service;
 use std::collections::HashMap;
 use std::time::Duration;
+use support::app::{spawn, Transport};
 use support::fake_slack::{Failure, FakeSlack};
 
 const PITCHES: usize = 24;
@@ -74,22 +74,22 @@ async fn every_message_lands_exactly_once_through_failures_and_a_restart() {
         fake.fail_next("chat.postMessage", failure);
     }
 
-    let first = support::bot::bare_bot(&fake.api_url(), dir.path(), &[]);
-    let service = Service::start(std::sync::Arc::clone(&first));
+    let first = spawn()
+        .transport(Transport::None)
+        .run(&fake, dir.path())
+        .await;
     for n in 0..PITCHES / 2 {
         first.app.submit(pitch(n)).await.expect("filed");
     }
     // Stop in the middle: some messages out, some waiting for a retry.
     let part = wait_landed(&fake, 3, Duration::from_secs(10)).await;
     assert!(part.len() >= 3, "some messages go out before the restart");
-    assert!(
-        service.shutdown(Duration::from_secs(8)).await,
-        "stops cleanly"
-    );
-    drop(first);
+    assert!(first.stop().await, "stops cleanly");
 
-    let second = support::bot::bare_bot(&fake.api_url(), dir.path(), &[]);
-    let service = Service::start(std::sync::Arc::clone(&second));
+    let second = spawn()
+        .transport(Transport::None)
+        .run(&fake, dir.path())
+        .await;
     for n in PITCHES / 2..PITCHES {
         second.app.submit(pitch(n)).await.expect("filed");
     }
@@ -114,9 +114,9 @@ async fn every_message_lands_exactly_once_through_failures_and_a_restart() {
         failed_attempts >= 7,
         "the failures were met: {failed_attempts}"
     );
-    let stats = second.app.store.outbox_stats().expect("stats");
+    let stats = second.app.store().outbox_stats().expect("stats");
     assert_eq!((stats.depth, stats.dead), (0, 0));
-    assert!(service.shutdown(Duration::from_secs(8)).await);
+    assert!(second.stop().await);
 }
 
 #[tokio::test]
@@ -124,11 +124,13 @@ async fn permanent_errors_become_dead_letters_and_the_rest_still_goes_out() {
     let fake = FakeSlack::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     fake.fail_next("chat.postMessage", Failure::Api("channel_not_found"));
-    let bot = support::bot::bare_bot(&fake.api_url(), dir.path(), &[]);
-    let service = Service::start(std::sync::Arc::clone(&bot));
+    let bot = spawn()
+        .transport(Transport::None)
+        .run(&fake, dir.path())
+        .await;
     let to = |user: &str| Audience::Person { user: user.into() };
     bot.app
-        .store
+        .store()
         .enqueue(&[
             Notice::Text {
                 to: to("UGONE"),
@@ -144,8 +146,9 @@ async fn permanent_errors_become_dead_letters_and_the_rest_still_goes_out() {
         .wait_for("chat.postMessage", 2, Duration::from_secs(5))
         .await;
     assert_eq!(delivered.len(), 2, "both were tried");
-    assert!(service.shutdown(Duration::from_secs(5)).await);
-    let dead = bot.app.store.dead_letters().expect("dead letters");
+    let app = bot.app.clone();
+    assert!(bot.stop().await);
+    let dead = app.store().dead_letters().expect("dead letters");
     assert_eq!(dead.len(), 1, "{dead:?}");
     assert!(dead[0]["error"]
         .as_str()
@@ -158,7 +161,7 @@ async fn permanent_errors_become_dead_letters_and_the_rest_still_goes_out() {
             .collect::<Vec<_>>(),
         ["UHERE"]
     );
-    assert_eq!(bot.app.store.outbox_stats().expect("stats").depth, 0);
+    assert_eq!(app.store().outbox_stats().expect("stats").depth, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,19 +170,21 @@ async fn a_slow_call_does_not_hold_messages_to_other_places() {
     let dir = tempfile::tempdir().expect("temp dir");
     // The first message is taken by Slack but answered only after three seconds.
     fake.fail_next("chat.postMessage", Failure::Stall(Duration::from_secs(3)));
-    let bot = support::bot::bare_bot(&fake.api_url(), dir.path(), &[]);
-    let service = Service::start(std::sync::Arc::clone(&bot));
+    let bot = spawn()
+        .transport(Transport::None)
+        .run(&fake, dir.path())
+        .await;
     let text = |user: &str| Notice::Text {
         to: Audience::Person { user: user.into() },
         text: format!("for {user}"),
     };
-    bot.app.store.enqueue(&[text("USLOW")]).expect("queued");
+    bot.app.store().enqueue(&[text("USLOW")]).expect("queued");
     let arrived = fake
         .wait_for("chat.postMessage", 1, Duration::from_secs(5))
         .await;
     assert_eq!(arrived.len(), 1, "the slow call is under way");
     // Queued while it is: another person's message goes out without waiting for it.
-    bot.app.store.enqueue(&[text("UQUICK")]).expect("queued");
+    bot.app.store().enqueue(&[text("UQUICK")]).expect("queued");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while fake.delivered("chat.postMessage").len() < 2 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -190,5 +195,5 @@ async fn a_slow_call_does_not_hold_messages_to_other_places() {
         .map(|c| c.arg("channel").unwrap_or_default().to_string())
         .collect();
     assert_eq!(order, ["UQUICK", "USLOW"], "the quick one landed first");
-    assert!(service.shutdown(Duration::from_secs(8)).await);
+    assert!(bot.stop().await);
 }

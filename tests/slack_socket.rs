@@ -3,33 +3,20 @@
 
 mod support;
 
-use problemfirst::slack::socket;
 use serde_json::json;
-use slack_morphism::prelude::*;
 use std::time::Duration;
-use support::fake_slack::FakeSlack;
+use support::app::{spawn, Transport, IDEAS};
 use support::signing;
 
 const WAIT: Duration = Duration::from_secs(8);
-const IDEAS: &str = "CIDEAS";
 const PROBLEM: &str =
     "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pitches_flow_over_socket_mode_and_survive_a_reconnect() {
-    let fake = FakeSlack::start().await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let bot = support::bot::bot_for(&fake.api_url(), dir.path(), &[IDEAS]);
-    let app = bot.app.clone();
+    let bot = spawn().transport(Transport::Socket).start().await;
+    let (fake, app) = (&bot.fake, &bot.app);
     let metrics = problemfirst::ops::metrics();
-    let config = SlackClientSocketModeConfig::new()
-        .with_max_connections_count(1)
-        .with_initial_backoff_in_seconds(1)
-        .with_reconnect_timeout_in_seconds(1)
-        .with_ping_interval_in_seconds(1);
-    let listener = socket::start(bot, SlackApiToken::new("xapp-test".into()), config)
-        .await
-        .expect("listening");
     assert_eq!(fake.wait_connections(1, WAIT).await, 1);
 
     // A slash command: filed, and answered in the acknowledgement's payload.
@@ -88,12 +75,12 @@ async fn pitches_flow_over_socket_mode_and_survive_a_reconnect() {
         2,
         "the redelivered event filed nothing, the new one did"
     );
-    assert_eq!(app.store.len().expect("count"), 3);
+    assert_eq!(app.store().len().expect("count"), 3);
     let seen = metrics.render();
     assert!(
         seen.contains("problemfirst_socket_mode_reconnects_total 1"),
         "{seen}"
     );
     assert!(seen.contains("problemfirst_ack_seconds_bucket"), "{seen}");
-    listener.shutdown().await;
+    assert!(bot.stop().await, "stops cleanly");
 }

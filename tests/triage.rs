@@ -6,8 +6,9 @@
 
 mod support;
 
-use problemfirst::app::{Actor, Answer, App, AppError, Decision, Outcome, Submission};
+use problemfirst::app::{Actor, Answer, App, AppError, Outcome, Submission};
 use problemfirst::config::{Config, Lead};
+use problemfirst::domain::Decision;
 use problemfirst::domain::{
     Audience, Edit, Idea, IdeaId, Notice, Reframe, Source, Status, Verdict,
 };
@@ -65,7 +66,7 @@ async fn filed_text(app: &App, text: &str, who: &str, track: &str) -> Idea {
 /// What the outbox holds, oldest first.
 fn owed(app: &App) -> Vec<Notice> {
     let (due, _) = app
-        .store
+        .store()
         .outbox_due(jiff::Timestamp::now(), 1000)
         .expect("outbox reads");
     due.into_iter().map(|p| p.entry.notice).collect()
@@ -74,11 +75,11 @@ fn owed(app: &App) -> Vec<Notice> {
 /// Empties the outbox (as if everything had been delivered).
 fn deliver_all(app: &App) {
     let (due, _) = app
-        .store
+        .store()
         .outbox_due(jiff::Timestamp::now(), 1000)
         .expect("outbox reads");
     for p in due {
-        app.store.outbox_delivered(p.seq).expect("removed");
+        app.store().outbox_delivered(p.seq).expect("removed");
     }
 }
 
@@ -96,7 +97,7 @@ fn dms_to(notices: &[Notice], user: &str) -> Vec<String> {
 }
 
 fn get(app: &App, id: IdeaId) -> Idea {
-    app.store.get(id).expect("read").expect("exists")
+    app.store().get(id).expect("read").expect("exists")
 }
 
 // ------------------------------------------------------------------------------------ config
@@ -262,10 +263,16 @@ async fn submitters_withdraw_their_own_ideas_and_nobody_elses() {
     let app = app(dir.path());
     let idea = filed(&app).await;
     for who in [LEAD, ADMIN, OTHER] {
-        let err = app.withdraw(idea.id, who).await.expect_err("not theirs");
+        let err = app
+            .withdraw(idea.id, who, None)
+            .await
+            .expect_err("not theirs");
         assert!(matches!(err, AppError::NotYours(_)), "{who}: {err}");
     }
-    let done = app.withdraw(idea.id, SUBMITTER).await.expect("withdrawn");
+    let done = app
+        .withdraw(idea.id, SUBMITTER, None)
+        .await
+        .expect("withdrawn");
     assert_eq!(done.status(), Status::Withdrawn);
     // The card shows it is withdrawn; the submitter's own change needs no message to them.
     assert!(owed(&app).contains(&Notice::TriageCard { idea: idea.id }));
@@ -294,7 +301,7 @@ async fn similar_ideas_follow_the_withdrawals_and_moves_made_since() {
         "{shown:?}"
     );
 
-    app.withdraw(withdrawn.id, SUBMITTER)
+    app.withdraw(withdrawn.id, SUBMITTER, None)
         .await
         .expect("withdrawn");
     app.triage(
@@ -356,7 +363,7 @@ async fn idea_in(app: &App, status: &str, n: usize) -> Idea {
         "parked" => Decision::Park,
         "declined" => Decision::Decline,
         "duplicate" => Decision::Duplicate { of: original.id },
-        "withdrawn" => return app.withdraw(idea.id, &who).await.expect("withdraw"),
+        "withdrawn" => return app.withdraw(idea.id, &who, None).await.expect("withdraw"),
         "asked" => Decision::AskReframe,
         other => panic!("no way to {other}"),
     };
@@ -677,7 +684,7 @@ async fn asked_to_reframe_the_idea_goes_back_to_its_submitter_as_a_draft_with_th
         ..Reframe::default()
     };
     let outcome = app
-        .reframe(idea.id, SUBMITTER, fields, None)
+        .reframe(idea.id, SUBMITTER, fields, None, None)
         .await
         .expect("reframe");
     assert_eq!(outcome.idea().status(), Status::New);
@@ -694,10 +701,10 @@ async fn a_duplicate_links_to_the_original_and_its_votes_move_there() {
     let dup = filed(&app).await;
     // Votes: U1 on both (counts once), U2 on the duplicate only, the original's submitter on the
     // duplicate (does not count for the original).
-    app.store
+    app.store()
         .link_message("C1", "1.1", original.id)
         .expect("link");
-    app.store.link_message("C1", "2.2", dup.id).expect("link");
+    app.store().link_message("C1", "2.2", dup.id).expect("link");
     for (ts, user) in [("1.1", "U1"), ("2.2", "U1"), ("2.2", "U2"), ("2.2", OTHER)] {
         app.react("C1", ts, None, user, true).expect("react");
     }
@@ -795,7 +802,7 @@ async fn a_duplicate_needs_another_open_idea_as_its_original() {
         "{err}"
     );
     let gone = filed_text(&app, OTHER_PROBLEM, OTHER, "execution").await;
-    app.withdraw(gone.id, OTHER).await.expect("withdraw");
+    app.withdraw(gone.id, OTHER, None).await.expect("withdraw");
     let err = app
         .triage(idea.id, &lead(), dup(gone.id), why.clone())
         .await
@@ -1004,7 +1011,7 @@ async fn export_feedback_writes_overrules_as_jsonl_that_eval_reads() {
         )
         .await
         .expect("confirm");
-        app.store.flush().expect("flush");
+        app.store().flush().expect("flush");
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
     let data_arg = data.to_str().expect("utf-8");
@@ -1046,7 +1053,7 @@ const WAIT: Duration = Duration::from_secs(5);
 
 /// Files a pitch by `who` straight through the app of the running bot; its card follows through
 /// the outbox. Returns the idea and the card's message (channel, ts) once posted.
-async fn filed_with_card(r: &roles::Running, text: &str, who: &str) -> (Idea, String) {
+async fn filed_with_card(r: &support::app::TestApp, text: &str, who: &str) -> (Idea, String) {
     let idea = filed_text(&r.app, text, who, "execution").await;
     let card = wait_card(r, idea.id).await;
     assert_eq!(card.channel, EXEC_TRIAGE);
@@ -1054,7 +1061,7 @@ async fn filed_with_card(r: &roles::Running, text: &str, who: &str) -> (Idea, St
 }
 
 /// Waits until the idea's card location is recorded.
-async fn wait_card(r: &roles::Running, id: IdeaId) -> problemfirst::domain::Card {
+async fn wait_card(r: &support::app::TestApp, id: IdeaId) -> problemfirst::domain::Card {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         if let Some(card) = get(&r.app, id).card {
@@ -1082,7 +1089,7 @@ fn overrule_click(user: &str, id: IdeaId, verdict: &str, ts: &str) -> Value {
 }
 
 /// Calls to `method` whose argument `key` is `value`.
-fn calls_with(r: &roles::Running, method: &str, key: &str, value: &str) -> Vec<Value> {
+fn calls_with(r: &support::app::TestApp, method: &str, key: &str, value: &str) -> Vec<Value> {
     r.fake
         .calls_to(method)
         .into_iter()
@@ -1092,7 +1099,7 @@ fn calls_with(r: &roles::Running, method: &str, key: &str, value: &str) -> Vec<V
 }
 
 async fn wait_calls_with(
-    r: &roles::Running,
+    r: &support::app::TestApp,
     method: &str,
     key: &str,
     value: &str,
@@ -1109,7 +1116,7 @@ async fn wait_calls_with(
 }
 
 /// Waits until the idea's status is `status`.
-async fn wait_status(r: &roles::Running, id: IdeaId, status: Status) -> Idea {
+async fn wait_status(r: &support::app::TestApp, id: IdeaId, status: Status) -> Idea {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let idea = get(&r.app, id);
@@ -1588,10 +1595,10 @@ async fn the_original_pitch_is_shown_on_request() {
         ..Reframe::default()
     };
     r.app
-        .reframe(draft.id, SUBMITTER, fields.clone(), None)
+        .reframe(draft.id, SUBMITTER, fields.clone(), None, None)
         .await
         .expect("reframe");
-    r.app.file_anyway(draft.id, SUBMITTER).await.ok();
+    r.app.file_anyway(draft.id, SUBMITTER, None).await.ok();
     let card = wait_card(&r, draft.id).await;
     let posted = calls_with(&r, "chat.postMessage", "channel", EXEC_TRIAGE);
     let shown = posted

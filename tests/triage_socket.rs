@@ -1,19 +1,15 @@
 //! Triage over Socket Mode: the card's buttons and the decision form arrive as `interactive`
-//! envelopes from a fake Socket Mode server on 127.0.0.1:0, with a real sled store. A file of its
-//! own: the reconnect count is process-wide, and `slack_socket` counts one listener's reconnects.
+//! envelopes from a fake Socket Mode server on 127.0.0.1:0, with a real sled store.
 
 mod support;
 
-use problemfirst::slack::socket;
 use serde_json::json;
-use slack_morphism::prelude::*;
 use std::time::Duration;
-use support::fake_slack::FakeSlack;
+use support::app::{spawn, Transport};
 use support::roles::{self, EXEC_TRIAGE, LEAD, OTHER, SUBMITTER};
 use support::signing;
 
 const WAIT: Duration = Duration::from_secs(8);
-const IDEAS: &str = "CIDEAS";
 const PROBLEM: &str =
     "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.";
 
@@ -21,17 +17,12 @@ const PROBLEM: &str =
 /// declines the idea and updates the card in place, as over HTTP.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn triage_buttons_and_forms_work_over_socket_mode() {
-    let fake = FakeSlack::start().await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let bot = support::bot::bot_with(&fake.api_url(), dir.path(), &[IDEAS], roles::config());
-    let app = bot.app.clone();
-    let listener = socket::start(
-        bot,
-        SlackApiToken::new("xapp-test".into()),
-        SlackClientSocketModeConfig::new().with_max_connections_count(1),
-    )
-    .await
-    .expect("listening");
+    let bot = spawn()
+        .config(roles::config())
+        .transport(Transport::Socket)
+        .start()
+        .await;
+    let (fake, app) = (&bot.fake, &bot.app);
     assert_eq!(fake.wait_connections(1, WAIT).await, 1);
 
     // A pitch over Socket Mode; its card goes to the track's triage channel.
@@ -51,7 +42,7 @@ async fn triage_buttons_and_forms_work_over_socket_mode() {
     let idea = problemfirst::domain::IdeaId::new(1);
     let deadline = tokio::time::Instant::now() + WAIT;
     let ts = loop {
-        if let Some(card) = app.store.get(idea).expect("read").and_then(|i| i.card) {
+        if let Some(card) = app.store().get(idea).expect("read").and_then(|i| i.card) {
             break card.ts;
         }
         assert!(
@@ -115,7 +106,7 @@ async fn triage_buttons_and_forms_work_over_socket_mode() {
         "{:?}",
         updates[0].args
     );
-    let declined = app.store.get(idea).expect("read").expect("exists");
+    let declined = app.store().get(idea).expect("read").expect("exists");
     assert_eq!(declined.status(), problemfirst::domain::Status::Declined);
-    listener.shutdown().await;
+    assert!(bot.stop().await, "stops cleanly");
 }

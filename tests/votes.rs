@@ -28,7 +28,7 @@ fn reaction(kind: &str, user: &str, name: &str, channel: &str, ts: &str, author:
 }
 
 fn get(app: &App, id: IdeaId) -> Idea {
-    app.store.get(id).expect("read").expect("exists")
+    app.store().get(id).expect("read").expect("exists")
 }
 
 fn voters(app: &App, id: IdeaId) -> Vec<String> {
@@ -47,7 +47,7 @@ fn fake_ts(n: u64) -> String {
 
 /// A pitch posted in the idea channel, filed, with its "filed" reply and its card posted.
 /// Returns the idea, the pitch's ts, the reply's ts and the card's ts.
-async fn pitched(r: &roles::Running) -> (Idea, String, String, String) {
+async fn pitched(r: &support::app::TestApp) -> (Idea, String, String, String) {
     let pitch_ts = "1690000000.000100";
     r.event(
         "EvPitch",
@@ -60,12 +60,12 @@ async fn pitched(r: &roles::Running) -> (Idea, String, String, String) {
         // The reply is the one message of the idea channel that the bot knows as the idea's.
         let reply = (1..=10).map(fake_ts).find(|ts| {
             r.app
-                .store
+                .store()
                 .idea_of_message(IDEAS, ts)
                 .expect("reads")
                 .is_some()
         });
-        let card = r.app.store.get(id).expect("read").and_then(|i| i.card);
+        let card = r.app.store().get(id).expect("read").and_then(|i| i.card);
         if let (Some(card), Some(reply)) = (card, reply) {
             return (get(&r.app, id), pitch_ts.to_string(), reply, card.ts);
         }
@@ -201,11 +201,11 @@ async fn the_export_counts_votes() {
             answer: Default::default(),
         };
         let id = app.submit(submission).await.expect("filed").idea().id;
-        app.store.link_message("C1", "1.1", id).expect("link");
+        app.store().link_message("C1", "1.1", id).expect("link");
         for user in ["U1", "U2", "U1", SUBMITTER] {
             app.react("C1", "1.1", None, user, true).expect("react");
         }
-        app.store.flush().expect("flush");
+        app.store().flush().expect("flush");
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_problemfirst"))

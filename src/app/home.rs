@@ -97,6 +97,20 @@ const LABELS: [&str; 8] = [
 ];
 
 impl App {
+    /// `user` opened the App Home: remembered (only those who did are sent it again after a
+    /// change), and theirs queued.
+    pub fn home_opened(&self, user: &str) -> Result<(), AppError> {
+        self.store.saw_home(user, self.now())?;
+        self.owe(&[crate::domain::Notice::Home {
+            user: user.to_string(),
+        }])
+    }
+
+    /// Whether `user` has ever opened the App Home (nobody else would see it drawn).
+    pub fn uses_home(&self, user: &str) -> Result<bool, AppError> {
+        Ok(self.store.has_seen_home(user)?)
+    }
+
     /// `actor`'s App Home at `page`.
     pub fn home(&self, actor: &Actor, page: &HomePage) -> Result<Home, AppError> {
         let mine = self

@@ -3,6 +3,7 @@
 //! the HTTP Events API) and the local `chat` console call these same functions and render the same
 //! plain replies.
 
+mod deliveries;
 pub mod digest;
 pub mod home;
 mod notice;
@@ -12,10 +13,11 @@ mod submit;
 mod triage;
 mod votes;
 
+pub use crate::storage::{Accepted, Delivery, Pending};
 pub use digest::digest_text;
 pub use reply::{Action, Reply};
 pub use submit::{shorten, Answer, Coaching, FieldNote, Filed, Outcome, Similar, Submission};
-pub use triage::{Actor, CardView, Decision};
+pub use triage::{Actor, CardView};
 
 use crate::config::Config;
 use crate::domain::{IdeaId, IllegalTransition, Status};
@@ -26,11 +28,12 @@ use std::sync::Arc;
 /// Where "now" comes from: the wall clock in production, a fixed time in tests.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
-/// The application: config, store and clock, shared by every surface.
+/// The application: config, store and clock, shared by every surface. Surfaces reach the store
+/// only through the use cases here.
 #[derive(Clone)]
 pub struct App {
-    pub config: Arc<Config>,
-    pub store: Store,
+    config: Arc<Config>,
+    store: Store,
     clock: Clock,
     /// Content words of each track's recent ideas, for similar-idea lookups.
     recent: Arc<similar::RecentIdeas>,
@@ -54,18 +57,28 @@ impl App {
         (self.clock)()
     }
 
+    /// The configuration the app runs with.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    /// The store, for work on the whole of it that is no use case: export, import, backups, the
+    /// ops endpoints' gauges, and tests that look at what was written.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Changes an idea in the store ([`Store::update_telling`]) and keeps the app's own view of
     /// recent ideas (similar-idea lookups) in step. Every change the app makes goes through here.
-    pub(crate) fn change<E>(
+    /// `f` refuses with its own error, which comes back as it is.
+    pub(crate) fn change<E: From<StoreError>>(
         &self,
         id: IdeaId,
         f: impl Fn(&mut crate::domain::Idea) -> Result<Vec<crate::domain::Notice>, E>,
-    ) -> Result<Result<crate::domain::Idea, E>, StoreError> {
-        let changed = self.store.update_telling(id, f)?;
-        if let Ok(idea) = &changed {
-            self.remember_change(idea);
-        }
-        Ok(changed)
+    ) -> Result<crate::domain::Idea, E> {
+        let idea = self.store.update_telling(id, f).map_err(E::from)??;
+        self.remember_change(&idea);
+        Ok(idea)
     }
 }
 
@@ -88,15 +101,36 @@ pub enum AppError {
     Illegal(#[from] IllegalTransition),
     #[error("Only leads of *{track}* can triage.")]
     NotALead { track: String },
-    /// A triage decision that can't be made as asked, with what to do instead.
-    #[error("{0}")]
-    Refused(String),
+    /// A decision the submitter must hear a reason for, made without one.
+    #[error("Say why, so <@{submitter}> knows what to do next.")]
+    NeedsReason { submitter: String },
+    #[error("{0} can't be a duplicate of itself.")]
+    OwnDuplicate(IdeaId),
+    #[error("{of} is itself a duplicate of {id}, so {id} can't be a duplicate of it.")]
+    DuplicateLoop { id: IdeaId, of: IdeaId },
+    #[error("{id} is {}, so it can't be the original; pick an idea that is still open.", .status.label().to_lowercase())]
+    NotAnOriginal { id: IdeaId, status: Status },
+    #[error("There is no other track to move it to.")]
+    NoOtherTrack,
+    #[error("{id} is already in *{track}*.")]
+    AlreadyInTrack { id: IdeaId, track: String },
     #[error("There is no track '{given}'. Tracks: {known}.")]
     UnknownTrack { given: String, known: String },
     #[error(
         "Something went wrong while saving, so nothing was confirmed. Please try again. ({0})"
     )]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("{0}")]
     Schedule(#[from] crate::domain::digest::ScheduleError),
+}
+
+impl From<StoreError> for AppError {
+    /// An idea the store does not have is one the person can't be given; anything else is the
+    /// store's failure.
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(id) => AppError::NotFound(id),
+            e => AppError::Store(e),
+        }
+    }
 }

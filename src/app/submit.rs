@@ -196,20 +196,9 @@ impl App {
         }
     }
 
-    /// Assess a draft's reframe. Problem-led: filed. Still not: sent back once with what is
-    /// missing; the second time it is filed anyway. Both versions are kept.
+    /// Assess a draft's reframe. Problem-led: filed, and `to` told so. Still not: sent back once
+    /// with what is missing; the second time it is filed anyway. Both versions are kept.
     pub async fn reframe(
-        &self,
-        id: IdeaId,
-        by: &str,
-        fields: Reframe,
-        track: Option<String>,
-    ) -> Result<Outcome, AppError> {
-        self.reframe_telling(id, by, fields, track, None).await
-    }
-
-    /// [`App::reframe`], telling `to` the outcome once it is filed.
-    pub async fn reframe_telling(
         &self,
         id: IdeaId,
         by: &str,
@@ -262,7 +251,7 @@ impl App {
                 return Ok(self.filed_notices(idea, to.as_ref()));
             }
             Ok(Vec::new())
-        })??;
+        })?;
         self.store.durable().await?;
         if send_back {
             let missing = field_notes(&assessment, &fields);
@@ -278,13 +267,8 @@ impl App {
         }))
     }
 
-    /// File a draft as it is: the bot coaches, it never blocks.
-    pub async fn file_anyway(&self, id: IdeaId, by: &str) -> Result<Filed, AppError> {
-        self.file_anyway_telling(id, by, None).await
-    }
-
-    /// [`App::file_anyway`], telling `to` the outcome.
-    pub async fn file_anyway_telling(
+    /// File a draft as it is, and tell `to`: the bot coaches, it never blocks.
+    pub async fn file_anyway(
         &self,
         id: IdeaId,
         by: &str,
@@ -295,7 +279,7 @@ impl App {
         let idea = self.change(id, |idea| {
             idea.apply(Transition::File, by, Some("filed as pitched".into()), now)?;
             Ok::<_, AppError>(self.filed_notices(idea, to.as_ref()))
-        })??;
+        })?;
         self.store.durable().await?;
         let assessment = self.config.rules.assess(&idea.pitch);
         let similar = self.similar(&idea).await?;
@@ -306,39 +290,29 @@ impl App {
         })
     }
 
-    /// Withdraw one's own idea (a draft or an undecided one).
-    pub async fn withdraw(&self, id: IdeaId, by: &str) -> Result<Idea, AppError> {
-        self.withdraw_telling(id, by, None).await
-    }
-
-    /// [`App::withdraw`], telling `to` that it is done.
-    pub async fn withdraw_telling(
+    /// Withdraw one's own idea (a draft or an undecided one), and tell `to` it is done.
+    pub async fn withdraw(
         &self,
         id: IdeaId,
         by: &str,
         to: Option<Audience>,
     ) -> Result<Idea, AppError> {
         let now = self.now();
-        let idea = self
-            .change(id, |idea| {
-                if idea.submitter != by {
-                    return Err(AppError::NotYours(id));
-                }
-                idea.apply(Transition::Withdraw, by, None, now)?;
-                let mut notices: Vec<Notice> = to
-                    .iter()
-                    .map(|to| Notice::Text {
-                        to: to.clone(),
-                        text: format!("Withdrawn {id}. Nothing else changes."),
-                    })
-                    .collect();
-                notices.extend(super::notice::on_change(&self.config, idea));
-                Ok(notices)
-            })
-            .map_err(|e| match e {
-                crate::storage::StoreError::NotFound(id) => AppError::NotFound(id),
-                other => AppError::Store(other),
-            })??;
+        let idea = self.change(id, |idea| {
+            if idea.submitter != by {
+                return Err(AppError::NotYours(id));
+            }
+            idea.apply(Transition::Withdraw, by, None, now)?;
+            let mut notices: Vec<Notice> = to
+                .iter()
+                .map(|to| Notice::Text {
+                    to: to.clone(),
+                    text: format!("Withdrawn {id}. Nothing else changes."),
+                })
+                .collect();
+            notices.extend(super::notice::on_change(&self.config, idea));
+            Ok(notices)
+        })?;
         self.store.durable().await?;
         Ok(idea)
     }
@@ -391,7 +365,7 @@ impl App {
 
     /// The answer a `Notice::Outcome` delivers: what became of the pitch, as it stands now.
     pub async fn outcome_reply(&self, id: IdeaId) -> Result<Reply, AppError> {
-        let idea = self.store.get(id)?.ok_or(AppError::NotFound(id))?;
+        let idea = self.idea(id)?;
         match idea.status() {
             Status::Draft => {
                 let text = idea
@@ -433,7 +407,7 @@ impl App {
     }
 
     fn draft_of(&self, id: IdeaId, by: &str) -> Result<Idea, AppError> {
-        let idea = self.store.get(id)?.ok_or(AppError::NotFound(id))?;
+        let idea = self.idea(id)?;
         if idea.submitter != by {
             return Err(AppError::NotYours(id));
         }

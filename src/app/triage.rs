@@ -11,9 +11,9 @@ use super::notice::on_change;
 use super::{shorten, App, AppError, Similar};
 use crate::config::{Lead, TrackConfig};
 use crate::domain::{
-    Audience, Change, Edit, Idea, IdeaId, Notice, Overrule, Status, Transition, Verdict,
+    Audience, Card, Change, Decision, Edit, Idea, IdeaId, Notice, Overrule, Status, Transition,
+    Triage,
 };
-use crate::storage::StoreError;
 use std::collections::BTreeSet;
 
 /// Someone acting on an idea, as the transport knows them.
@@ -35,71 +35,6 @@ impl Actor {
     }
 }
 
-/// What a lead decides about an idea.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    Review,
-    Accept,
-    Park,
-    Decline,
-    /// The same idea as `of`, which keeps its votes.
-    Duplicate {
-        of: IdeaId,
-    },
-    /// Back into review after a decision.
-    Reopen,
-    /// Back to the submitter as a draft, to restate it as a problem.
-    AskReframe,
-    /// Into another track, named by id or name. An empty name asks only whether the idea may be
-    /// moved at all, before the track is chosen.
-    Move {
-        track: String,
-    },
-    /// The classifier's verdict is wrong: it is this.
-    Overrule {
-        verdict: Verdict,
-    },
-}
-
-impl Decision {
-    /// A short name for metrics and logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Decision::Review => "review",
-            Decision::Accept => "accept",
-            Decision::Park => "park",
-            Decision::Decline => "decline",
-            Decision::Duplicate { .. } => "duplicate",
-            Decision::Reopen => "reopen",
-            Decision::AskReframe => "ask_reframe",
-            Decision::Move { .. } => "move",
-            Decision::Overrule { .. } => "overrule",
-        }
-    }
-
-    /// Decisions the submitter must hear a reason for.
-    pub fn needs_reason(&self) -> bool {
-        matches!(
-            self,
-            Decision::Park | Decision::Decline | Decision::Duplicate { .. } | Decision::AskReframe
-        )
-    }
-
-    /// The status move this decision makes, if it makes one.
-    pub fn transition(&self) -> Option<Transition> {
-        match self {
-            Decision::Review => Some(Transition::StartReview),
-            Decision::Accept => Some(Transition::Accept),
-            Decision::Park => Some(Transition::Park),
-            Decision::Decline => Some(Transition::Decline),
-            Decision::Duplicate { of } => Some(Transition::MarkDuplicate { of: *of }),
-            Decision::Reopen => Some(Transition::Reopen),
-            Decision::AskReframe => Some(Transition::AskReframe),
-            Decision::Move { .. } | Decision::Overrule { .. } => None,
-        }
-    }
-}
-
 /// What a triage card shows: the idea as it is now, its track's name and similar ideas.
 #[derive(Debug, Clone)]
 pub struct CardView {
@@ -108,6 +43,8 @@ pub struct CardView {
     /// The channel the card belongs in now (the track's triage channel).
     pub channel: Option<String>,
     pub similar: Vec<Similar>,
+    /// For a duplicate, where its original's card is.
+    pub original: Option<Card>,
 }
 
 /// How many times a duplicate chain is followed to its original before giving up (a chain is
@@ -132,17 +69,16 @@ impl App {
             .collect()
     }
 
-    /// Whether `actor` could make `decision` on idea `id` now: the idea as it is, or why not.
+    /// Whether `actor` could make the move `t` on idea `id` now: the idea as it is, or why not.
     /// Used before opening a form, so nobody fills one in for nothing; [`App::triage`] checks
-    /// again when it decides.
-    pub fn may_triage(
-        &self,
-        id: IdeaId,
-        actor: &Actor,
-        decision: &Decision,
-    ) -> Result<Idea, AppError> {
-        let idea = self.store.get(id)?.ok_or(AppError::NotFound(id))?;
-        self.allowed(&idea, actor, decision)?;
+    /// again, with the details, when it decides.
+    pub fn may_triage(&self, id: IdeaId, actor: &Actor, t: Triage) -> Result<Idea, AppError> {
+        let idea = self.idea(id)?;
+        self.lead_of(&idea, actor)?;
+        idea.status().check(t)?;
+        if t == Triage::Move && self.config.tracks.iter().all(|k| k.id == idea.track) {
+            return Err(AppError::NoOtherTrack);
+        }
         Ok(idea)
     }
 
@@ -159,88 +95,83 @@ impl App {
         let reason = reason
             .map(|r| r.trim().to_string())
             .filter(|r| !r.is_empty());
-        let idea = self.may_triage(id, actor, &decision)?;
+        let idea = self.idea(id)?;
+        self.allowed(&idea, actor, &decision)?;
         if decision.needs_reason() && reason.is_none() {
-            return Err(AppError::Refused(format!(
-                "Say why, so <@{}> knows what to do next.",
-                idea.submitter
-            )));
+            return Err(AppError::NeedsReason {
+                submitter: idea.submitter.clone(),
+            });
         }
         let now = self.now();
         let by = actor.user.as_str();
         let changed = match &decision {
             Decision::Duplicate { of } => {
                 let original = self.original_for(id, *of)?;
-                let (dup, _) = self
-                    .store
-                    .update_both_telling(id, original, |dup, orig| {
-                        self.allowed(dup, actor, &decision)?;
-                        if matches!(orig.status(), Status::Draft | Status::Withdrawn) {
-                            return Err(not_an_original(orig));
-                        }
-                        dup.apply(
-                            Transition::MarkDuplicate { of: original },
+                let (dup, _) = self.store.update_both_telling(id, original, |dup, orig| {
+                    self.allowed(dup, actor, &decision)?;
+                    if matches!(orig.status(), Status::Draft | Status::Withdrawn) {
+                        return Err(not_an_original(orig));
+                    }
+                    dup.apply(
+                        Transition::MarkDuplicate { of: original },
+                        by,
+                        reason.clone(),
+                        now,
+                    )?;
+                    let (voters, reactions) = dup.take_votes();
+                    let added = orig.merge_votes(voters, reactions);
+                    orig.record(
+                        Edit::VotesMerged {
+                            from: id,
+                            votes: added,
+                        },
+                        by,
+                        None,
+                        now,
+                    );
+                    let mut notices = self.decision_notices(dup, actor, reason.as_deref());
+                    notices.extend(super::notice::card_notice(&self.config, orig));
+                    Ok(notices)
+                })??;
+                dup
+            }
+            _ => self.change(id, |idea| {
+                self.allowed(idea, actor, &decision)?;
+                match &decision {
+                    Decision::Move { track } => {
+                        let to = self.track_id(track)?;
+                        let from = std::mem::replace(&mut idea.track, to.clone());
+                        idea.record(Edit::Track { from, to }, by, reason.clone(), now);
+                    }
+                    Decision::Overrule { verdict } => {
+                        let was = idea.current_verdict();
+                        let from = idea.overrule.as_ref().map_or(was, |o| o.verdict);
+                        idea.overrule = Some(Overrule {
+                            text: idea.headline_text(),
+                            was,
+                            verdict: *verdict,
+                            by: by.to_string(),
+                            at: now,
+                        });
+                        idea.record(
+                            Edit::Verdict { from, to: *verdict },
                             by,
                             reason.clone(),
                             now,
-                        )?;
-                        let (voters, reactions) = dup.take_votes();
-                        let added = orig.merge_votes(voters, reactions);
-                        orig.record(
-                            Edit::VotesMerged {
-                                from: id,
-                                votes: added,
-                            },
-                            by,
-                            None,
-                            now,
                         );
-                        let mut notices = self.decision_notices(dup, actor, reason.as_deref());
-                        notices.extend(super::notice::card_notice(&self.config, orig));
-                        Ok(notices)
-                    })
-                    .map_err(not_found)??;
-                dup
-            }
-            _ => self
-                .change(id, |idea| {
-                    self.allowed(idea, actor, &decision)?;
-                    match &decision {
-                        Decision::Move { track } => {
-                            let to = self.track_id(track)?;
-                            let from = std::mem::replace(&mut idea.track, to.clone());
-                            idea.record(Edit::Track { from, to }, by, reason.clone(), now);
+                    }
+                    other => {
+                        if let Some(t) = other.transition() {
+                            idea.apply(t, by, reason.clone(), now)?;
                         }
-                        Decision::Overrule { verdict } => {
-                            let was = idea.current_verdict();
-                            let from = idea.overrule.as_ref().map_or(was, |o| o.verdict);
-                            idea.overrule = Some(Overrule {
-                                text: idea.headline_text(),
-                                was,
-                                verdict: *verdict,
-                                by: by.to_string(),
-                                at: now,
-                            });
-                            idea.record(
-                                Edit::Verdict { from, to: *verdict },
-                                by,
-                                reason.clone(),
-                                now,
-                            );
-                        }
-                        other => {
-                            if let Some(t) = other.transition() {
-                                idea.apply(t, by, reason.clone(), now)?;
-                            }
-                            if *other == Decision::AskReframe {
-                                // A fresh start: the reframe may be sent back once again.
-                                idea.reframe_rounds = 0;
-                            }
+                        if *other == Decision::AskReframe {
+                            // A fresh start: the reframe may be sent back once again.
+                            idea.reframe_rounds = 0;
                         }
                     }
-                    Ok::<_, AppError>(self.decision_notices(idea, actor, reason.as_deref()))
-                })
-                .map_err(not_found)??,
+                }
+                Ok::<_, AppError>(self.decision_notices(idea, actor, reason.as_deref()))
+            })?,
         };
         self.store.durable().await?;
         metrics::counter!("problemfirst_triage_actions_total", "decision" => decision.name())
@@ -250,59 +181,54 @@ impl App {
 
     /// What a triage card shows for idea `id`, as it is now.
     pub async fn card_view(&self, id: IdeaId) -> Result<CardView, AppError> {
-        let idea = self.store.get(id)?.ok_or(AppError::NotFound(id))?;
+        let idea = self.idea(id)?;
         let similar = self.similar(&idea).await?;
         let track = self.config.track(&idea.track);
+        let original = match idea.status() {
+            Status::Duplicate { of } => self.store.get(of).ok().flatten().and_then(|i| i.card),
+            _ => None,
+        };
         Ok(CardView {
             track_name: self.config.track_name(&idea.track).to_string(),
             channel: track.and_then(|t| t.triage_channel.clone()),
             similar,
+            original,
             idea,
         })
     }
 
     /// Checks `actor` may make `decision` on `idea` as it stands, without changing it.
     fn allowed(&self, idea: &Idea, actor: &Actor, decision: &Decision) -> Result<(), AppError> {
-        if !self.is_lead(actor, &idea.track) {
-            return Err(AppError::NotALead {
-                track: self.config.track_name(&idea.track).to_string(),
-            });
-        }
+        self.lead_of(idea, actor)?;
         match decision {
             Decision::Move { track } => {
-                if idea.status() == Status::Withdrawn {
-                    return Err(AppError::Refused(format!(
-                        "{} was withdrawn, so it stays where it is.",
-                        idea.id
-                    )));
-                }
-                if track.trim().is_empty() {
-                    if self.config.tracks.iter().all(|t| t.id == idea.track) {
-                        return Err(AppError::Refused(
-                            "There is no other track to move it to.".into(),
-                        ));
-                    }
-                    return Ok(());
-                }
+                idea.status().check(Triage::Move)?;
                 let to = self.track_id(track)?;
                 if to == idea.track {
-                    return Err(AppError::Refused(format!(
-                        "{} is already in *{}*.",
-                        idea.id,
-                        self.config.track_name(&to)
-                    )));
+                    return Err(AppError::AlreadyInTrack {
+                        id: idea.id,
+                        track: self.config.track_name(&to).to_string(),
+                    });
                 }
                 Ok(())
             }
             Decision::Overrule { .. } => Ok(()),
-            Decision::Duplicate { of } if *of == idea.id => Err(AppError::Refused(format!(
-                "{} can't be a duplicate of itself.",
-                idea.id
-            ))),
+            Decision::Duplicate { of } if *of == idea.id => Err(AppError::OwnDuplicate(idea.id)),
             other => match other.transition() {
                 Some(t) => idea.status().apply(t).map(|_| ()).map_err(AppError::from),
                 None => Ok(()),
             },
+        }
+    }
+
+    /// Checks `actor` leads the track of `idea`.
+    fn lead_of(&self, idea: &Idea, actor: &Actor) -> Result<(), AppError> {
+        if self.is_lead(actor, &idea.track) {
+            Ok(())
+        } else {
+            Err(AppError::NotALead {
+                track: self.config.track_name(&idea.track).to_string(),
+            })
         }
     }
 
@@ -311,7 +237,7 @@ impl App {
     fn original_for(&self, id: IdeaId, of: IdeaId) -> Result<IdeaId, AppError> {
         let mut at = of;
         for _ in 0..MAX_CHAIN {
-            let idea = self.store.get(at)?.ok_or(AppError::NotFound(at))?;
+            let idea = self.idea(at)?;
             match idea.status() {
                 Status::Duplicate { of: next } if next != at => at = next,
                 Status::Draft | Status::Withdrawn => return Err(not_an_original(&idea)),
@@ -319,9 +245,7 @@ impl App {
             }
         }
         if at == id {
-            return Err(AppError::Refused(format!(
-                "{of} is itself a duplicate of {id}, so {id} can't be a duplicate of it."
-            )));
+            return Err(AppError::DuplicateLoop { id, of });
         }
         Ok(at)
     }
@@ -436,16 +360,8 @@ fn leads(track: &TrackConfig, actor: &Actor) -> bool {
 }
 
 fn not_an_original(idea: &Idea) -> AppError {
-    AppError::Refused(format!(
-        "{} is {}, so it can't be the original; pick an idea that is still open.",
-        idea.id,
-        idea.status().label().to_lowercase()
-    ))
-}
-
-fn not_found(e: StoreError) -> AppError {
-    match e {
-        StoreError::NotFound(id) => AppError::NotFound(id),
-        other => AppError::Store(other),
+    AppError::NotAnOriginal {
+        id: idea.id,
+        status: idea.status(),
     }
 }

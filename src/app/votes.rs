@@ -7,6 +7,20 @@
 use super::notice::card_notice;
 use super::{App, AppError};
 use crate::domain::{Idea, IdeaId, Status};
+use crate::storage::StoreError;
+
+/// Why a reaction changed no votes.
+enum Unchanged {
+    /// The same reaction again, or one taken back that was never there.
+    Repeat,
+    Failed(StoreError),
+}
+
+impl From<StoreError> for Unchanged {
+    fn from(e: StoreError) -> Self {
+        Unchanged::Failed(e)
+    }
+}
 
 /// How far a chain of duplicates is followed.
 const MAX_CHAIN: usize = 16;
@@ -32,15 +46,19 @@ impl App {
         let changed = self.change(id, |idea| {
             // A repeat writes nothing and owes nothing.
             if !idea.react(user, &message, on) {
-                return Err(());
+                return Err(Unchanged::Repeat);
             }
             Ok(card_notice(&self.config, idea).into_iter().collect())
-        })?;
-        if changed.is_ok() {
-            let change = if on { "added" } else { "removed" };
-            metrics::counter!("problemfirst_votes_total", "change" => change).increment(1);
+        });
+        match changed {
+            Ok(idea) => {
+                let change = if on { "added" } else { "removed" };
+                metrics::counter!("problemfirst_votes_total", "change" => change).increment(1);
+                Ok(Some(idea))
+            }
+            Err(Unchanged::Repeat) => Ok(None),
+            Err(Unchanged::Failed(e)) => Err(e.into()),
         }
-        Ok(changed.ok())
     }
 
     /// The idea a message belongs to: one of the bot's idea messages, or a pitch itself (found

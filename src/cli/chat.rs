@@ -76,7 +76,7 @@ pub fn batch(
                 f.idea.id, f.assessment.verdict, f.idea.track
             ),
             Ok(Outcome::NeedsReframe(c)) if file_all => {
-                match rt.block_on(app.file_anyway(c.draft.id, user)) {
+                match rt.block_on(app.file_anyway(c.draft.id, user, None)) {
                     Ok(f) => format!(
                         "filed {} {} {}",
                         f.idea.id, c.assessment.verdict, f.idea.track
@@ -150,7 +150,7 @@ pub fn dialog(
                             out,
                             "bot> {} [{}] {}: {}",
                             idea.id,
-                            app.config.track_name(&idea.track),
+                            app.config().track_name(&idea.track),
                             idea.status().label(),
                             crate::app::shorten(&idea.headline_text(), 70)
                         )?;
@@ -160,7 +160,7 @@ pub fn dialog(
             },
             "/file" | "f" if target(rest).is_some() => {
                 let id = target(rest).unwrap_or(IdeaId::new(0));
-                let reply = match rt.block_on(app.file_anyway(id, user)) {
+                let reply = match rt.block_on(app.file_anyway(id, user, None)) {
                     Ok(f) => f.reply(app),
                     Err(e) => error_reply(e),
                 };
@@ -169,7 +169,7 @@ pub fn dialog(
             }
             "/withdraw" | "w" if target(rest).is_some() => {
                 let id = target(rest).unwrap_or(IdeaId::new(0));
-                match rt.block_on(app.withdraw(id, user)) {
+                match rt.block_on(app.withdraw(id, user, None)) {
                     Ok(idea) => writeln!(out, "bot> Withdrawn {}. Nothing else changes.", idea.id)?,
                     Err(e) => writeln!(out, "bot> {e}")?,
                 }
@@ -180,7 +180,7 @@ pub fn dialog(
                 let Some(fields) = ask_reframe(app, id, &mut lines, &mut out)? else {
                     break;
                 };
-                match rt.block_on(app.reframe(id, user, fields, None)) {
+                match rt.block_on(app.reframe(id, user, fields, None, None)) {
                     Ok(outcome) => {
                         current = match &outcome {
                             Outcome::NeedsReframe(c) => Some(c.draft.id),
@@ -198,7 +198,7 @@ pub fn dialog(
                 let outcome = rt.block_on(app.submit(submission(&line, user)));
                 match outcome {
                     Ok(Outcome::NeedsReframe(c)) if file_all => {
-                        match rt.block_on(app.file_anyway(c.draft.id, user)) {
+                        match rt.block_on(app.file_anyway(c.draft.id, user, None)) {
                             Ok(f) => show(&mut out, &f.reply(app))?,
                             Err(e) => show(&mut out, &error_reply(e))?,
                         }
@@ -226,8 +226,8 @@ fn ask_reframe<I: Iterator<Item = std::io::Result<String>>>(
     lines: &mut I,
     out: &mut impl Write,
 ) -> std::io::Result<Option<Reframe>> {
-    let prefill = match app.store.get(id) {
-        Ok(Some(idea)) => app.prefill(&idea),
+    let prefill = match app.idea(id) {
+        Ok(idea) => app.prefill(&idea),
         _ => Reframe::default(),
     };
     let mut fields = Reframe::default();

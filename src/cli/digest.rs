@@ -5,6 +5,8 @@
 
 use super::{DataArgs, Failure};
 use crate::app::{digest_text, App};
+use crate::slack::api::BotToken;
+use crate::startup::{Application, Settings};
 use crate::storage::{MarkState, Queueing};
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -34,7 +36,7 @@ pub struct Args {
     #[arg(long)]
     post: bool,
     /// The Slack Web API base URL (to post to a fake Slack).
-    #[arg(long, value_name = "URL", env = "SLACK_API_URL", default_value = crate::slack::client::DEFAULT_API_URL)]
+    #[arg(long, value_name = "URL", env = "SLACK_API_URL", default_value = crate::slack::api::DEFAULT_API_URL)]
     slack_api_url: String,
 }
 
@@ -47,16 +49,16 @@ pub fn run(args: Args) -> Result<(), Failure> {
         })?,
         None => Timestamp::now(),
     };
+    if args.post {
+        return post(&args, now);
+    }
     let app = args.data.open_app()?;
     let app = App::with_clock(
-        Arc::clone(&app.config),
-        app.store.clone(),
+        Arc::clone(app.config()),
+        app.store().clone(),
         Arc::new(move || now),
     );
     let usage = |e: crate::app::AppError| Failure::Usage(e.to_string());
-    if args.post {
-        return post(app, now, &args.slack_api_url);
-    }
     let digest = app.digest_due(now).map_err(usage)?;
     let out = match args.format {
         Format::Text => digest_text(&digest),
@@ -76,21 +78,77 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
         .map_err(|e| Failure::Usage(format!("could not write the digest as JSON: {e}")))
 }
 
-/// Queues this week's digest for the channel and delivers the outbox once.
-fn post(app: App, now: Timestamp, api_url: &str) -> Result<(), Failure> {
-    let Some(channel) = app.config.digest.channel.clone() else {
+/// Queues this week's digest for the channel and delivers the outbox once, with the bot as
+/// `serve` builds it (without a transport).
+fn post(args: &Args, now: Timestamp) -> Result<(), Failure> {
+    let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
+    let config = Arc::new(args.data.config.load()?);
+    let Some(channel) = config.digest.channel.clone() else {
         return Err(Failure::Usage(format!(
             "no digest channel: set digest.channel in {}",
-            app.config.path.display()
+            config.path.display()
         )));
     };
+    let token = std::env::var("SLACK_BOT_TOKEN")
+        .ok()
+        .and_then(|t| BotToken::parse(&t).ok());
+    let Some(token) = token else {
+        // Marked and queued all the same: a running `serve` sends it.
+        let app = args.data.open_app()?;
+        let app = App::with_clock(config, app.store().clone(), Arc::new(move || now));
+        let Some(key) = queue(&app, &channel, now)? else {
+            return Ok(());
+        };
+        return Err(Failure::Usage(format!(
+            "the digest for the week of {key} is queued for {channel}, but SLACK_BOT_TOKEN \
+             (xoxb-…) is not set, so it was not sent now; a running problemfirst serve sends it"
+        )));
+    };
+    let mut settings = Settings::new(config, token, None);
+    if let Some(dir) = &args.data.data {
+        settings.data_dir = dir.clone();
+    }
+    settings.api_url = args.slack_api_url.clone();
+    settings.clock = Arc::new(move || now);
+    let rt = super::runtime()?;
+    rt.block_on(async {
+        let application = Application::build(settings).await.map_err(|e| usage(&e))?;
+        let app = application.app();
+        let Some(key) = queue(app, &channel, now)? else {
+            return Ok(());
+        };
+        // From here the week is marked: should delivery fail now, the outbox keeps the digest and
+        // `serve` delivers it, still only once.
+        application.deliver_due().await;
+        match app
+            .store()
+            .digest_mark(&channel, &key)
+            .map_err(|e| usage(&e))?
+        {
+            Some(mark) if mark.state == MarkState::Posted => {
+                println!(
+                    "Posted the digest for the week of {key} to {channel} (message {}).",
+                    mark.ts.unwrap_or_default()
+                );
+                Ok(())
+            }
+            _ => Err(Failure::Usage(format!(
+                "the digest for the week of {key} is queued for {channel} but Slack did not take it \
+                 yet; a running problemfirst serve keeps trying (see its log, or the dead letters)"
+            ))),
+        }
+    })
+}
+
+/// Marks this week's digest for `channel` and queues it, unless it was posted already (then it
+/// says so, and gives `None`). A week marked and never posted (its delivery failed for good, say
+/// the bot was not in the channel) is queued again; one still waiting in the outbox stays there.
+fn queue(app: &App, channel: &str, now: Timestamp) -> Result<Option<String>, Failure> {
     let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
     let key = app.digest_week_due(now).map_err(|e| usage(&e))?.key();
-    // Marked and never posted (its delivery failed for good, say the bot was not in the
-    // channel): asking again queues it again. Still waiting in the outbox: delivered below.
     match app
-        .store
-        .requeue_digest(&channel, &key, now)
+        .store()
+        .requeue_digest(channel, &key, now)
         .map_err(|e| usage(&e))?
     {
         Queueing::Already(mark) if mark.state == MarkState::Posted => {
@@ -99,52 +157,8 @@ fn post(app: App, now: Timestamp, api_url: &str) -> Result<(), Failure> {
                 "The digest for the week of {key} was posted to {channel} already (message {ts}). \
                  Nothing sent again."
             );
-            return Ok(());
+            Ok(None)
         }
-        Queueing::Queued | Queueing::Already(_) => {}
-    }
-    // From here the week is marked: should delivery fail now, the outbox keeps the digest and
-    // `serve` delivers it, still only once.
-    let token = std::env::var("SLACK_BOT_TOKEN")
-        .ok()
-        .map(|t| t.trim().to_string())
-        .filter(|t| t.starts_with("xoxb-"));
-    let Some(token) = token else {
-        return Err(Failure::Usage(format!(
-            "the digest for the week of {key} is queued for {channel}, but SLACK_BOT_TOKEN \
-             (xoxb-…) is not set, so it was not sent now; a running problemfirst serve sends it"
-        )));
-    };
-    let rt = super::runtime()?;
-    rt.block_on(async {
-        use slack_morphism::prelude::*;
-        let client = crate::slack::client::build(api_url)
-            .map_err(|e| usage(&format!("can't set up the Slack client: {e}")))?;
-        let bot = Arc::new(crate::slack::bot::Bot {
-            app: app.clone(),
-            client: Arc::new(client),
-            token: SlackApiToken::new(token.into()),
-            idea_channels: Vec::new(),
-            work: Default::default(),
-        });
-        crate::slack::outbox::drain(&bot).await;
-        Ok::<(), Failure>(())
-    })?;
-    match app
-        .store
-        .digest_mark(&channel, &key)
-        .map_err(|e| usage(&e))?
-    {
-        Some(mark) if mark.state == MarkState::Posted => {
-            println!(
-                "Posted the digest for the week of {key} to {channel} (message {}).",
-                mark.ts.unwrap_or_default()
-            );
-            Ok(())
-        }
-        _ => Err(Failure::Usage(format!(
-            "the digest for the week of {key} is queued for {channel} but Slack did not take it \
-             yet; a running problemfirst serve keeps trying (see its log, or the dead letters)"
-        ))),
+        Queueing::Queued | Queueing::Already(_) => Ok(Some(key)),
     }
 }

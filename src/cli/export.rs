@@ -154,7 +154,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     };
     let mut skipped = 0usize;
     let mut written = Ok(());
-    for idea in app.store.ideas() {
+    for idea in app.store().ideas() {
         match idea {
             Ok(idea) if args.feedback => {
                 if let Some(o) = idea.overrule.as_ref().filter(|_| keep(&idea)) {

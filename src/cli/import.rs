@@ -54,13 +54,13 @@ pub fn run(args: Args) -> Result<(), Failure> {
         let row = row.and_then(|r| check_row(r, &app, now));
         match row {
             Ok((text, submitter, track, created)) => {
-                let a = app.config.rules.assess(&text);
+                let a = app.config().rules.assess(&text);
                 by_verdict[a.verdict as usize] += 1;
                 let track = track.unwrap_or_else(|| {
                     a.track
                         .track
                         .clone()
-                        .unwrap_or_else(|| app.config.default_track.clone())
+                        .unwrap_or_else(|| app.config().default_track.clone())
                 });
                 batch.push(NewIdea {
                     submitter,
@@ -83,7 +83,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         }
     }
     filed += file_batch(&app, &mut batch)?;
-    app.store
+    app.store()
         .flush()
         .map_err(|e| Failure::Usage(e.to_string()))?;
     if progress {
@@ -109,7 +109,7 @@ fn file_batch(app: &crate::app::App, batch: &mut Vec<NewIdea>) -> Result<usize, 
         return Ok(0);
     }
     let n = app
-        .store
+        .store()
         .create_many(batch)
         .map_err(|e| Failure::Usage(format!("import stopped: {e}")))?
         .len();
@@ -136,7 +136,7 @@ fn check_row(row: Row, app: &crate::app::App, now: Timestamp) -> Result<Checked,
     {
         None => None,
         Some(t) => match app
-            .config
+            .config()
             .tracks
             .iter()
             .find(|k| k.id == t || k.name.eq_ignore_ascii_case(&t))

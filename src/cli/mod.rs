@@ -121,6 +121,12 @@ pub enum Failure {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `serve` tells what it does as it runs; the other commands speak through their output, and
+    // log only what went wrong.
+    crate::telemetry::init(match cli.command {
+        Command::Serve(_) => "info,slack_morphism=warn",
+        _ => "warn,slack_morphism=error",
+    });
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Chat(args) => chat::run(args),

@@ -156,6 +156,18 @@ pub fn reply_blocks(reply: &Reply) -> Vec<SlackBlock> {
     blocks
 }
 
+/// A reply as a message: its text (shortened for notifications) and its blocks.
+pub fn content(reply: &Reply) -> SlackMessageContent {
+    SlackMessageContent::new()
+        .with_text(shorten(&reply.text, SECTION_TEXT_MAX))
+        .with_blocks(reply_blocks(reply))
+}
+
+/// A message of text alone.
+pub fn text_content(text: &str) -> SlackMessageContent {
+    SlackMessageContent::new().with_text(text.to_string())
+}
+
 /// The modal for a new pitch, field by field, with the track to file it in.
 pub fn pitch_modal(tracks: &[(String, String)], chosen: Option<&str>, metadata: &str) -> SlackView {
     let mut blocks: Vec<SlackBlock> = vec![SlackSectionBlock::new()

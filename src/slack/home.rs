@@ -1,18 +1,17 @@
-//! The App Home: published when someone opens it (`app_home_opened`) and again after a change
-//! that concerns them (a `Notice::Home`, delivered only to people who have opened it). Everyone
-//! sees their ideas with status, votes and the last decision, with Withdraw where that is still
-//! possible; leads also see each track they lead: ideas per status and the ideas waiting longest,
-//! with the triage buttons. Every list is paged, and the view never passes Slack's 100 blocks.
+//! The App Home: the view (everyone's own ideas with status, votes and the last decision, with
+//! Withdraw where that is still possible; for leads, each track they lead: ideas per status and
+//! the ideas waiting longest, with the triage buttons), paged so it never passes Slack's 100
+//! blocks, and publishing it. It is published when someone opens it, again after a change that
+//! concerns them (a `Notice::Home`, delivered only to people who have opened it) and when they
+//! turn a page.
 
-use super::bot::Bot;
-use super::outbox::{failure, Failure};
-use super::triage::{actor, triage_actions, votes, when};
+use super::api::{Api, Failure};
+use super::card::{triage_actions, votes, when};
+use super::leads::Leads;
 use crate::app::home::{Home, HomePage, Paged, Queue};
-use crate::app::shorten;
-use crate::domain::{Audience, Idea, Notice, Status, Transition};
-use slack_morphism::errors::SlackClientError;
+use crate::app::{shorten, App};
+use crate::domain::{Idea, Status, Transition};
 use slack_morphism::prelude::*;
-use std::sync::Arc;
 
 /// Slack's limit on blocks in a Home view.
 pub const HOME_BLOCKS_MAX: usize = 100;
@@ -27,138 +26,34 @@ pub const MINE_PAGE_BACK: &str = "home_mine_page_back";
 pub const QUEUE_PAGE: &str = "home_queue_page";
 pub const QUEUE_PAGE_BACK: &str = "home_queue_page_back";
 
-/// Someone opened the App Home: remember they use it, and publish it.
-pub(super) fn opened(bot: &Bot, ev: &SlackAppHomeOpenedEvent) {
-    // The Messages tab opens the same event; only the Home tab is ours to draw.
-    if ev.tab.as_deref().is_some_and(|t| t != "home") {
-        return;
-    }
-    let user = ev.user.to_string();
-    let remembered = bot
-        .app
-        .store
-        .saw_home(&user, bot.app.now())
-        .and_then(|()| bot.app.store.enqueue(&[Notice::Home { user }]));
-    if let Err(e) = remembered {
-        tracing::error!(error = %e, "could not queue an App Home");
-    }
+/// Publishes `user`'s Home at `page`, as the app sees it now.
+pub async fn publish(
+    app: &App,
+    api: &Api,
+    leads: &Leads,
+    user: &str,
+    page: &HomePage,
+) -> Result<(), Failure> {
+    let who = leads.actor(user).await;
+    let home = app.home(&who, page).map_err(Failure::unrenderable)?;
+    api.publish_home(user, home_view(&home, app)).await
 }
 
 /// Delivers a `Notice::Home`: publishes the person's Home as it is now, if they have ever opened
 /// it (nobody else would see it).
-pub(super) async fn deliver(
-    bot: &Arc<Bot>,
-    user: &str,
-) -> Result<Option<(String, String)>, Failure> {
-    match bot.app.store.has_seen_home(user) {
-        Ok(true) => {}
-        Ok(false) => return Ok(None),
-        Err(e) => {
-            return Err(Failure::Passing {
-                after: None,
-                error: e.to_string(),
-            })
-        }
-    }
-    publish(bot, user, &HomePage::default())
-        .await
-        .map_err(|e| match e {
-            Published::Slack(e) => failure(e),
-            Published::TimedOut => Failure::Passing {
-                after: None,
-                error: "views.publish timed out".into(),
-            },
-            Published::App(e) => Failure::Final {
-                code: "unrenderable".into(),
-                error: e,
-            },
-        })?;
-    Ok(None)
-}
-
-enum Published {
-    Slack(SlackClientError),
-    TimedOut,
-    App(String),
-}
-
-async fn publish(bot: &Bot, user: &str, page: &HomePage) -> Result<(), Published> {
-    let who = actor(bot, user).await;
-    let home = bot
-        .app
-        .home(&who, page)
-        .map_err(|e| Published::App(e.to_string()))?;
-    let view = home_view(&home, &bot.app);
-    let req = SlackApiViewsPublishRequest::new(user.to_string().into(), view);
-    // Paging calls come straight from a button, outside the outbox's own time limit.
-    match tokio::time::timeout(
-        super::outbox::API_TIMEOUT,
-        bot.session().views_publish(&req),
-    )
-    .await
-    {
-        Ok(result) => result.map(|_| ()).map_err(Published::Slack),
-        Err(_) => Err(Published::TimedOut),
-    }
-}
-
-/// A Home button: Withdraw, or another page.
-pub(super) async fn on_action(
-    bot: &Arc<Bot>,
-    _a: &SlackInteractionBlockActionsEvent,
-    action: &SlackInteractionActionInfo,
-    user: &str,
-) {
-    let value = action.value.clone().unwrap_or_default();
-    let user = user.to_string();
-    let bot2 = Arc::clone(bot);
-    match action.action_id.as_ref() {
-        WITHDRAW => {
-            let Ok(id) = value.parse() else { return };
-            bot.before_ack(async move {
-                let done = bot2.app.withdraw(id, &user).await;
-                let mut owed = vec![Notice::Home { user: user.clone() }];
-                if let Err(e) = done {
-                    owed.push(Notice::Text {
-                        to: Audience::Person { user },
-                        text: e.to_string(),
-                    });
-                }
-                if let Err(e) = bot2.app.store.enqueue(&owed) {
-                    tracing::error!(error = %e, "could not queue an App Home");
-                }
-            })
-            .await;
-        }
-        MINE_PAGE | MINE_PAGE_BACK => {
-            let mine = value.parse().unwrap_or(0);
-            bot.work.spawn(async move {
-                let page = HomePage { mine, track: None };
-                if publish(&bot2, &user, &page).await.is_err() {
-                    tracing::warn!("could not publish an App Home page");
-                }
-            });
-        }
-        QUEUE_PAGE | QUEUE_PAGE_BACK => {
-            let Some((track, offset)) = value.split_once(' ') else {
-                return;
-            };
-            let page = HomePage {
-                mine: 0,
-                track: Some((track.to_string(), offset.parse().unwrap_or(0))),
-            };
-            bot.work.spawn(async move {
-                if publish(&bot2, &user, &page).await.is_err() {
-                    tracing::warn!("could not publish an App Home page");
-                }
-            });
-        }
-        other => tracing::debug!(action = other, "App Home action ignored"),
+pub async fn deliver(app: &App, api: &Api, leads: &Leads, user: &str) -> Result<(), Failure> {
+    match app.uses_home(user) {
+        Ok(true) => publish(app, api, leads, user, &HomePage::default()).await,
+        Ok(false) => Ok(()),
+        Err(e) => Err(Failure::Passing {
+            after: None,
+            error: e.to_string(),
+        }),
     }
 }
 
 /// The Home view, within Slack's limits however many ideas there are.
-pub fn home_view(home: &Home, app: &crate::app::App) -> SlackView {
+pub fn home_view(home: &Home, app: &App) -> SlackView {
     // One block is kept for saying that something did not fit.
     let budget = HOME_BLOCKS_MAX - 1;
     let mut blocks: Vec<SlackBlock> = vec![SlackHeaderBlock::new(pt!("Your ideas")).into()];
@@ -204,11 +99,11 @@ pub fn home_view(home: &Home, app: &crate::app::App) -> SlackView {
 
 /// One of the person's own ideas: status, votes, the pitch, the last decision, and Withdraw
 /// while that is still possible.
-fn my_idea(idea: &Idea, app: &crate::app::App) -> Vec<SlackBlock> {
+fn my_idea(idea: &Idea, app: &App) -> Vec<SlackBlock> {
     let mut section = SlackSectionBlock::new().with_text(md!(
         "*{}* · {} · *{}* · {}\n{}",
         idea.id,
-        app.config.track_name(&idea.track),
+        app.config().track_name(&idea.track),
         idea.status().label(),
         votes(idea.voters.len()),
         shorten(&idea.headline_text(), 500).replace('\n', " ")

@@ -1,6 +1,6 @@
-//! The HTTP Events API transport: one hyper server for `/slack/events`, `/slack/commands`,
-//! `/slack/interactivity` and the ops endpoints (`crate::ops`), on connections bounded by
-//! `listener`.
+//! The HTTP Events API transport: the answers to `POST /slack/events`, `/slack/commands` and
+//! `/slack/interactivity` ([`Endpoint::answer`]), served on connections bounded by
+//! `crate::listener` (start-up puts the two together, with the ops endpoints beside them).
 //!
 //! A Slack request is read in this order, and refused at the first step it fails, so that what
 //! an unsigned sender can make the bot hold is small and brief:
@@ -15,11 +15,10 @@
 //!
 //! Only then is the body parsed (400 when unreadable) and handled. An event is acknowledged once
 //! it is kept in the inbox (`Bot::event`); when the store cannot keep it in time, the answer is
-//! 503 and Slack sends it again.
+//! 503 and Slack sends it again. Any other path is 404.
 
+use super::api::SigningSecret;
 use super::bot::Bot;
-use crate::listener::{self, Limits};
-use crate::ops::Ops;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -29,9 +28,7 @@ use slack_morphism::prelude::*;
 use slack_morphism::signature_verifier::SlackEventSignatureVerifier;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio_util::sync::CancellationToken;
 
 pub use super::payload::{read_command, read_event, read_interaction};
 
@@ -53,164 +50,141 @@ const BUDGET_WAIT: Duration = Duration::from_secs(1);
 /// Slack's own bound on a request's age (and slack-morphism's), in seconds.
 const MAX_AGE_SECS: i64 = 300;
 
-/// What every request on the listener shares.
-struct Shared {
+/// Slack's requests over HTTP: what every one of them shares.
+pub struct Endpoint {
     bot: Arc<Bot>,
     verifier: SlackEventSignatureVerifier,
-    ops: Arc<Ops>,
     /// One permit per byte of [`BODY_BUDGET`].
     budget: Semaphore,
 }
 
-/// Serves until `stop` is cancelled: then takes no new connection, closes the idle ones, lets
-/// each busy one finish the request it is on, and returns.
-pub async fn serve(
-    listener: TcpListener,
-    bot: Arc<Bot>,
-    secret: SlackSigningSecret,
-    ops: Arc<Ops>,
-    stop: CancellationToken,
-) -> std::io::Result<()> {
-    let shared = Arc::new(Shared {
-        bot,
-        verifier: SlackEventSignatureVerifier::new(&secret),
-        ops,
-        budget: Semaphore::new(BODY_BUDGET),
-    });
-    let answer = move |req: Request<Incoming>| {
-        let shared = Arc::clone(&shared);
-        async move {
-            if let Some(answer) = shared.ops.answer(&req).await {
-                return answer;
-            }
-            let started = std::time::Instant::now();
-            let response = route(req, &shared).await;
-            metrics::histogram!("problemfirst_ack_seconds", "transport" => "http")
-                .record(started.elapsed().as_secs_f64());
-            response
+impl Endpoint {
+    pub fn new(bot: Arc<Bot>, secret: &SigningSecret) -> Endpoint {
+        Endpoint {
+            bot,
+            verifier: SlackEventSignatureVerifier::new(&secret.slack()),
+            budget: Semaphore::new(BODY_BUDGET),
         }
-    };
-    listener::serve(
-        || async { listener.accept().await.map(|(tcp, _)| tcp) },
-        Limits::for_this_process(),
-        answer,
-        stop,
-    )
-    .await;
-    Ok(())
-}
+    }
 
-async fn route(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
-    let path = req.uri().path().to_string();
-    match (req.method(), path.as_str()) {
-        (&Method::POST, "/slack/events" | "/slack/commands" | "/slack/interactivity") => {
-            let body = match read_verified(req, shared).await {
-                Ok(body) => body,
-                Err(response) => return response,
-            };
-            let bot = &shared.bot;
-            match path.as_str() {
-                "/slack/events" => events(bot, body).await,
-                "/slack/commands" => command(bot, &body).await,
-                _ => interactivity(bot, &body).await,
-            }
-        }
-        _ => text(StatusCode::NOT_FOUND, "not found"),
+    /// The answer to one request, timed (`problemfirst_ack_seconds`).
+    pub async fn answer(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        let started = std::time::Instant::now();
+        let response = self.route(req).await;
+        metrics::histogram!("problemfirst_ack_seconds", "transport" => "http")
+            .record(started.elapsed().as_secs_f64());
+        response
     }
-}
 
-/// The body, once its signature checks out; otherwise the response to send instead.
-async fn read_verified(
-    req: Request<Incoming>,
-    shared: &Shared,
-) -> Result<String, Response<Full<Bytes>>> {
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let signature = header(SlackEventSignatureVerifier::SLACK_SIGNED_HASH_HEADER);
-    let timestamp = header(SlackEventSignatureVerifier::SLACK_SIGNED_TIMESTAMP);
-    let unauthorised = |why| {
-        refuse(
-            why,
-            StatusCode::UNAUTHORIZED,
-            "bad or stale Slack signature",
-        )
-    };
-    let (Some(signature), Some(timestamp)) = (signature, timestamp) else {
-        return Err(unauthorised("unsigned"));
-    };
-    let fresh = timestamp
-        .trim()
-        .parse::<i64>()
-        .is_ok_and(|ts| (jiff::Timestamp::now().as_second() - ts).abs() <= MAX_AGE_SECS);
-    if !fresh {
-        tracing::info!("refused a request with a stale or malformed timestamp");
-        return Err(unauthorised("stale"));
+    async fn route(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        let path = req.uri().path().to_string();
+        match (req.method(), path.as_str()) {
+            (&Method::POST, "/slack/events" | "/slack/commands" | "/slack/interactivity") => {
+                let body = match self.read_verified(req).await {
+                    Ok(body) => body,
+                    Err(response) => return response,
+                };
+                let bot = &self.bot;
+                match path.as_str() {
+                    "/slack/events" => events(bot, body).await,
+                    "/slack/commands" => command(bot, &body).await,
+                    _ => interactivity(bot, &body).await,
+                }
+            }
+            _ => text(StatusCode::NOT_FOUND, "not found"),
+        }
     }
-    let too_large = || {
-        refuse(
-            "too_large",
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request body too large",
+
+    /// The body, once its signature checks out; otherwise the response to send instead.
+    async fn read_verified(&self, req: Request<Incoming>) -> Result<String, Response<Full<Bytes>>> {
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let signature = header(SlackEventSignatureVerifier::SLACK_SIGNED_HASH_HEADER);
+        let timestamp = header(SlackEventSignatureVerifier::SLACK_SIGNED_TIMESTAMP);
+        let unauthorised = |why| {
+            refuse(
+                why,
+                StatusCode::UNAUTHORIZED,
+                "bad or stale Slack signature",
+            )
+        };
+        let (Some(signature), Some(timestamp)) = (signature, timestamp) else {
+            return Err(unauthorised("unsigned"));
+        };
+        let fresh = timestamp
+            .trim()
+            .parse::<i64>()
+            .is_ok_and(|ts| (jiff::Timestamp::now().as_second() - ts).abs() <= MAX_AGE_SECS);
+        if !fresh {
+            tracing::info!("refused a request with a stale or malformed timestamp");
+            return Err(unauthorised("stale"));
+        }
+        let too_large = || {
+            refuse(
+                "too_large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large",
+            )
+        };
+        let length = match header(CONTENT_LENGTH.as_str()).map(|l| l.trim().parse::<usize>()) {
+            Some(Ok(length)) if length <= MAX_BODY => length,
+            Some(Ok(_)) => return Err(too_large()),
+            _ => {
+                return Err(refuse(
+                    "no_length",
+                    StatusCode::LENGTH_REQUIRED,
+                    "a Content-Length is required",
+                ))
+            }
+        };
+        // MAX_BODY fits a u32, so this always holds.
+        let Ok(permits) = u32::try_from(length) else {
+            return Err(too_large());
+        };
+        let room = tokio::time::timeout(BUDGET_WAIT, self.budget.acquire_many(permits)).await;
+        let Ok(Ok(_room)) = room else {
+            let mut busy = refuse("busy", StatusCode::SERVICE_UNAVAILABLE, "busy; try again");
+            busy.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            return Err(busy);
+        };
+        let read = tokio::time::timeout(
+            BODY_TIMEOUT,
+            Limited::new(req.into_body(), length).collect(),
         )
-    };
-    let length = match header(CONTENT_LENGTH.as_str()).map(|l| l.trim().parse::<usize>()) {
-        Some(Ok(length)) if length <= MAX_BODY => length,
-        Some(Ok(_)) => return Err(too_large()),
-        _ => {
-            return Err(refuse(
-                "no_length",
-                StatusCode::LENGTH_REQUIRED,
-                "a Content-Length is required",
-            ))
+        .await;
+        let bytes = match read {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(_)) => {
+                return Err(refuse(
+                    "unreadable",
+                    StatusCode::BAD_REQUEST,
+                    "request body unreadable",
+                ))
+            }
+            Err(_) => {
+                return Err(refuse(
+                    "slow",
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request body too slow",
+                ))
+            }
+        };
+        // Checked over the bytes as sent: bytes that are not UTF-8 cannot match a signature made
+        // over them, so an unsigned sender hears 401 whatever the body holds.
+        let checked = String::from_utf8_lossy(&bytes);
+        if let Err(e) = self.verifier.verify(&signature, &checked, &timestamp) {
+            tracing::info!(error = %e, "refused a request with a bad or stale signature");
+            return Err(unauthorised("bad_signature"));
         }
-    };
-    // MAX_BODY fits a u32, so this always holds.
-    let Ok(permits) = u32::try_from(length) else {
-        return Err(too_large());
-    };
-    let room = tokio::time::timeout(BUDGET_WAIT, shared.budget.acquire_many(permits)).await;
-    let Ok(Ok(_room)) = room else {
-        let mut busy = refuse("busy", StatusCode::SERVICE_UNAVAILABLE, "busy; try again");
-        busy.headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
-        return Err(busy);
-    };
-    let read = tokio::time::timeout(
-        BODY_TIMEOUT,
-        Limited::new(req.into_body(), length).collect(),
-    )
-    .await;
-    let bytes = match read {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(_)) => {
-            return Err(refuse(
-                "unreadable",
-                StatusCode::BAD_REQUEST,
-                "request body unreadable",
-            ))
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(body) => Ok(body),
+            Err(_) => Err(text(StatusCode::BAD_REQUEST, "request body is not UTF-8")),
         }
-        Err(_) => {
-            return Err(refuse(
-                "slow",
-                StatusCode::REQUEST_TIMEOUT,
-                "request body too slow",
-            ))
-        }
-    };
-    // Checked over the bytes as sent: bytes that are not UTF-8 cannot match a signature made
-    // over them, so an unsigned sender hears 401 whatever the body holds.
-    let checked = String::from_utf8_lossy(&bytes);
-    if let Err(e) = shared.verifier.verify(&signature, &checked, &timestamp) {
-        tracing::info!(error = %e, "refused a request with a bad or stale signature");
-        return Err(unauthorised("bad_signature"));
-    }
-    match String::from_utf8(bytes.to_vec()) {
-        Ok(body) => Ok(body),
-        Err(_) => Err(text(StatusCode::BAD_REQUEST, "request body is not UTF-8")),
     }
 }
 

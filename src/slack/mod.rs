@@ -1,18 +1,27 @@
-//! The only code that knows Slack: Block Kit rendering ([`blocks`]), reading what Slack sends
-//! ([`payload`]), the handlers both transports share ([`bot`]), the HTTP Events API ([`http`], on
-//! connections bounded by `crate::listener`) and Socket Mode ([`socket`]) transports, the Web API
-//! client ([`client`]), the outbox's delivery worker ([`outbox`]) and how they all start and stop
-//! ([`service`]).
+//! The only code that knows Slack, in floors that each use only the ones below:
+//!
+//! - the bottom: the Web API ([`api`]: client, credentials, calls with their time limits, what a
+//!   failure means), reading what Slack sends ([`payload`]), log redaction ([`redact`]);
+//! - rendering, pure: replies and forms ([`blocks`]), the triage card ([`card`]), the weekly
+//!   digest ([`digest`]); who leads ([`leads`]); the App Home's view and publishing it ([`home`]);
+//! - the outbox's delivery ([`outbox`]), the one place each kind of notice is sent from;
+//! - the handlers: what they share ([`bot`]), then one file per kind of request, [`command`],
+//!   [`event`] and [`interaction`] (with triage's clicks in [`triage`]);
+//! - the transports that call them: the HTTP Events API ([`http`]) and Socket Mode ([`socket`]).
 
+pub mod api;
 pub mod blocks;
 pub mod bot;
-pub mod client;
+pub mod card;
+pub mod command;
 pub mod digest;
+pub mod event;
 pub mod home;
 pub mod http;
+pub mod interaction;
+pub mod leads;
 pub mod outbox;
 pub mod payload;
 pub mod redact;
-pub mod service;
 pub mod socket;
 pub mod triage;

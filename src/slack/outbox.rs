@@ -14,22 +14,19 @@
 //! in flight end, each within its own time limit, so a stop never sends a message twice; a crash
 //! (or a kill before those calls end) can, once, for each message whose call was in flight.
 
-use super::blocks::reply_blocks;
-use super::bot::Bot;
-use crate::app::Reply;
-use crate::domain::{Audience, Notice};
-use crate::storage::Pending;
+use super::api::{Api, Failure, Landed, API_TIMEOUT};
+use super::blocks::content;
+use super::leads::Leads;
+use crate::app::{App, Pending, Reply};
+use crate::domain::{Audience, IdeaId, Notice};
 use jiff::Timestamp;
-use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
-/// Every Web API call gives up after this long (and counts as a passing failure).
-pub const API_TIMEOUT: Duration = Duration::from_secs(10);
 /// Attempts before a notice that keeps failing for passing reasons becomes a dead letter: with
 /// the backoff below, about an hour and a half of trying.
 pub const MAX_ATTEMPTS: u32 = 20;
@@ -42,82 +39,67 @@ const IDLE: Duration = Duration::from_secs(5);
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(5 * 60);
 
-/// Slack error codes worth another try; every other code is final.
-const TRANSIENT_CODES: [&str; 6] = [
-    "ratelimited",
-    "internal_error",
-    "fatal_error",
-    "service_unavailable",
-    "request_timeout",
-    "team_added_to_org",
-];
-
-/// Why an attempt failed.
-#[derive(Debug)]
-pub(super) enum Failure {
-    /// Try again: after `after` if Slack said so, else after the backoff.
-    Passing {
-        after: Option<Duration>,
-        error: String,
-    },
-    /// It will never work.
-    Final { code: String, error: String },
+/// What delivering takes: the app (to render each notice as things are now, and to record
+/// what became of it), the Web API, and who leads (for the App Home). Clones share them.
+#[derive(Clone)]
+pub struct Outbox {
+    app: App,
+    api: Api,
+    leads: Arc<Leads>,
 }
 
-/// Delivers until `stop` turns true; then starts nothing new, lets the calls in flight end
-/// (each within [`API_TIMEOUT`]) and returns. With the sender dropped it delivers until the
-/// runtime ends.
-pub async fn run(bot: Arc<Bot>, mut stop: watch::Receiver<bool>) {
-    let signal = bot.app.store.outbox_signal();
-    let mut worker = Worker::new(bot);
-    let mut stoppable = true;
-    loop {
-        if *stop.borrow() {
-            break;
+impl Outbox {
+    pub fn new(app: App, api: Api, leads: Arc<Leads>) -> Outbox {
+        Outbox { app, api, leads }
+    }
+
+    /// Delivers until `stop` is cancelled; then starts nothing new, lets the calls in flight end
+    /// (each within [`API_TIMEOUT`](super::api::API_TIMEOUT)) and returns.
+    pub async fn run(self, stop: CancellationToken) {
+        let signal = self.app.outbox_signal();
+        let mut worker = Worker::new(self);
+        while !stop.is_cancelled() {
+            let next = match worker.start_due() {
+                Ok(next) => next,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not read the outbox");
+                    None
+                }
+            };
+            let pause = next
+                .map(|due| {
+                    let wait = due.duration_since(Timestamp::now());
+                    Duration::try_from(wait).unwrap_or(Duration::ZERO).min(IDLE)
+                })
+                .unwrap_or(IDLE);
+            let busy = !worker.running.is_empty();
+            tokio::select! {
+                _ = worker.finish_one(), if busy => {}
+                _ = signal.notified() => {}
+                _ = tokio::time::sleep(pause) => {}
+                _ = stop.cancelled() => {}
+            }
         }
-        let next = match worker.start_due() {
-            Ok(next) => next,
-            Err(e) => {
+        // A call cut short may have been taken by Slack: its notice would stay in the outbox and
+        // go out again at the next start. So the calls in flight end on their own time.
+        while !worker.running.is_empty() {
+            worker.finish_one().await;
+        }
+    }
+
+    /// Delivers everything due now, once (`digest --post`); returns how many notices were
+    /// attempted.
+    pub async fn drain(&self) -> usize {
+        let mut worker = Worker::new(self.clone());
+        loop {
+            if let Err(e) = worker.start_due() {
                 tracing::error!(error = %e, "could not read the outbox");
-                None
             }
-        };
-        let pause = next
-            .map(|due| {
-                let wait = due.duration_since(Timestamp::now());
-                Duration::try_from(wait).unwrap_or(Duration::ZERO).min(IDLE)
-            })
-            .unwrap_or(IDLE);
-        let busy = !worker.running.is_empty();
-        tokio::select! {
-            _ = worker.finish_one(), if busy => {}
-            _ = signal.notified() => {}
-            _ = tokio::time::sleep(pause) => {}
-            changed = stop.changed(), if stoppable => {
-                // Nobody left to say stop: deliver for as long as the runtime lives.
-                stoppable = changed.is_ok();
+            if worker.running.is_empty() {
+                return worker.attempted;
             }
+            worker.finish_one().await;
         }
-    }
-    // A call cut short may have been taken by Slack: its notice would stay in the outbox and go
-    // out again at the next start. So the calls in flight end on their own time.
-    while !worker.running.is_empty() {
-        worker.finish_one().await;
-    }
-}
-
-/// Delivers everything due now, once (for `digest --post` and tests); returns how many notices
-/// were attempted.
-pub async fn drain(bot: &Arc<Bot>) -> usize {
-    let mut worker = Worker::new(Arc::clone(bot));
-    loop {
-        if let Err(e) = worker.start_due() {
-            tracing::error!(error = %e, "could not read the outbox");
-        }
-        if worker.running.is_empty() {
-            return worker.attempted;
-        }
-        worker.finish_one().await;
     }
 }
 
@@ -125,7 +107,7 @@ pub async fn drain(bot: &Arc<Bot>) -> usize {
 /// one, so its messages go out in the order they were queued; places are independent of each
 /// other, so a slow call holds up nothing but its own place.
 struct Worker {
-    bot: Arc<Bot>,
+    outbox: Outbox,
     running: JoinSet<()>,
     /// The place of each attempt under way.
     places: HashMap<tokio::task::Id, String>,
@@ -134,9 +116,9 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(bot: Arc<Bot>) -> Worker {
+    fn new(outbox: Outbox) -> Worker {
         Worker {
-            bot,
+            outbox,
             running: JoinSet::new(),
             places: HashMap::new(),
             busy: HashSet::new(),
@@ -147,8 +129,8 @@ impl Worker {
     /// Starts the oldest notice of each place that is due, has nothing under way and is not
     /// behind an older one, up to [`PARALLEL`] attempts in all. Returns when the next notice not
     /// yet due is.
-    fn start_due(&mut self) -> Result<Option<Timestamp>, crate::storage::StoreError> {
-        let queue = self.bot.app.store.outbox_queue(SCAN)?;
+    fn start_due(&mut self) -> Result<Option<Timestamp>, crate::app::AppError> {
+        let queue = self.outbox.app.outbox(SCAN)?;
         let now = Timestamp::now();
         let mut seen = HashSet::new();
         let mut next: Option<Timestamp> = None;
@@ -165,10 +147,10 @@ impl Worker {
             if self.running.len() >= PARALLEL {
                 break;
             }
-            let bot = Arc::clone(&self.bot);
+            let outbox = self.outbox.clone();
             let task = self
                 .running
-                .spawn(async move { attempt(&bot, pending).await });
+                .spawn(async move { outbox.attempt(pending).await });
             self.places.insert(task.id(), place.clone());
             self.busy.insert(place);
             self.attempted += 1;
@@ -206,58 +188,157 @@ fn place(notice: &Notice) -> String {
     }
 }
 
-async fn attempt(bot: &Arc<Bot>, pending: Pending) {
-    let store = &bot.app.store;
-    let notice = &pending.entry.notice;
-    let kind = notice.kind();
-    let result = match tokio::time::timeout(API_TIMEOUT, deliver(bot, notice)).await {
-        Ok(result) => result,
-        Err(_) => Err(Failure::Passing {
-            after: None,
-            error: "timed out".into(),
-        }),
-    };
-    let recorded = match result {
-        Ok(landed) => {
-            metrics::counter!("problemfirst_outbox_delivered_total", "notice" => kind).increment(1);
-            if let Some((channel, ts)) = landed {
-                if let Err(e) = bot.app.posted(notice, &channel, &ts) {
-                    tracing::warn!(error = %e, notice = kind, "could not record a delivered message");
+impl Outbox {
+    /// One try at `pending`, and its outcome recorded: delivered, to be tried again, or dead.
+    async fn attempt(&self, pending: Pending) {
+        let app = &self.app;
+        let notice = &pending.entry.notice;
+        let kind = notice.kind();
+        let result = match tokio::time::timeout(API_TIMEOUT, self.deliver(notice)).await {
+            Ok(result) => result,
+            Err(_) => Err(Failure::Passing {
+                after: None,
+                error: "timed out".into(),
+            }),
+        };
+        let recorded = match result {
+            Ok(landed) => {
+                metrics::counter!("problemfirst_outbox_delivered_total", "notice" => kind)
+                    .increment(1);
+                let landed = landed.as_ref().map(|(c, t)| (c.as_str(), t.as_str()));
+                app.delivered(&pending, landed)
+            }
+            Err(Failure::Passing { after, error }) => {
+                let attempts = pending.entry.attempts.saturating_add(1);
+                if attempts >= MAX_ATTEMPTS {
+                    tracing::error!(notice = kind, error, attempts, "gave up on a message");
+                    metrics::counter!("problemfirst_outbox_dead_total", "notice" => kind)
+                        .increment(1);
+                    app.give_up(
+                        &pending,
+                        &format!("gave up after {attempts} attempts: {error}"),
+                    )
+                } else {
+                    let wait = after.unwrap_or_else(|| backoff(attempts, pending.seq));
+                    tracing::info!(notice = kind, error, retry_in = ?wait, "will try a message again");
+                    let due = Timestamp::now()
+                        .checked_add(wait)
+                        .unwrap_or_else(|_| Timestamp::now());
+                    app.retry_at(&pending, due, &error)
                 }
             }
-            store.outbox_delivered(pending.seq)
-        }
-        Err(Failure::Passing { after, error }) => {
-            let attempts = pending.entry.attempts.saturating_add(1);
-            if attempts >= MAX_ATTEMPTS {
-                tracing::error!(notice = kind, error, attempts, "gave up on a message");
+            Err(Failure::Final { code, error }) => {
+                tracing::error!(
+                    notice = kind,
+                    code,
+                    error,
+                    "a message can never be delivered; kept as a dead letter"
+                );
                 metrics::counter!("problemfirst_outbox_dead_total", "notice" => kind).increment(1);
-                store.outbox_dead(
-                    pending.seq,
-                    &format!("gave up after {attempts} attempts: {error}"),
-                )
-            } else {
-                let wait = after.unwrap_or_else(|| backoff(attempts, pending.seq));
-                tracing::info!(notice = kind, error, retry_in = ?wait, "will try a message again");
-                let due = Timestamp::now()
-                    .checked_add(wait)
-                    .unwrap_or_else(|_| Timestamp::now());
-                store.outbox_retry(pending.seq, due, &error)
+                app.give_up(&pending, &error)
+            }
+        };
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, "could not record a delivery attempt");
+        }
+    }
+
+    /// Sends one notice, rendered from the app as things are now: the one place every kind of
+    /// notice is told apart. `Ok(Some(landed))` when it became a message the app may want to
+    /// find again.
+    async fn deliver(&self, notice: &Notice) -> Result<Option<Landed>, Failure> {
+        match notice {
+            Notice::Outcome { idea, to } => {
+                let reply = self
+                    .app
+                    .outcome_reply(*idea)
+                    .await
+                    .map_err(Failure::unrenderable)?;
+                self.send(to, &reply).await
+            }
+            Notice::Text { to, text } => {
+                let reply = Reply {
+                    text: text.clone(),
+                    ..Reply::default()
+                };
+                self.send(to, &reply).await
+            }
+            Notice::Digest { channel, week } => {
+                let content = super::digest::digest_message(&self.app, week)
+                    .map_err(Failure::unrenderable)?;
+                self.api.post(channel, content, None).await.map(Some)
+            }
+            Notice::TriageCard { idea } => self.card(*idea).await,
+            Notice::Home { user } => {
+                super::home::deliver(&self.app, &self.api, &self.leads, user).await?;
+                Ok(None)
             }
         }
-        Err(Failure::Final { code, error }) => {
-            tracing::error!(
-                notice = kind,
-                code,
-                error,
-                "a message can never be delivered; kept as a dead letter"
-            );
-            metrics::counter!("problemfirst_outbox_dead_total", "notice" => kind).increment(1);
-            store.outbox_dead(pending.seq, &error)
+    }
+
+    /// Sends a reply to an audience.
+    async fn send(&self, to: &Audience, reply: &Reply) -> Result<Option<Landed>, Failure> {
+        let content = content(reply);
+        match to {
+            Audience::Thread { channel, ts } => {
+                self.api.post(channel, content, Some(ts)).await.map(Some)
+            }
+            Audience::Privately { channel, ts, user } => {
+                self.api
+                    .post_privately(channel, user, content, ts.as_deref())
+                    .await?;
+                Ok(None)
+            }
+            // Posting to a user id opens the direct message.
+            Audience::Person { user } => self.api.post(user, content, None).await.map(Some),
+            Audience::ReplyUrl { url, replace } => {
+                self.api.respond(url, content, *replace).await?;
+                Ok(None)
+            }
         }
-    };
-    if let Err(e) = recorded {
-        tracing::error!(error = %e, "could not record a delivery attempt");
+    }
+
+    /// Delivers a `Notice::TriageCard`: posts the card to its track's triage channel the first
+    /// time, updates it in place after; when the idea moved to a track with another channel, the
+    /// old card says where it went and a new one is posted there.
+    async fn card(&self, id: IdeaId) -> Result<Option<Landed>, Failure> {
+        let view = self
+            .app
+            .card_view(id)
+            .await
+            .map_err(Failure::unrenderable)?;
+        let (text, blocks) = super::card::card(&view);
+        let content = SlackMessageContent::new()
+            .with_text(text)
+            .with_blocks(blocks);
+        match (view.idea.card.clone(), view.channel.clone()) {
+            (Some(old), Some(channel)) if old.channel != channel => {
+                let (text, blocks) = super::card::moved_card(&view, &channel);
+                let stub = SlackMessageContent::new()
+                    .with_text(text)
+                    .with_blocks(blocks);
+                if let Err(e) = self.api.update(&old.channel, &old.ts, stub).await {
+                    // The new card matters more than the old one's note.
+                    tracing::warn!(error = %e, idea = %id, "could not mark the old triage card as moved");
+                }
+                self.api.post(&channel, content, None).await.map(Some)
+            }
+            (Some(old), channel) => match self
+                .api
+                .update(&old.channel, &old.ts, content.clone())
+                .await
+            {
+                Ok(()) => Ok(Some((old.channel, old.ts))),
+                // Someone deleted the card: post it again where it belongs.
+                Err(e) if matches!(e.code(), Some("message_not_found" | "cant_update_message")) => {
+                    let channel = channel.unwrap_or(old.channel);
+                    self.api.post(&channel, content, None).await.map(Some)
+                }
+                Err(e) => Err(e),
+            },
+            (None, Some(channel)) => self.api.post(&channel, content, None).await.map(Some),
+            (None, None) => Ok(None),
+        }
     }
 }
 
@@ -275,138 +356,9 @@ fn backoff(attempts: u32, seq: u64) -> Duration {
     full.mul_f64(fraction)
 }
 
-/// Sends one notice. `Ok(Some((channel, ts)))` when it became a message the app may want to find
-/// again.
-async fn deliver(bot: &Arc<Bot>, notice: &Notice) -> Result<Option<(String, String)>, Failure> {
-    match notice {
-        Notice::Outcome { idea, to } => {
-            let reply = match bot.app.outcome_reply(*idea).await {
-                Ok(reply) => reply,
-                Err(e) => {
-                    return Err(Failure::Final {
-                        code: "unrenderable".into(),
-                        error: e.to_string(),
-                    })
-                }
-            };
-            send(bot, to, &reply).await
-        }
-        Notice::Text { to, text } => {
-            let reply = Reply {
-                text: text.clone(),
-                ..Reply::default()
-            };
-            send(bot, to, &reply).await
-        }
-        Notice::Digest { channel, week } => {
-            let content =
-                super::digest::digest_message(&bot.app, week).map_err(|e| Failure::Final {
-                    code: "unrenderable".into(),
-                    error: e.to_string(),
-                })?;
-            let req = SlackApiChatPostMessageRequest::new(channel.clone().into(), content);
-            let r = bot
-                .session()
-                .chat_post_message(&req)
-                .await
-                .map_err(failure)?;
-            Ok(Some((r.channel.to_string(), r.ts.to_string())))
-        }
-        Notice::TriageCard { idea } => super::triage::deliver_card(bot, *idea).await,
-        Notice::Home { user } => super::home::deliver(bot, user).await,
-    }
-}
-
-/// Sends a reply to an audience.
-pub(super) async fn send(
-    bot: &Bot,
-    to: &Audience,
-    reply: &Reply,
-) -> Result<Option<(String, String)>, Failure> {
-    let content = content(reply);
-    let session = bot.session();
-    match to {
-        Audience::Thread { channel, ts } => {
-            let req = SlackApiChatPostMessageRequest::new(channel.clone().into(), content)
-                .with_thread_ts(ts.clone().into());
-            let r = session.chat_post_message(&req).await.map_err(failure)?;
-            Ok(Some((r.channel.to_string(), r.ts.to_string())))
-        }
-        Audience::Privately { channel, ts, user } => {
-            let mut req = SlackApiChatPostEphemeralRequest::new(
-                channel.clone().into(),
-                user.clone().into(),
-                content,
-            );
-            if let Some(ts) = ts {
-                req = req.with_thread_ts(ts.clone().into());
-            }
-            session.chat_post_ephemeral(&req).await.map_err(failure)?;
-            Ok(None)
-        }
-        Audience::Person { user } => {
-            // Posting to a user id opens the direct message.
-            let req = SlackApiChatPostMessageRequest::new(user.clone().into(), content);
-            let r = session.chat_post_message(&req).await.map_err(failure)?;
-            Ok(Some((r.channel.to_string(), r.ts.to_string())))
-        }
-        Audience::ReplyUrl { url, replace } => {
-            let url = url::Url::parse(url).map_err(|e| Failure::Final {
-                code: "bad_reply_url".into(),
-                error: e.to_string(),
-            })?;
-            let req =
-                SlackApiPostWebhookMessageRequest::new(content).with_replace_original(*replace);
-            bot.client
-                .respond_to_event(&SlackResponseUrl(url), &req)
-                .await
-                .map_err(failure)?;
-            Ok(None)
-        }
-    }
-}
-
-pub(super) fn content(reply: &Reply) -> SlackMessageContent {
-    SlackMessageContent::new()
-        .with_text(crate::app::shorten(&reply.text, 3000))
-        .with_blocks(reply_blocks(reply))
-}
-
-/// What a Slack client error means for the notice.
-pub(super) fn failure(e: SlackClientError) -> Failure {
-    let error = e.to_string();
-    let code = match &e {
-        SlackClientError::RateLimitError(r) => {
-            metrics::counter!("problemfirst_slack_api_errors_total", "code" => "ratelimited")
-                .increment(1);
-            return Failure::Passing {
-                after: Some(r.retry_after.unwrap_or(Duration::from_secs(1))),
-                error,
-            };
-        }
-        SlackClientError::ApiError(a) => a.code.clone(),
-        SlackClientError::HttpError(h) => format!("http_{}", h.status_code.as_u16()),
-        _ => "transport".to_string(),
-    };
-    metrics::counter!("problemfirst_slack_api_errors_total", "code" => code.clone()).increment(1);
-    let passing = match &e {
-        SlackClientError::ApiError(a) => TRANSIENT_CODES.contains(&a.code.as_str()),
-        SlackClientError::HttpError(h) => {
-            h.status_code.is_server_error() || h.status_code.as_u16() == 408
-        }
-        _ => true,
-    };
-    if passing {
-        Failure::Passing { after: None, error }
-    } else {
-        Failure::Final { code, error }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use slack_morphism::errors::SlackClientApiError;
 
     #[test]
     fn backoff_grows_stays_within_half_and_whole_and_is_capped() {
@@ -418,23 +370,5 @@ mod tests {
             assert!(b >= full / 2 && b <= full, "{attempts}: {b:?} vs {full:?}");
         }
         assert!(backoff(30, 1) <= BACKOFF_CAP);
-    }
-
-    #[test]
-    fn api_codes_split_into_passing_and_final() {
-        let api =
-            |code: &str| SlackClientError::ApiError(SlackClientApiError::new(code.to_string()));
-        assert!(matches!(
-            failure(api("internal_error")),
-            Failure::Passing { .. }
-        ));
-        assert!(matches!(
-            failure(api("channel_not_found")),
-            Failure::Final { .. }
-        ));
-        assert!(matches!(
-            failure(api("invalid_blocks")),
-            Failure::Final { .. }
-        ));
     }
 }

@@ -3,48 +3,96 @@
 //! HTTP transport answer them; the bot travels in the listener's user state, since callbacks are
 //! plain function pointers.
 
-use super::bot::{Bot, NotKept};
+use super::api::AppToken;
+use super::bot::Bot;
+use super::event::NotKept;
 use super::payload::{self, Envelope};
 use slack_morphism::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-/// Start listening with the app-level token; returns the running listener (drop or `shutdown`
-/// to stop).
+/// How the listener keeps its WebSockets: Slack's defaults in production; tests shorten them.
+#[derive(Debug, Clone, Copy)]
+pub struct Connections {
+    /// WebSockets kept open at once (Slack sends each envelope to one of them).
+    pub count: u32,
+    /// The pause before each further connection is opened at start.
+    pub backoff: Duration,
+    /// The pause before a lost connection is opened again.
+    pub reconnect: Duration,
+    /// How often each connection is pinged.
+    pub ping: Duration,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Connections {
+            count: 2,
+            backoff: Duration::from_secs(5),
+            reconnect: Duration::from_secs(30),
+            ping: Duration::from_secs(15),
+        }
+    }
+}
+
+/// A running Socket Mode listener; [`Listener::shutdown`] closes its connections.
+pub struct Listener(SlackClientSocketModeListener<SlackClientHyperHttpsConnector>);
+
+impl Listener {
+    pub async fn shutdown(self) {
+        self.0.shutdown().await;
+    }
+}
+
+/// What the callbacks read from the listener's user state (they are plain function pointers).
+struct State {
+    bot: Arc<Bot>,
+    /// WebSockets the listener keeps open; each opens with a `hello`, so hellos beyond this many
+    /// are reconnects.
+    connections: u64,
+    hellos: AtomicU64,
+}
+
+/// Starts listening with the app-level token.
 pub async fn start(
     bot: Arc<Bot>,
-    app_token: SlackApiToken,
-    config: SlackClientSocketModeConfig,
-) -> Result<
-    SlackClientSocketModeListener<SlackClientHyperHttpsConnector>,
-    slack_morphism::errors::SlackClientError,
-> {
+    token: &AppToken,
+    connections: Connections,
+) -> Result<Listener, slack_morphism::errors::SlackClientError> {
+    let secs = |d: Duration| d.as_secs().clamp(1, u64::from(u32::MAX));
+    let config = SlackClientSocketModeConfig::new()
+        .with_max_connections_count(connections.count)
+        .with_initial_backoff_in_seconds(secs(connections.backoff))
+        .with_reconnect_timeout_in_seconds(secs(connections.reconnect))
+        .with_ping_interval_in_seconds(secs(connections.ping));
     let env = Arc::new(
-        SlackClientEventsListenerEnvironment::new(Arc::clone(&bot.client))
+        SlackClientEventsListenerEnvironment::new(Arc::clone(bot.api.client()))
             .with_error_handler(on_error)
-            .with_user_state(bot),
+            .with_user_state(Arc::new(State {
+                bot,
+                connections: u64::from(connections.count),
+                hellos: AtomicU64::new(0),
+            })),
     );
     let callbacks = SlackSocketModeListenerCallbacks::new()
         .with_push_events(on_push)
         .with_command_events(on_command)
         .with_interaction_events(on_interaction)
         .with_hello_events(on_hello);
-    CONNECTIONS.store(u64::from(config.max_connections_count), Ordering::Relaxed);
     let listener = SlackClientSocketModeListener::new(&config, env, callbacks);
-    listener.listen_for(&app_token).await?;
+    listener.listen_for(&token.slack()).await?;
     listener.start().await;
-    Ok(listener)
+    Ok(Listener(listener))
 }
 
-/// WebSockets the listener keeps open; each opens with a `hello`, so hellos beyond this many
-/// are reconnects.
-static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
-static HELLOS: AtomicU64 = AtomicU64::new(0);
-
 // Generic in the event: slack-morphism does not export the hello event's type by name.
-async fn on_hello<E>(_ev: E, _client: Arc<SlackHyperClient>, _states: SlackClientEventsUserState) {
-    let seen = HELLOS.fetch_add(1, Ordering::Relaxed) + 1;
-    if seen > CONNECTIONS.load(Ordering::Relaxed) {
+async fn on_hello<E>(_ev: E, _client: Arc<SlackHyperClient>, states: SlackClientEventsUserState) {
+    let Some(state) = state_of(&states).await else {
+        return;
+    };
+    let seen = state.hellos.fetch_add(1, Ordering::Relaxed) + 1;
+    if seen > state.connections {
         metrics::counter!("problemfirst_socket_mode_reconnects_total").increment(1);
         tracing::info!("Socket Mode reconnected");
     }
@@ -59,8 +107,12 @@ async fn timed<T>(kind: &'static str, work: impl std::future::Future<Output = T>
     out
 }
 
+async fn state_of(states: &SlackClientEventsUserState) -> Option<Arc<State>> {
+    states.read().await.get_user_state::<Arc<State>>().cloned()
+}
+
 async fn bot_of(states: &SlackClientEventsUserState) -> Option<Arc<Bot>> {
-    states.read().await.get_user_state::<Arc<Bot>>().cloned()
+    state_of(states).await.map(|s| Arc::clone(&s.bot))
 }
 
 async fn on_push(
@@ -133,7 +185,7 @@ fn on_error(
     let bot = states
         .try_read()
         .ok()
-        .and_then(|s| s.get_user_state::<Arc<Bot>>().cloned());
+        .and_then(|s| s.get_user_state::<Arc<State>>().map(|s| Arc::clone(&s.bot)));
     if let (Some(frame), Some(bot)) = (unread, bot) {
         return recover(&bot, &frame);
     }
@@ -164,10 +216,9 @@ fn recover(bot: &Arc<Bot>, frame: &str) -> hyper::StatusCode {
         Envelope::Command(ev) => {
             let bot2 = Arc::clone(bot);
             bot.work.spawn(async move {
-                let reply_to = ev.response_url.clone();
+                let reply_to = ev.response_url.0.to_string();
                 if let Some(content) = bot2.command(ev).await {
-                    let req = SlackApiPostWebhookMessageRequest::new(content);
-                    if let Err(e) = bot2.client.respond_to_event(&reply_to, &req).await {
+                    if let Err(e) = bot2.api.respond(&reply_to, content, false).await {
                         tracing::warn!(error = %e, "could not answer a slash command");
                     }
                 }

@@ -1,9 +1,10 @@
-//! Shared helpers for the integration tests: a fake Slack (Web API + Socket Mode) and signed-request
-//! helpers with payload builders shaped like Slack's own. Use from a test file with `mod support;`.
+//! Shared helpers for the integration tests: the bot as `serve` builds it (`app`), a fake Slack
+//! (Web API + Socket Mode), signed requests and payloads shaped like Slack's own, the real binary
+//! as a process, and the roles of triage. Use from a test file with `mod support;`.
 #![allow(dead_code)]
 
+pub mod app;
 pub mod blockkit;
-pub mod bot;
 pub mod fake_slack;
 pub mod process;
 pub mod roles;

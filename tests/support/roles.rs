@@ -46,67 +46,14 @@ pub fn config() -> Config {
     Config::parse(&config_text(), Path::new("roles.toml")).expect("the config with roles parses")
 }
 
-/// The signing secret the bot under test checks.
-pub const SECRET: &str = "roles-signing-secret";
-/// The channel whose top-level messages are pitches.
-pub const IDEAS: &str = "CIDEAS";
+#[allow(unused_imports)]
+pub use super::app::{IDEAS, SECRET};
 
 /// The bot with these roles, serving the HTTP Events API on 127.0.0.1 against a fake Slack, its
 /// outbox delivered as it runs.
-pub struct Running {
-    pub fake: super::fake_slack::FakeSlack,
-    /// `http://127.0.0.1:PORT`
-    pub url: String,
-    pub bot: std::sync::Arc<problemfirst::slack::bot::Bot>,
-    pub app: problemfirst::app::App,
-    _dir: tempfile::TempDir,
-}
-
-pub async fn start() -> Running {
-    let fake = super::fake_slack::FakeSlack::start().await;
-    fake.set_usergroup_users(GROUP, &[GROUP_MEMBER, "UOTHERMEMBER"]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let bot = super::bot::bot_with(&fake.api_url(), dir.path(), &[IDEAS], config());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(problemfirst::slack::http::serve(
-        listener,
-        std::sync::Arc::clone(&bot),
-        slack_morphism::prelude::SlackSigningSecret::new(SECRET.into()),
-        problemfirst::ops::Ops::new(std::sync::Arc::clone(&bot)),
-        tokio_util::sync::CancellationToken::new(),
-    ));
-    Running {
-        app: bot.app.clone(),
-        fake,
-        url,
-        bot,
-        _dir: dir,
-    }
-}
-
-impl Running {
-    /// Posts a signed Events API callback.
-    pub async fn event(&self, event_id: &str, event: serde_json::Value) -> u16 {
-        let (status, _) = super::signing::post_json_signed(
-            &format!("{}/slack/events", self.url),
-            SECRET,
-            &super::signing::event_callback(event_id, event),
-        )
-        .await;
-        status.as_u16()
-    }
-
-    /// Posts a signed interaction payload; the status and the body of the answer.
-    pub async fn interact(&self, payload: &serde_json::Value) -> (u16, String) {
-        let (status, body) = super::signing::post_interaction_signed(
-            &format!("{}/slack/interactivity", self.url),
-            SECRET,
-            payload,
-        )
-        .await;
-        (status.as_u16(), body)
-    }
+pub async fn start() -> super::app::TestApp {
+    let app = super::app::spawn().config(config()).start().await;
+    app.fake
+        .set_usergroup_users(GROUP, &[GROUP_MEMBER, "UOTHERMEMBER"]);
+    app
 }

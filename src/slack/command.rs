@@ -1,0 +1,128 @@
+//! `/idea`: the slash command. Its subcommands (`help`, `mine`, `digest`, nothing for the form)
+//! and a pitch, answered in the acknowledgement itself when filing is quick.
+
+use super::blocks::{self, content, text_content};
+use super::bot::{refusal, Bot};
+use crate::app::{shorten, Answer, Reply, Submission};
+use crate::domain::{Audience, Notice, Origin, Source};
+use slack_morphism::prelude::*;
+use std::sync::Arc;
+
+const HELP: &str =
+    "*/idea <your pitch>* files an idea: say who is affected and what is hard for them.\n\
+*/idea* opens a form, field by field.\n*/idea mine* lists your ideas.\n*/idea digest* previews this week's digest, just for you.\n\
+I coach; I never block: every idea can be filed.";
+
+impl Bot {
+    /// `/idea …`: the answer to put in the acknowledgement, if any.
+    pub async fn command(self: &Arc<Self>, ev: SlackCommandEvent) -> Option<SlackMessageContent> {
+        let text = ev.text.clone().unwrap_or_default();
+        let user = ev.user_id.to_string();
+        match text.trim().to_ascii_lowercase().as_str() {
+            "" => {
+                // The trigger id lives about 3 seconds: open the modal before anything else.
+                let view = blocks::pitch_modal(&self.tracks(), None, ev.channel_id.as_ref());
+                if let Err(e) = self.api.open_view(ev.trigger_id.clone(), view).await {
+                    tracing::warn!(error = %e, "could not open the pitch form");
+                    return Some(text_content(
+                        "I couldn't open the form just now. Try `/idea <your pitch>`.",
+                    ));
+                }
+                None
+            }
+            "help" => Some(text_content(HELP)),
+            "mine" => Some(text_content(&self.mine(&user))),
+            // A preview of the weekly digest, in the acknowledgement: only the asker sees it.
+            "digest" => Some(super::digest::preview(&self.app).await),
+            _ => {
+                let submission = Submission {
+                    pitch: text,
+                    submitter: user,
+                    source: Source::Slash,
+                    origin: Origin {
+                        channel: Some(ev.channel_id.to_string()),
+                        ..Origin::default()
+                    },
+                    track: None,
+                    answer: Answer::Direct,
+                };
+                self.answer_in_ack(submission, ev.response_url.0.to_string())
+                    .await
+            }
+        }
+    }
+
+    /// Files a pitch and answers in the acknowledgement itself, which saves a Web API call. Filing
+    /// takes a flush, a few milliseconds; should the store stall past the acknowledgement budget,
+    /// the acknowledgement goes out empty and the outcome follows through the outbox to
+    /// `reply_url`.
+    async fn answer_in_ack(
+        self: &Arc<Self>,
+        submission: Submission,
+        reply_url: String,
+    ) -> Option<SlackMessageContent> {
+        let (tx, rx) = tokio::sync::oneshot::channel::<Reply>();
+        let bot = Arc::clone(self);
+        self.work.spawn(async move {
+            let result = bot.app.submit(submission).await;
+            let reply = match &result {
+                Ok(outcome) => outcome.reply(&bot.app),
+                Err(e) => refusal(e),
+            };
+            if let Err(reply) = tx.send(reply) {
+                let to = Audience::ReplyUrl {
+                    url: reply_url,
+                    replace: false,
+                };
+                let notice = match result {
+                    Ok(outcome) => Notice::Outcome {
+                        idea: outcome.idea().id,
+                        to,
+                    },
+                    Err(_) => Notice::Text {
+                        to,
+                        text: reply.text,
+                    },
+                };
+                if let Err(e) = bot.app.owe(&[notice]) {
+                    tracing::error!(error = %e, "could not queue a message");
+                }
+            }
+        });
+        match tokio::time::timeout(self.ack_budget, rx).await {
+            Ok(Ok(reply)) => Some(content(&reply)),
+            _ => None,
+        }
+    }
+
+    /// `/idea mine`: the person's ideas, newest first, twenty at most.
+    fn mine(&self, user: &str) -> String {
+        match self.app.mine(user) {
+            Ok(ideas) if ideas.is_empty() => {
+                "You have no ideas yet. `/idea <your pitch>` files one.".into()
+            }
+            Ok(ideas) => {
+                let lines: Vec<String> = ideas
+                    .iter()
+                    .take(20)
+                    .map(|i| {
+                        format!(
+                            "*{}* [{}] {}: {}",
+                            i.id,
+                            self.app.config().track_name(&i.track),
+                            i.status().label(),
+                            shorten(&i.headline_text(), 80)
+                        )
+                    })
+                    .collect();
+                let more = ideas.len().saturating_sub(lines.len());
+                let mut text = lines.join("\n");
+                if more > 0 {
+                    text.push_str(&format!("\n…and {more} more."));
+                }
+                text
+            }
+            Err(e) => e.to_string(),
+        }
+    }
+}
