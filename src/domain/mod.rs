@@ -7,17 +7,18 @@ pub mod classifier;
 pub mod digest;
 pub mod evaluation;
 pub mod idea;
+pub mod ids;
 pub mod notice;
 pub mod rules;
 pub mod similarity;
+pub mod status;
 pub mod text;
 pub mod triage;
 
 pub use assessment::{Assessment, Element, Hit, Scores, Side, TrackSuggestion, Verdict};
-pub use idea::{
-    Card, Change, Edit, Idea, IdeaId, IllegalTransition, Judgement, NewIdea, Origin, Overrule,
-    Reframe, Source, Status, Transition,
-};
+pub use idea::{Card, Change, Edit, Idea, Judgement, NewIdea, Origin, Overrule, Reframe, Source};
+pub use ids::IdeaId;
 pub use notice::{Audience, Notice};
 pub use rules::{RuleError, Rules, RulesSpec};
-pub use triage::{Decision, Triage};
+pub use status::{IllegalTransition, Status, Transition, Triage};
+pub use triage::Decision;

@@ -1,98 +1,10 @@
 //! Triage, in the one vocabulary every surface speaks: what a lead can decide about an idea
-//! ([`Decision`]), the same named before its details are known ([`Triage`]: the buttons of a
-//! triage card), and which of them an idea's status allows ([`Status::offered`], next to the
-//! status machine it follows). The app decides who may make them; Slack only names and draws them.
-//!
-//! [`Status::offered`]: super::Status::offered
+//! ([`Decision`]), made of the moves of the status machine ([`Triage`], which an idea's status
+//! offers) and their details. The app decides who may make them; Slack only names and draws them.
 
-use super::{IdeaId, Transition, Verdict};
-
-/// A lead's move, named before its details (a reason, the original, the track) are known: what
-/// a triage card's buttons offer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Triage {
-    Reopen,
-    Review,
-    Accept,
-    Park,
-    Decline,
-    Duplicate,
-    Move,
-    AskReframe,
-}
-
-impl Triage {
-    /// Every move, in the order a card shows them.
-    pub const ALL: [Triage; 8] = [
-        Triage::Reopen,
-        Triage::Review,
-        Triage::Accept,
-        Triage::Park,
-        Triage::Decline,
-        Triage::Duplicate,
-        Triage::Move,
-        Triage::AskReframe,
-    ];
-
-    /// The move's name in metrics, logs and a form's metadata.
-    pub fn name(self) -> &'static str {
-        match self {
-            Triage::Reopen => "reopen",
-            Triage::Review => "review",
-            Triage::Accept => "accept",
-            Triage::Park => "park",
-            Triage::Decline => "decline",
-            Triage::Duplicate => "duplicate",
-            Triage::Move => "move",
-            Triage::AskReframe => "ask_reframe",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Triage> {
-        Triage::ALL.into_iter().find(|t| t.name() == name)
-    }
-
-    /// What is done, in the past tense: "parked".
-    pub fn past(self) -> &'static str {
-        match self {
-            Triage::Reopen => "reopened",
-            Triage::Review => "put in review",
-            Triage::Accept => "accepted",
-            Triage::Park => "parked",
-            Triage::Decline => "declined",
-            Triage::Duplicate => "marked as a duplicate",
-            Triage::Move => "moved to another track",
-            Triage::AskReframe => "sent back for a reframe",
-        }
-    }
-
-    /// Moves whose submitter must hear a reason.
-    pub fn needs_reason(self) -> bool {
-        matches!(
-            self,
-            Triage::Park | Triage::Decline | Triage::Duplicate | Triage::AskReframe
-        )
-    }
-
-    /// Moves made only once a small form says why, or which idea or track.
-    pub fn needs_form(self) -> bool {
-        self.needs_reason() || self == Triage::Move
-    }
-
-    /// The decision this move is when it needs no details; `None` for a duplicate (of which
-    /// idea?) and a move (to which track?).
-    pub fn decision(self) -> Option<Decision> {
-        match self {
-            Triage::Reopen => Some(Decision::Reopen),
-            Triage::Review => Some(Decision::Review),
-            Triage::Accept => Some(Decision::Accept),
-            Triage::Park => Some(Decision::Park),
-            Triage::Decline => Some(Decision::Decline),
-            Triage::AskReframe => Some(Decision::AskReframe),
-            Triage::Duplicate | Triage::Move => None,
-        }
-    }
-}
+use super::assessment::Verdict;
+use super::ids::IdeaId;
+use super::status::{Transition, Triage};
 
 /// What a lead decides about an idea.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +32,20 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// The decision the move `t` is when it needs no details; `None` for a duplicate (of which
+    /// idea?) and a move (to which track?).
+    pub fn of(t: Triage) -> Option<Decision> {
+        match t {
+            Triage::Reopen => Some(Decision::Reopen),
+            Triage::Review => Some(Decision::Review),
+            Triage::Accept => Some(Decision::Accept),
+            Triage::Park => Some(Decision::Park),
+            Triage::Decline => Some(Decision::Decline),
+            Triage::AskReframe => Some(Decision::AskReframe),
+            Triage::Duplicate | Triage::Move => None,
+        }
+    }
+
     /// The move this decision makes; `None` for an overrule.
     pub fn triage(&self) -> Option<Triage> {
         Some(match self {
@@ -163,18 +89,17 @@ impl Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Status;
 
     #[test]
     fn each_move_has_one_name_and_the_decisions_that_need_no_details() {
         for t in Triage::ALL {
             assert_eq!(Triage::from_name(t.name()), Some(t));
-            if let Some(d) = t.decision() {
+            if let Some(d) = Decision::of(t) {
                 assert_eq!(d.triage(), Some(t));
             }
         }
-        assert_eq!(Triage::Duplicate.decision(), None);
-        assert_eq!(Triage::Move.decision(), None);
+        assert_eq!(Decision::of(Triage::Duplicate), None);
+        assert_eq!(Decision::of(Triage::Move), None);
         assert!(Triage::Decline.needs_form() && !Triage::Accept.needs_form());
         assert!(Triage::Move.needs_form() && !Triage::Move.needs_reason());
         assert_eq!(
@@ -184,32 +109,5 @@ mod tests {
             .name(),
             "overrule"
         );
-    }
-
-    #[test]
-    fn a_card_offers_the_moves_its_status_allows() {
-        use Triage::*;
-        let offered = |s: Status| s.offered();
-        assert_eq!(
-            offered(Status::New),
-            [Review, Accept, Park, Decline, Duplicate, Move, AskReframe]
-        );
-        assert_eq!(
-            offered(Status::InReview),
-            [Accept, Park, Decline, Duplicate, Move, AskReframe]
-        );
-        assert_eq!(
-            offered(Status::Parked),
-            [Reopen, Duplicate, Move, AskReframe]
-        );
-        for decided in [
-            Status::Accepted,
-            Status::Declined,
-            Status::Duplicate { of: IdeaId::new(1) },
-        ] {
-            assert_eq!(offered(decided), [Reopen, Move]);
-        }
-        assert_eq!(offered(Status::Draft), [Move]);
-        assert!(offered(Status::Withdrawn).is_empty());
     }
 }

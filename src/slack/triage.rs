@@ -56,7 +56,7 @@ impl Bot {
             tracing::debug!(action = action_id, "triage action ignored");
             return;
         };
-        if let (false, Some(decision)) = (t.needs_form(), t.decision()) {
+        if let (false, Some(decision)) = (t.needs_form(), Decision::of(t)) {
             self.decide(id, user, decision, tell).await;
             return;
         }
@@ -130,7 +130,7 @@ impl Bot {
                     .map(|o| o.value.clone())
                     .unwrap_or_default(),
             },
-            t => match t.decision() {
+            t => match Decision::of(t) {
                 Some(decision) => decision,
                 None => return SlackInteractionResponse::Empty,
             },
