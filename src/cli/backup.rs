@@ -7,15 +7,14 @@
 //! bot to take the backup (`POST /backup` on the admin socket in the data directory, which the
 //! bot opens in either mode) and moves the file to `--out`.
 
-use super::healthcheck::exchange;
 use super::{DataArgs, Failure};
 use crate::storage::backup::{self, BackupError, BackupSummary};
 use crate::storage::{Store, StoreError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// How long the running bot may take over one step of a backup it is asked for (large stores
-/// take seconds to write).
+/// How long the running bot may take over a backup it is asked for (large stores take a while
+/// to write).
 const ASK_WAIT: Duration = Duration::from_secs(600);
 
 #[derive(Debug, clap::Args)]
@@ -123,16 +122,15 @@ fn ask_running_bot(args: &BackupArgs, dir: &Path) -> Result<String, Failure> {
 }
 
 #[cfg(unix)]
-fn ask_admin_socket(socket: &Path, path: &str) -> std::io::Result<(u16, String)> {
-    let unix = std::os::unix::net::UnixStream::connect(socket)?;
-    unix.set_read_timeout(Some(ASK_WAIT))?;
-    unix.set_write_timeout(Some(ASK_WAIT))?;
-    exchange(unix, "POST", "problemfirst", path)
+fn ask_admin_socket(socket: &Path, path: &str) -> Result<(u16, String), super::ask::AskError> {
+    super::ask::post_unix(socket, path, ASK_WAIT)
 }
 
 #[cfg(not(unix))]
-fn ask_admin_socket(_: &Path, _: &str) -> std::io::Result<(u16, String)> {
-    Err(std::io::Error::other("admin sockets need a Unix system"))
+fn ask_admin_socket(_: &Path, _: &str) -> Result<(u16, String), super::ask::AskError> {
+    Err(super::ask::AskError::Failed(
+        "admin sockets need a Unix system".into(),
+    ))
 }
 
 /// Renames, or copies and removes across file systems.
