@@ -10,7 +10,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use jiff::{SignedDuration, Timestamp};
 use problemfirst::app::App;
 use problemfirst::config::Config;
-use problemfirst::domain::{IdeaId, Judgement, NewIdea, Origin, Source, Transition, Verdict};
+use problemfirst::domain::{
+    IdeaId, Judgement, NewIdea, Origin, Source, TrackId, Transition, UserId, Verdict,
+};
 use problemfirst::storage::Store;
 use std::path::Path;
 use std::sync::Arc;
@@ -46,7 +48,7 @@ fn new_idea(n: usize) -> NewIdea {
         Verdict::Vague,
     ][n % 4];
     NewIdea {
-        submitter: format!("U{:05}", n % 5_000),
+        submitter: UserId::parse(&format!("U{:05}", n % 5_000)).expect("a user"),
         source: Source::Modal,
         origin: Origin::default(),
         pitch: format!(
@@ -59,7 +61,7 @@ fn new_idea(n: usize) -> NewIdea {
             hits: vec![],
             rules_version: "bench".into(),
         },
-        track: ["execution", "search"][n % 2].into(),
+        track: TrackId::parse(["execution", "search"][n % 2]).expect("a track"),
         filed: true,
         at: pitched_at(n),
     }
@@ -74,13 +76,14 @@ fn build(store: &Store) {
     }
     let filled = started.elapsed();
     let transitions = [Transition::Accept, Transition::Park, Transition::Decline];
+    let lead = UserId::parse("ULEAD").expect("a user");
     let mut decided = 0;
     for n in (0..TOTAL - PER_WEEK).step_by(DECIDED_EVERY) {
         let at = (pitched_at(n) + WEEK * 2).min(week_start() + WEEK - SignedDuration::from_secs(1));
         let t = transitions[n % 3];
         store
             .update(IdeaId::new(n as u64 + 1), |i| {
-                i.apply(t, "ULEAD", None, at).map(|_| ())
+                i.apply(t, &lead, None, at).map(|_| ())
             })
             .unwrap()
             .unwrap();
@@ -90,7 +93,8 @@ fn build(store: &Store) {
     for n in (TOTAL - PER_WEEK..TOTAL).step_by(50) {
         store
             .update(IdeaId::new(n as u64 + 1), |i| {
-                i.voters.extend((0..n % 13).map(|v| format!("V{v}")));
+                i.voters
+                    .extend((0..n % 13).map(|v| UserId::parse(&format!("V{v}")).expect("a user")));
                 Ok::<(), ()>(())
             })
             .unwrap()

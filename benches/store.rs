@@ -8,7 +8,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use jiff::{SignedDuration, Timestamp};
-use problemfirst::domain::{Judgement, NewIdea, Origin, Source, Verdict};
+use problemfirst::domain::{Judgement, NewIdea, Origin, Source, TrackId, UserId, Verdict};
 use problemfirst::storage::{Cursor, Store};
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -18,7 +18,7 @@ const TRACKS: usize = 20;
 
 fn new_idea(n: usize) -> NewIdea {
     NewIdea {
-        submitter: format!("U{:05}", n % 5_000),
+        submitter: UserId::parse(&format!("U{:05}", n % 5_000)).expect("a user"),
         source: Source::Modal,
         origin: Origin::default(),
         pitch: format!(
@@ -31,7 +31,7 @@ fn new_idea(n: usize) -> NewIdea {
             hits: vec![],
             rules_version: "bench".into(),
         },
-        track: format!("track-{}", n % TRACKS),
+        track: TrackId::parse(&format!("track-{}", n % TRACKS)).expect("a track"),
         filed: true,
         at: Timestamp::from_second(1_700_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
             + SignedDuration::from_secs(n as i64),

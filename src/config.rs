@@ -6,9 +6,8 @@ use crate::domain::digest::{self, Schedule};
 use crate::domain::rules::{
     LanguageSpec, ModifierSpec, NoteSpec, PairSpec, QuestionSpec, RuleSpec, TrackHints, VerdictSpec,
 };
-use crate::domain::{Rules, RulesSpec};
+use crate::domain::{ChannelId, Rules, RulesSpec, TrackId, UserId};
 use serde::Deserialize;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
@@ -19,7 +18,7 @@ pub const DEFAULT_PATH: &str = "config/problemfirst.toml";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrackConfig {
-    pub id: String,
+    pub id: TrackId,
     pub name: String,
     pub description: String,
     /// Words that suggest this track.
@@ -30,7 +29,7 @@ pub struct TrackConfig {
     pub leads: Vec<Lead>,
     /// The channel (id) the track's triage cards are posted to; none, no cards.
     #[serde(default, deserialize_with = "channel_id")]
-    pub triage_channel: Option<String>,
+    pub triage_channel: Option<ChannelId>,
 }
 
 /// One lead of a track as configured: a person, or everyone in a Slack user group (whose members
@@ -39,7 +38,7 @@ pub struct TrackConfig {
 #[serde(try_from = "String")]
 pub enum Lead {
     /// A user id, `U…` or `W…`.
-    Person(String),
+    Person(UserId),
     /// A user group id, `S…`.
     Group(String),
 }
@@ -49,7 +48,9 @@ impl TryFrom<String> for Lead {
     fn try_from(s: String) -> Result<Self, Self::Error> {
         let id = s.trim();
         match id.chars().next() {
-            Some('U' | 'W') if slack_id(id) => Ok(Lead::Person(id.to_string())),
+            Some('U' | 'W') if slack_id(id) => UserId::parse(id)
+                .map(Lead::Person)
+                .map_err(|e| e.to_string()),
             Some('S') if slack_id(id) => Ok(Lead::Group(id.to_string())),
             _ => Err(format!(
                 "'{s}' is not a Slack user id (U…, W…) or user group id (S…); names and \
@@ -62,16 +63,15 @@ impl TryFrom<String> for Lead {
 /// A person named by Slack user id (`U…` or `W…`), such as an admin.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
-struct UserId(String);
+struct SlackUser(UserId);
 
-impl TryFrom<String> for UserId {
+impl TryFrom<String> for SlackUser {
     type Error = String;
     fn try_from(s: String) -> Result<Self, Self::Error> {
         let id = s.trim();
-        if id.starts_with(['U', 'W']) && slack_id(id) {
-            Ok(UserId(id.to_string()))
-        } else {
-            Err(format!("'{s}' is not a Slack user id (U… or W…)"))
+        match UserId::parse(id) {
+            Ok(user) if id.starts_with(['U', 'W']) && slack_id(id) => Ok(SlackUser(user)),
+            _ => Err(format!("'{s}' is not a Slack user id (U… or W…)")),
         }
     }
 }
@@ -85,11 +85,13 @@ fn slack_id(id: &str) -> bool {
 }
 
 /// A channel id (`C…` or `G…`): names can be renamed, and events carry ids.
-fn channel_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+fn channel_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<ChannelId>, D::Error> {
     let raw = Option::<String>::deserialize(d)?;
     match raw.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(id) if id.starts_with(['C', 'G']) && slack_id(id) => Ok(Some(id.to_string())),
+        Some(id) if id.starts_with(['C', 'G']) && slack_id(id) => ChannelId::parse(id)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
         Some(other) => Err(serde::de::Error::custom(format!(
             "'{other}' is not a channel id (C…); a channel's id is at the bottom of its details"
         ))),
@@ -142,7 +144,7 @@ pub struct SimilarConfig {
 pub struct SlackConfig {
     /// Channel ids whose top-level messages are pitches.
     #[serde(default)]
-    pub idea_channels: Vec<String>,
+    pub idea_channels: Vec<ChannelId>,
 }
 
 /// The HTTP Events API listener.
@@ -166,7 +168,7 @@ pub struct DigestConfig {
     /// Whether `serve` posts it on schedule (`problemfirst digest` works either way).
     pub enabled: bool,
     /// The channel it is posted to; without one, nothing is posted on schedule.
-    pub channel: Option<String>,
+    pub channel: Option<ChannelId>,
     pub schedule: Schedule,
 }
 
@@ -186,7 +188,8 @@ impl Default for DigestConfig {
 struct DigestFile {
     #[serde(default = "enabled_by_default")]
     enabled: bool,
-    channel: Option<String>,
+    #[serde(default, deserialize_with = "channel_id")]
+    channel: Option<ChannelId>,
     weekday: Option<Spanned<String>>,
     time: Option<Spanned<String>>,
     timezone: Option<Spanned<String>>,
@@ -277,10 +280,10 @@ struct ConfigFile {
     limits: LimitsConfig,
     #[serde(default)]
     digest: DigestFile,
-    default_track: String,
+    default_track: TrackId,
     /// People who may triage every track.
     #[serde(default)]
-    admins: Vec<UserId>,
+    admins: Vec<SlackUser>,
     #[serde(default)]
     votes: VotesConfig,
     similar: SimilarConfig,
@@ -312,16 +315,23 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub digest: DigestConfig,
     pub tracks: Vec<TrackConfig>,
-    pub default_track: String,
+    pub default_track: TrackId,
     /// User ids of the people who may triage every track.
-    pub admins: Vec<String>,
+    pub admins: Vec<UserId>,
     pub votes: VotesConfig,
     pub similar: SimilarConfig,
     pub rules: Rules,
 }
 
-/// A config file that can't be used, with where and why.
-#[derive(Debug, Clone, PartialEq)]
+/// A config file that can't be used, with where and why: `FILE:LINE: KEY: MESSAGE`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{}{}: {}{}",
+    .path.display(),
+    .line.map(|l| format!(":{l}")).unwrap_or_default(),
+    .key.as_ref().map(|k| format!("{k}: ")).unwrap_or_default(),
+    .message
+)]
 pub struct ConfigError {
     pub path: PathBuf,
     pub line: Option<usize>,
@@ -329,22 +339,6 @@ pub struct ConfigError {
     pub key: Option<String>,
     pub message: String,
 }
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-        }
-        f.write_str(": ")?;
-        if let Some(key) = &self.key {
-            write!(f, "{key}: ")?;
-        }
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 impl Config {
     /// Read and compile a config file.
@@ -415,18 +409,18 @@ impl Config {
             tracks: tracks
                 .iter()
                 .map(|t| TrackHints {
-                    id: t.id.clone(),
+                    id: t.id.to_string(),
                     name: t.name.clone(),
                     hints: t.hints.clone(),
                 })
                 .collect(),
-            default_track: file.default_track.clone(),
+            default_track: file.default_track.to_string(),
         };
         let compiled = Rules::compile(spec).map_err(|e| {
             // A duplicate is reported at its second appearance.
             let mut found = places.iter().filter(|(id, _)| *id == e.id);
             let first = found.next().map(|(_, l)| *l);
-            let line = if e.problem.starts_with("duplicate") {
+            let line = if e.duplicate {
                 found.next().map(|(_, l)| *l).or(first)
             } else {
                 first
@@ -479,10 +473,7 @@ fn digest_config(
 ) -> Result<DigestConfig, ConfigError> {
     let mut config = DigestConfig {
         enabled: file.enabled,
-        channel: file
-            .channel
-            .map(|c| c.trim().to_string())
-            .filter(|c| !c.is_empty()),
+        channel: file.channel,
         schedule: Schedule::default_utc(),
     };
     let check = |value: &Spanned<String>, key: &str, message: String| {

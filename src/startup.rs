@@ -11,6 +11,7 @@
 
 use crate::app::{App, Clock};
 use crate::config::Config;
+use crate::domain::ChannelId;
 use crate::listener::{self, Limits};
 use crate::ops::{self, Door, Ops, Probe};
 use crate::slack::api::{Api, AppToken, BotToken, SigningSecret};
@@ -53,7 +54,7 @@ pub struct Settings {
     /// The Web API's base URL (a fake Slack's, in tests).
     pub api_url: String,
     /// Channels whose top-level messages are pitches.
-    pub idea_channels: Vec<String>,
+    pub idea_channels: Vec<ChannelId>,
     /// How Slack reaches the bot; `None` builds a bot that only delivers (`digest --post`).
     pub mode: Option<Mode>,
     /// The Slack listener's address in HTTP mode (port 0: any free one).

@@ -1,6 +1,10 @@
 //! The app core end to end on a real sled store: submit, coach, reframe, file anyway, withdraw,
 //! similar ideas, restarts, concurrency, and export → import through the command line.
 
+mod support;
+
+use support::ids;
+
 use problemfirst::app::{Action, Answer, App, AppError, Outcome, Submission};
 use problemfirst::config::Config;
 use problemfirst::domain::{Audience, IdeaId, Notice, Reframe, Source, Status, Verdict};
@@ -22,7 +26,7 @@ fn app(dir: &Path) -> App {
 fn pitch(text: &str, who: &str) -> Submission {
     Submission {
         pitch: text.into(),
-        submitter: who.into(),
+        submitter: ids::user(who),
         source: Source::Console,
         origin: Default::default(),
         track: None,
@@ -106,7 +110,7 @@ async fn a_reframe_still_tech_led_is_sent_back_once_then_filed() {
         ..Reframe::default()
     };
     let Outcome::NeedsReframe(again) = app
-        .reframe(id, "ann", weak.clone(), None, None)
+        .reframe(id, &ids::user("ann"), weak.clone(), None, None)
         .await
         .expect("reframe")
     else {
@@ -115,7 +119,7 @@ async fn a_reframe_still_tech_led_is_sent_back_once_then_filed() {
     assert!(!again.missing.is_empty(), "the missing fields are named");
     assert!(again.missing.iter().any(|n| n.element.as_str() == "who"));
     let Outcome::Filed(f) = app
-        .reframe(id, "ann", weak, None, None)
+        .reframe(id, &ids::user("ann"), weak, None, None)
         .await
         .expect("reframe")
     else {
@@ -145,7 +149,13 @@ async fn a_good_reframe_is_filed_and_keeps_both_versions() {
         ..prefill
     };
     let Outcome::Filed(f) = app
-        .reframe(c.draft.id, "ann", fields, Some("execution".into()), None)
+        .reframe(
+            c.draft.id,
+            &ids::user("ann"),
+            fields,
+            Some("execution".into()),
+            None,
+        )
         .await
         .expect("reframe")
     else {
@@ -175,27 +185,34 @@ async fn only_the_submitter_files_or_withdraws_and_illegal_moves_are_refused() {
         .idea()
         .id;
     assert!(matches!(
-        app.file_anyway(id, "bob", None).await,
+        app.file_anyway(id, &ids::user("bob"), None).await,
         Err(AppError::NotYours(_))
     ));
     assert!(matches!(
-        app.withdraw(id, "bob", None).await,
+        app.withdraw(id, &ids::user("bob"), None).await,
         Err(AppError::NotYours(_))
     ));
-    let filed = app.file_anyway(id, "ann", None).await.expect("file anyway");
+    let filed = app
+        .file_anyway(id, &ids::user("ann"), None)
+        .await
+        .expect("file anyway");
     assert_eq!(filed.idea.status(), Status::New);
     assert!(matches!(
-        app.file_anyway(id, "ann", None).await,
+        app.file_anyway(id, &ids::user("ann"), None).await,
         Err(AppError::NotADraft { .. })
     ));
-    let withdrawn = app.withdraw(id, "ann", None).await.expect("withdraw");
+    let withdrawn = app
+        .withdraw(id, &ids::user("ann"), None)
+        .await
+        .expect("withdraw");
     assert_eq!(withdrawn.status(), Status::Withdrawn);
     assert!(matches!(
-        app.withdraw(id, "ann", None).await,
+        app.withdraw(id, &ids::user("ann"), None).await,
         Err(AppError::Illegal(_))
     ));
     assert!(matches!(
-        app.withdraw(IdeaId::new(999), "ann", None).await,
+        app.withdraw(IdeaId::new(999), &ids::user("ann"), None)
+            .await,
         Err(AppError::NotFound(_))
     ));
 }
@@ -276,7 +293,7 @@ async fn a_restart_keeps_every_idea_and_never_reuses_an_id() {
         vec![a, b]
     };
     let app = app(dir.path());
-    assert_eq!(app.mine("ann").expect("mine").len(), 2);
+    assert_eq!(app.mine(&ids::user("ann")).expect("mine").len(), 2);
     for idea in &before {
         assert_eq!(app.store().get(idea.id).expect("read").as_ref(), Some(idea));
     }
@@ -505,8 +522,8 @@ async fn a_pitch_in_a_thread_owes_its_outcome_there_publicly_if_filed_and_privat
     let app = app(dir.path());
     let thread = |text: &str| Submission {
         answer: Answer::Thread {
-            channel: "C1".into(),
-            ts: "1.1".into(),
+            channel: ids::channel("C1"),
+            ts: ids::ts("1.1"),
         },
         ..pitch(text, "ann")
     };
@@ -522,16 +539,16 @@ async fn a_pitch_in_a_thread_owes_its_outcome_there_publicly_if_filed_and_privat
             Notice::Outcome {
                 idea: f.idea.id,
                 to: Audience::Thread {
-                    channel: "C1".into(),
-                    ts: "1.1".into()
+                    channel: ids::channel("C1"),
+                    ts: ids::ts("1.1")
                 }
             },
             Notice::Outcome {
                 idea: c.draft.id,
                 to: Audience::Privately {
-                    channel: "C1".into(),
-                    ts: Some("1.1".into()),
-                    user: "ann".into()
+                    channel: ids::channel("C1"),
+                    ts: Some(ids::ts("1.1")),
+                    user: ids::user("ann")
                 }
             },
         ]
@@ -551,11 +568,11 @@ async fn direct_answers_owe_nothing_and_a_refused_change_queues_nothing() {
         replace: true,
     };
     assert!(app
-        .file_anyway(c.draft.id, "bob", Some(to.clone()))
+        .file_anyway(c.draft.id, &ids::user("bob"), Some(to.clone()))
         .await
         .is_err());
     assert!(owed(&app).is_empty(), "a refused change owes nothing");
-    app.file_anyway(c.draft.id, "ann", Some(to.clone()))
+    app.file_anyway(c.draft.id, &ids::user("ann"), Some(to.clone()))
         .await
         .expect("file anyway");
     assert_eq!(
@@ -644,5 +661,5 @@ async fn a_person_gets_a_friendly_later_after_the_hourly_limit_and_huge_pitches_
         matches!(refused, Err(AppError::TooLong { max, .. }) if max == config.limits.max_pitch_chars),
         "{refused:?}"
     );
-    assert!(app.mine("cid").expect("mine").is_empty());
+    assert!(app.mine(&ids::user("cid")).expect("mine").is_empty());
 }

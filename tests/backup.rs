@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::ids;
+
 use jiff::{SignedDuration, Timestamp};
 use problemfirst::domain::{IdeaId, Judgement, NewIdea, Origin, Source, Transition, Verdict};
 use problemfirst::storage::backup::{self, BackupError};
@@ -24,7 +26,7 @@ fn at(n: i64) -> Timestamp {
 
 fn new_idea(n: usize) -> NewIdea {
     NewIdea {
-        submitter: format!("U{}", n % 4),
+        submitter: ids::user(&format!("U{}", n % 4)),
         source: Source::Slash,
         origin: Origin::default(),
         pitch: format!("Field technicians wait {n} days for spare parts"),
@@ -34,7 +36,7 @@ fn new_idea(n: usize) -> NewIdea {
             hits: vec![],
             rules_version: "test".into(),
         },
-        track: TRACKS[n % 3].into(),
+        track: ids::track(TRACKS[n % 3]),
         filed: true,
         at: at(n as i64),
     }
@@ -50,7 +52,8 @@ fn store_with_ideas(dir: &Path, n: usize) -> Store {
         if id <= n as u64 {
             store
                 .update(IdeaId::new(id), |idea| {
-                    idea.apply(t, "lead", None, at(1000)).map(|_| ())
+                    idea.apply(t, &ids::user("lead"), None, at(1000))
+                        .map(|_| ())
                 })
                 .unwrap()
                 .unwrap();
@@ -136,7 +139,7 @@ fn a_backup_taken_while_another_handle_writes_is_one_moment_of_the_store() {
             if n % 2 == 0 {
                 writer_store
                     .update(idea.id, |i| {
-                        i.apply(Transition::StartReview, "lead", None, at(2000))
+                        i.apply(Transition::StartReview, &ids::user("lead"), None, at(2000))
                             .map(|_| ())
                     })
                     .unwrap()

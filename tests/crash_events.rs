@@ -181,7 +181,7 @@ async fn acknowledged_events_survive_sigkill_and_retries_of_the_rest_are_process
             .expect("readable")
             .expect("ids are dense");
         *filed
-            .entry(idea.origin.ts.clone().unwrap_or_default())
+            .entry(idea.origin.ts.map(String::from).unwrap_or_default())
             .or_default() += 1;
     }
     let missing: Vec<&str> = acked

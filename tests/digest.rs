@@ -10,9 +10,12 @@
 
 mod support;
 
+use support::ids;
+
 use problemfirst::app::{digest_text, App};
 use problemfirst::config::Config;
 use problemfirst::domain::digest::{parse_time, parse_weekday, parse_zone, Digest, Schedule};
+use problemfirst::domain::{ChannelId, WeekStart};
 use problemfirst::domain::{
     Idea, IdeaId, Judgement, NewIdea, Notice, Origin, Reframe, Source, Transition, Verdict,
 };
@@ -42,7 +45,7 @@ fn shipped_path() -> PathBuf {
 fn config(weekday: &str, time: &str, zone: &str) -> Arc<Config> {
     let mut c = Config::load(&shipped_path()).expect("the shipped config loads");
     c.digest.enabled = true;
-    c.digest.channel = Some(CHANNEL.into());
+    c.digest.channel = Some(ids::channel(CHANNEL));
     c.digest.schedule = Schedule {
         weekday: parse_weekday(weekday).expect("weekday"),
         time: parse_time(time).expect("time"),
@@ -92,12 +95,12 @@ fn judged(verdict: Verdict) -> Judgement {
 
 fn pitch(when: &str, track: &str, verdict: Verdict, text: &str) -> NewIdea {
     NewIdea {
-        submitter: "U1".into(),
+        submitter: ids::user("U1"),
         source: Source::Slash,
         origin: Origin::default(),
         pitch: text.into(),
         judged: judged(verdict),
-        track: track.into(),
+        track: ids::track(track),
         // As the app does it: problem-led pitches are filed, the others start as drafts.
         filed: verdict == Verdict::Problem,
         at: at(when),
@@ -120,19 +123,19 @@ fn change(store: &Store, id: IdeaId, f: impl Fn(&mut Idea)) -> Idea {
 
 fn decide(store: &Store, id: IdeaId, t: Transition, when: &str) {
     change(store, id, |i| {
-        i.apply(t, "ULEAD", Some("because".into()), at(when))
+        i.apply(t, &ids::user("ULEAD"), Some("because".into()), at(when))
             .expect("a legal decision");
     });
 }
 
 fn vote(store: &Store, id: IdeaId, n: usize) {
     change(store, id, |i| {
-        i.voters.extend((0..n).map(|v| format!("V{v}")));
+        i.voters.extend((0..n).map(|v| ids::user(&format!("V{v}"))));
     });
 }
 
 /// Every Digest notice waiting in the outbox.
-fn queued_digests(store: &Store) -> Vec<(String, String)> {
+fn queued_digests(store: &Store) -> Vec<(ChannelId, WeekStart)> {
     let (due, _) = store
         .outbox_due(at("2100-01-01T00:00:00Z"), 1000)
         .expect("the outbox reads");
@@ -384,12 +387,22 @@ fn a_normal_week_counts_tracks_quality_votes_decisions_and_the_queue() {
             ..Reframe::default()
         });
         i.reframe_judged = Some(judged(Problem));
-        i.apply(Transition::File, "U1", None, at("2026-03-05T12:00:00Z"))
-            .expect("filed");
+        i.apply(
+            Transition::File,
+            &ids::user("U1"),
+            None,
+            at("2026-03-05T12:00:00Z"),
+        )
+        .expect("filed");
     });
     change(store, week[6].id, |i| {
-        i.apply(Transition::File, "U1", None, at("2026-03-07T10:05:00Z"))
-            .expect("filed");
+        i.apply(
+            Transition::File,
+            &ids::user("U1"),
+            None,
+            at("2026-03-07T10:05:00Z"),
+        )
+        .expect("filed");
     });
     vote(store, week[1].id, 5);
     vote(store, week[3].id, 2);
@@ -670,7 +683,11 @@ fn a_week_with_a_daylight_saving_change_reads_exactly_its_167_hours() {
 
     // The digest is queued at 09:00 on the wall clock, which is 07:00 UTC now, not 08:00.
     app.store()
-        .queue_digest(CHANNEL, "2026-03-16", at("2026-03-23T08:00:00Z"))
+        .queue_digest(
+            &ids::channel(CHANNEL),
+            ids::week("2026-03-16"),
+            at("2026-03-23T08:00:00Z"),
+        )
         .expect("last week's went out");
     assert_eq!(
         app.queue_digest_if_due(at("2026-03-30T06:59:59Z"))
@@ -680,7 +697,7 @@ fn a_week_with_a_daylight_saving_change_reads_exactly_its_167_hours() {
     assert_eq!(
         app.queue_digest_if_due(at("2026-03-30T07:00:00Z"))
             .expect("tick"),
-        Some("2026-03-23".into())
+        Some(ids::week("2026-03-23"))
     );
 }
 
@@ -694,7 +711,7 @@ fn a_restart_just_before_the_scheduled_time_posts_once_at_the_time() {
         let app = app(dir.path(), &config, &clock);
         assert_eq!(
             app.queue_digest_if_due(clock.now()).expect("tick"),
-            Some("2026-02-23".into())
+            Some(ids::week("2026-02-23"))
         );
     }
     // Down, and back at 08:59:59 the next Monday: nothing is due yet.
@@ -705,7 +722,7 @@ fn a_restart_just_before_the_scheduled_time_posts_once_at_the_time() {
         clock.set("2026-03-09T09:00:00Z");
         assert_eq!(
             app.queue_digest_if_due(clock.now()).expect("tick"),
-            Some("2026-03-02".into())
+            Some(ids::week("2026-03-02"))
         );
         assert_eq!(app.queue_digest_if_due(clock.now()).expect("tick"), None);
     }
@@ -713,8 +730,8 @@ fn a_restart_just_before_the_scheduled_time_posts_once_at_the_time() {
     assert_eq!(
         queued_digests(app.store()),
         [
-            (CHANNEL.to_string(), "2026-02-23".to_string()),
-            (CHANNEL.to_string(), "2026-03-02".to_string())
+            (ids::channel(CHANNEL), ids::week("2026-02-23")),
+            (ids::channel(CHANNEL), ids::week("2026-03-02"))
         ]
     );
 }
@@ -728,15 +745,19 @@ fn a_restart_just_after_the_scheduled_time_does_not_post_again() {
         let app = app(dir.path(), &config, &clock);
         assert_eq!(
             app.queue_digest_if_due(clock.now()).expect("tick"),
-            Some("2026-03-02".into())
+            Some(ids::week("2026-03-02"))
         );
         // Delivered: the worker records the message.
         let notice = Notice::Digest {
-            channel: CHANNEL.into(),
-            week: "2026-03-02".into(),
+            channel: ids::channel(CHANNEL),
+            week: ids::week("2026-03-02"),
         };
-        app.posted(&notice, CHANNEL, "1773046801.000100")
-            .expect("recorded");
+        app.posted(
+            &notice,
+            &ids::channel(CHANNEL),
+            &ids::ts("1773046801.000100"),
+        )
+        .expect("recorded");
         app.store().flush().expect("flushed");
     }
     // Restarted a minute later, and again the next day: the mark holds.
@@ -754,7 +775,7 @@ fn a_restart_just_after_the_scheduled_time_does_not_post_again() {
         );
         let mark = app
             .store()
-            .digest_mark(CHANNEL, "2026-03-02")
+            .digest_mark(&ids::channel(CHANNEL), ids::week("2026-03-02"))
             .expect("reads")
             .expect("marked");
         assert_eq!(mark.state, MarkState::Posted);
@@ -764,7 +785,7 @@ fn a_restart_just_after_the_scheduled_time_does_not_post_again() {
     let app = app(dir.path(), &config, &clock);
     let week = app.digest_week_due(clock.now()).expect("due");
     assert_eq!(
-        app.queue_digest("COTHER", &week, clock.now())
+        app.queue_digest(&ids::channel("COTHER"), &week, clock.now())
             .expect("queued"),
         Queueing::Queued
     );
@@ -779,7 +800,7 @@ fn after_downtime_the_missed_digest_goes_out_within_the_same_week() {
         let app = app(dir.path(), &config, &clock);
         assert_eq!(
             app.queue_digest_if_due(clock.now()).expect("tick"),
-            Some("2026-02-23".into())
+            Some(ids::week("2026-02-23"))
         );
     }
     // Down from Sunday until Wednesday: Monday's digest goes out on Wednesday, once.
@@ -787,14 +808,14 @@ fn after_downtime_the_missed_digest_goes_out_within_the_same_week() {
     let app = app(dir.path(), &config, &clock);
     assert_eq!(
         app.queue_digest_if_due(clock.now()).expect("tick"),
-        Some("2026-03-02".into())
+        Some(ids::week("2026-03-02"))
     );
     assert_eq!(app.queue_digest_if_due(clock.now()).expect("tick"), None);
     // Down for more than a week: only the latest week is caught up, not every missed one.
     assert_eq!(
         app.queue_digest_if_due(at("2026-03-30T10:00:00Z"))
             .expect("tick"),
-        Some("2026-03-23".into())
+        Some(ids::week("2026-03-23"))
     );
     assert_eq!(queued_digests(app.store()).len(), 3);
 }
@@ -839,11 +860,11 @@ fn ten_thousand_ideas_in_one_week_stay_within_slack_limits() {
     let news: Vec<NewIdea> = (0..10_000i64)
         .map(|n| {
             let verdict = [Verdict::Problem, Verdict::Tech, Verdict::Vague][(n % 3) as usize];
-            let mut new = pitch("2026-03-02T09:00:00Z", "", verdict, &long);
+            let mut new = pitch("2026-03-02T09:00:00Z", "execution", verdict, &long);
             new.track = match n % 40 {
-                0 => "execution".into(),
-                1 => "search".into(),
-                t => format!("track-{t:02}-with-a-rather-long-name"),
+                0 => ids::track("execution"),
+                1 => ids::track("search"),
+                t => ids::track(&format!("track-{t:02}-with-a-rather-long-name")),
             };
             new.filed = true;
             new.at = start + jiff::SignedDuration::from_secs(n * 60);
@@ -915,7 +936,7 @@ async fn the_outbox_posts_the_digest_and_its_mark_keeps_the_message() {
     );
     assert_eq!(
         app.queue_digest_if_due(clock.now()).expect("tick"),
-        Some("2026-03-02".into())
+        Some(ids::week("2026-03-02"))
     );
     bot.deliver_due().await;
     let posts = slack.delivered("chat.postMessage");
@@ -932,7 +953,7 @@ async fn the_outbox_posts_the_digest_and_its_mark_keeps_the_message() {
     assert!(all_text(&blocks).contains("Technicians wait for parts"));
     let mark = app
         .store()
-        .digest_mark(CHANNEL, "2026-03-02")
+        .digest_mark(&ids::channel(CHANNEL), ids::week("2026-03-02"))
         .expect("reads")
         .expect("marked");
     assert_eq!(mark.state, MarkState::Posted);
@@ -960,7 +981,7 @@ async fn a_digest_slack_refused_for_good_can_be_asked_for_again_and_goes_out_onc
     );
     assert_eq!(
         app.queue_digest_if_due(clock.now()).expect("tick"),
-        Some("2026-03-02".into())
+        Some(ids::week("2026-03-02"))
     );
     bot.deliver_due().await;
     assert!(slack.delivered("chat.postMessage").is_empty());
@@ -969,28 +990,30 @@ async fn a_digest_slack_refused_for_good_can_be_asked_for_again_and_goes_out_onc
     assert_eq!(app.queue_digest_if_due(clock.now()).expect("tick"), None);
     assert!(queued_digests(app.store()).is_empty());
     // …but once the bot is invited, asking again (`digest --post`) sends it, once.
-    let again = app
-        .store()
-        .requeue_digest(CHANNEL, "2026-03-02", clock.now());
+    let again =
+        app.store()
+            .requeue_digest(&ids::channel(CHANNEL), ids::week("2026-03-02"), clock.now());
     assert_eq!(again.expect("requeued"), Queueing::Queued);
     bot.deliver_due().await;
     assert_eq!(slack.delivered("chat.postMessage").len(), 1);
     let mark = app
         .store()
-        .digest_mark(CHANNEL, "2026-03-02")
+        .digest_mark(&ids::channel(CHANNEL), ids::week("2026-03-02"))
         .expect("reads")
         .expect("marked");
     assert_eq!(mark.state, MarkState::Posted);
-    let again = app
-        .store()
-        .requeue_digest(CHANNEL, "2026-03-02", clock.now());
+    let again =
+        app.store()
+            .requeue_digest(&ids::channel(CHANNEL), ids::week("2026-03-02"), clock.now());
     assert!(matches!(again, Ok(Queueing::Already(m)) if m.state == MarkState::Posted));
     // A digest still waiting in the outbox is not queued twice either.
-    let next = app.store().queue_digest(CHANNEL, "2026-03-09", clock.now());
+    let next =
+        app.store()
+            .queue_digest(&ids::channel(CHANNEL), ids::week("2026-03-09"), clock.now());
     assert_eq!(next.expect("queued"), Queueing::Queued);
-    let again = app
-        .store()
-        .requeue_digest(CHANNEL, "2026-03-09", clock.now());
+    let again =
+        app.store()
+            .requeue_digest(&ids::channel(CHANNEL), ids::week("2026-03-09"), clock.now());
     assert!(matches!(again, Ok(Queueing::Already(m)) if m.state == MarkState::Queued));
     assert_eq!(queued_digests(app.store()).len(), 1);
 }

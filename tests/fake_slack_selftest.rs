@@ -744,7 +744,7 @@ async fn socket_mode_round_trip_and_reconnect() {
         "ack after reconnect"
     );
     assert_eq!(
-        seen.all().last().map(String::as_str),
+        seen.all().last().map(|u| u.as_str()),
         Some("push:Ev2:app_mention:U2:<@UBOT> hi")
     );
     assert_eq!(fake.live_connections(), 1);

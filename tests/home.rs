@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::ids;
+
 use problemfirst::app::home::{HomePage, MINE_PER_PAGE, WAITING_PER_PAGE};
 use problemfirst::app::{Actor, App};
 use problemfirst::domain::Decision;
@@ -31,12 +33,12 @@ fn bulk(app: &App, n: usize, who: &[(&str, &str)]) {
     for i in 0..n {
         for (submitter, track) in who {
             news.push(NewIdea {
-                submitter: submitter.to_string(),
+                submitter: ids::user(submitter),
                 source: Source::Import,
                 origin: Default::default(),
                 pitch: format!("{PROBLEM} (case {i})"),
                 judged: judged.clone(),
-                track: track.to_string(),
+                track: ids::track(track),
                 filed: true,
                 at: start
                     .checked_add(jiff::SignedDuration::from_secs(i as i64 * 60))
@@ -80,7 +82,7 @@ async fn opening_the_home_shows_ones_ideas_with_status_and_the_last_decision() {
     bulk(app, 2, &[(SUBMITTER, "execution")]);
     app.triage(
         IdeaId::new(1),
-        &Actor::person(LEAD),
+        &Actor::person(&ids::user(LEAD)),
         Decision::Decline,
         Some("Solved by the new stock system".into()),
     )
@@ -125,7 +127,7 @@ async fn leads_see_their_tracks_queues_with_counts_and_the_longest_waiting_first
         problemfirst::storage::Store::open(dir.path()).expect("store"),
     );
     bulk(&app, 3, &[("U1", "execution"), ("U2", "search")]);
-    let lead = Actor::person(LEAD);
+    let lead = Actor::person(&ids::user(LEAD));
     app.triage(IdeaId::new(1), &lead, Decision::Accept, None)
         .await
         .expect("accept");
@@ -151,10 +153,18 @@ async fn leads_see_their_tracks_queues_with_counts_and_the_longest_waiting_first
     );
     assert!(!shown.contains("*IDEA-1* · *Accepted* · waiting"));
     assert!(shown.contains("triage_accept") && shown.contains("triage_decline"));
-    let admin = view_json(&app, &Actor::person(ADMIN), &HomePage::default());
+    let admin = view_json(
+        &app,
+        &Actor::person(&ids::user(ADMIN)),
+        &HomePage::default(),
+    );
     let everything = texts(&admin);
     assert!(everything.contains("Triage: Execution") && everything.contains("Triage: Search"));
-    let search = view_json(&app, &Actor::person(SEARCH_LEAD), &HomePage::default());
+    let search = view_json(
+        &app,
+        &Actor::person(&ids::user(SEARCH_LEAD)),
+        &HomePage::default(),
+    );
     assert!(texts(&search).contains("Triage: Search"));
     assert!(!texts(&search).contains("Triage: Execution"));
 }
@@ -170,9 +180,9 @@ async fn a_thousand_ideas_fit_in_one_valid_view_and_page_through() {
     bulk(&app, 1000, &[(SUBMITTER, "execution"), (OTHER, "search")]);
     let started = Instant::now();
     for actor in [
-        Actor::person(SUBMITTER),
-        Actor::person(LEAD),
-        Actor::person(ADMIN),
+        Actor::person(&ids::user(SUBMITTER)),
+        Actor::person(&ids::user(LEAD)),
+        Actor::person(&ids::user(ADMIN)),
     ] {
         let view = view_json(&app, &actor, &HomePage::default());
         assert_within_limits(&view["blocks"], HOME_BLOCKS_MAX);
@@ -184,7 +194,11 @@ async fn a_thousand_ideas_fit_in_one_valid_view_and_page_through() {
         "three Homes over 2,000 ideas took {:?}",
         started.elapsed()
     );
-    let admin = view_json(&app, &Actor::person(ADMIN), &HomePage::default());
+    let admin = view_json(
+        &app,
+        &Actor::person(&ids::user(ADMIN)),
+        &HomePage::default(),
+    );
     let shown = texts(&admin);
     assert!(shown.contains("*New*\\n1000"), "{shown}");
     assert!(
@@ -192,7 +206,11 @@ async fn a_thousand_ideas_fit_in_one_valid_view_and_page_through() {
         "{shown}"
     );
     // Own ideas: newest first, ten a page; the pager's value is the next page's offset.
-    let mine = view_json(&app, &Actor::person(SUBMITTER), &HomePage::default());
+    let mine = view_json(
+        &app,
+        &Actor::person(&ids::user(SUBMITTER)),
+        &HomePage::default(),
+    );
     let first = texts(&mine);
     assert!(first.contains("*IDEA-1999*"), "the newest first");
     assert!(
@@ -203,16 +221,20 @@ async fn a_thousand_ideas_fit_in_one_valid_view_and_page_through() {
         mine: 990,
         track: None,
     };
-    let last = texts(&view_json(&app, &Actor::person(SUBMITTER), &page));
+    let last = texts(&view_json(
+        &app,
+        &Actor::person(&ids::user(SUBMITTER)),
+        &page,
+    ));
     assert!(last.contains("*IDEA-1*"), "the oldest on the last page");
     assert!(last.contains("◀ Earlier"));
     assert!(!last.contains("Later ▶"));
     // A track's waiting list pages on its own.
     let page = HomePage {
         mine: 0,
-        track: Some(("execution".into(), 995)),
+        track: Some((ids::track("execution"), 995)),
     };
-    let tail = texts(&view_json(&app, &Actor::person(LEAD), &page));
+    let tail = texts(&view_json(&app, &Actor::person(&ids::user(LEAD)), &page));
     assert!(
         tail.contains("*IDEA-1999* · *New*"),
         "the newest waits least: {tail}"
@@ -228,7 +250,7 @@ async fn the_home_is_refreshed_after_a_leads_decision_and_pages_by_button() {
     r.app
         .triage(
             IdeaId::new(12),
-            &Actor::person(LEAD),
+            &Actor::person(&ids::user(LEAD)),
             Decision::Accept,
             None,
         )
@@ -363,7 +385,7 @@ async fn many_tracks_stay_within_the_block_limit_and_say_what_did_not_fit() {
     let who: Vec<(&str, &str)> = who.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     bulk(&app, 20, &who);
     bulk(&app, 30, &[(LEAD, "execution")]);
-    let view = view_json(&app, &Actor::person(LEAD), &HomePage::default());
+    let view = view_json(&app, &Actor::person(&ids::user(LEAD)), &HomePage::default());
     assert_within_limits(&view["blocks"], HOME_BLOCKS_MAX);
     let shown = texts(&view);
     assert!(shown.contains("Triage: Execution"), "{shown}");

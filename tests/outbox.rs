@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::ids;
+
 use problemfirst::app::{Answer, Submission};
 use problemfirst::domain::{Audience, Notice, Source};
 use std::collections::HashMap;
@@ -18,13 +20,13 @@ fn pitch(n: usize) -> Submission {
         pitch: format!(
             "Warehouse pickers in hall {n} walk back to the desk for every label, so each order waits ten minutes."
         ),
-        submitter: format!("U{n:03}"),
+        submitter: ids::user(&format!("U{n:03}")),
         source: Source::Channel,
         origin: Default::default(),
         track: None,
         answer: Answer::Thread {
-            channel: "CIDEAS".into(),
-            ts: format!("1700000000.{n:06}"),
+            channel: ids::channel("CIDEAS"),
+            ts: ids::ts(&format!("1700000000.{n:06}")),
         },
     }
 }
@@ -128,7 +130,9 @@ async fn permanent_errors_become_dead_letters_and_the_rest_still_goes_out() {
         .transport(Transport::None)
         .run(&fake, dir.path())
         .await;
-    let to = |user: &str| Audience::Person { user: user.into() };
+    let to = |user: &str| Audience::Person {
+        user: ids::user(user),
+    };
     bot.app
         .store()
         .enqueue(&[
@@ -175,7 +179,9 @@ async fn a_slow_call_does_not_hold_messages_to_other_places() {
         .run(&fake, dir.path())
         .await;
     let text = |user: &str| Notice::Text {
-        to: Audience::Person { user: user.into() },
+        to: Audience::Person {
+            user: ids::user(user),
+        },
         text: format!("for {user}"),
     };
     bot.app.store().enqueue(&[text("USLOW")]).expect("queued");

@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::ids;
+
 use problemfirst::domain::Status;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -126,7 +128,7 @@ async fn a_stalled_store_still_gets_an_ack_in_time_and_the_answer_follows() {
         .app
         .submit(problemfirst::app::Submission {
             pitch: PROBLEM.into(),
-            submitter: "U0".into(),
+            submitter: ids::user("U0"),
             source: problemfirst::domain::Source::Console,
             origin: Default::default(),
             track: None,
@@ -347,7 +349,7 @@ async fn a_click_is_acknowledged_once_its_change_is_on_disk() {
         .app
         .submit(problemfirst::app::Submission {
             pitch: TECH.into(),
-            submitter: "U1".into(),
+            submitter: ids::user("U1"),
             source: problemfirst::domain::Source::Console,
             origin: Default::default(),
             track: None,

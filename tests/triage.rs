@@ -6,6 +6,8 @@
 
 mod support;
 
+use support::ids;
+
 use problemfirst::app::{Actor, Answer, App, AppError, Outcome, Submission};
 use problemfirst::config::{Config, Lead};
 use problemfirst::domain::Decision;
@@ -37,13 +39,13 @@ fn app(dir: &Path) -> App {
 }
 
 fn lead() -> Actor {
-    Actor::person(LEAD)
+    Actor::person(&ids::user(LEAD))
 }
 
 fn pitch(text: &str, who: &str, track: &str) -> Submission {
     Submission {
         pitch: text.into(),
-        submitter: who.into(),
+        submitter: ids::user(who),
         source: Source::Console,
         origin: Default::default(),
         track: Some(track.into()),
@@ -108,10 +110,10 @@ fn tracks_name_their_leads_triage_channel_and_admins() {
     let exec = config.track("execution").expect("execution");
     assert_eq!(
         exec.leads,
-        vec![Lead::Person(LEAD.into()), Lead::Group(GROUP.into())]
+        vec![Lead::Person(ids::user(LEAD)), Lead::Group(GROUP.into())]
     );
     assert_eq!(exec.triage_channel.as_deref(), Some(EXEC_TRIAGE));
-    assert_eq!(config.admins, vec![ADMIN.to_string()]);
+    assert_eq!(config.admins, vec![ids::user(ADMIN)]);
     assert_eq!(config.votes.reaction, "+1");
     let shipped = Config::parse(
         &support::roles::config_text()
@@ -191,17 +193,17 @@ async fn leads_in_person_by_group_and_admins_may_triage_their_tracks_only() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = app(dir.path());
     let in_group = Actor {
-        user: GROUP_MEMBER.into(),
+        user: ids::user(GROUP_MEMBER),
         groups: [GROUP.to_string()].into(),
     };
     for (actor, exec, search) in [
         (lead(), true, false),
         (in_group, true, false),
-        (Actor::person(GROUP_MEMBER), false, false),
-        (Actor::person(SEARCH_LEAD), false, true),
-        (Actor::person(ADMIN), true, true),
-        (Actor::person(OTHER), false, false),
-        (Actor::person(SUBMITTER), false, false),
+        (Actor::person(&ids::user(GROUP_MEMBER)), false, false),
+        (Actor::person(&ids::user(SEARCH_LEAD)), false, true),
+        (Actor::person(&ids::user(ADMIN)), true, true),
+        (Actor::person(&ids::user(OTHER)), false, false),
+        (Actor::person(&ids::user(SUBMITTER)), false, false),
     ] {
         assert_eq!(
             app.is_lead(&actor, "execution"),
@@ -240,7 +242,7 @@ async fn anyone_else_is_refused_and_nothing_changes() {
             let err = app
                 .triage(
                     idea.id,
-                    &Actor::person(who),
+                    &Actor::person(&ids::user(who)),
                     d.clone(),
                     Some("because".into()),
                 )
@@ -264,13 +266,13 @@ async fn submitters_withdraw_their_own_ideas_and_nobody_elses() {
     let idea = filed(&app).await;
     for who in [LEAD, ADMIN, OTHER] {
         let err = app
-            .withdraw(idea.id, who, None)
+            .withdraw(idea.id, &ids::user(who), None)
             .await
             .expect_err("not theirs");
         assert!(matches!(err, AppError::NotYours(_)), "{who}: {err}");
     }
     let done = app
-        .withdraw(idea.id, SUBMITTER, None)
+        .withdraw(idea.id, &ids::user(SUBMITTER), None)
         .await
         .expect("withdrawn");
     assert_eq!(done.status(), Status::Withdrawn);
@@ -301,7 +303,7 @@ async fn similar_ideas_follow_the_withdrawals_and_moves_made_since() {
         "{shown:?}"
     );
 
-    app.withdraw(withdrawn.id, SUBMITTER, None)
+    app.withdraw(withdrawn.id, &ids::user(SUBMITTER), None)
         .await
         .expect("withdrawn");
     app.triage(
@@ -341,7 +343,7 @@ async fn similar_ideas_follow_the_withdrawals_and_moves_made_since() {
 /// Brings a fresh idea into `status` through the app. Every idea has a submitter of its own, as
 /// pitches per person and hour are limited.
 async fn idea_in(app: &App, status: &str, n: usize) -> Idea {
-    let admin = Actor::person(ADMIN);
+    let admin = Actor::person(&ids::user(ADMIN));
     let who = format!("USUB{n}");
     if status == "draft" {
         return match app
@@ -363,7 +365,12 @@ async fn idea_in(app: &App, status: &str, n: usize) -> Idea {
         "parked" => Decision::Park,
         "declined" => Decision::Decline,
         "duplicate" => Decision::Duplicate { of: original.id },
-        "withdrawn" => return app.withdraw(idea.id, &who, None).await.expect("withdraw"),
+        "withdrawn" => {
+            return app
+                .withdraw(idea.id, &ids::user(&who), None)
+                .await
+                .expect("withdraw")
+        }
         "asked" => Decision::AskReframe,
         other => panic!("no way to {other}"),
     };
@@ -528,7 +535,7 @@ async fn a_decided_idea_is_reopened_by_a_lead_and_every_change_is_in_its_history
     let app = app(dir.path());
     let idea = filed(&app).await;
     let group_lead = Actor {
-        user: GROUP_MEMBER.into(),
+        user: ids::user(GROUP_MEMBER),
         groups: [GROUP.to_string()].into(),
     };
     app.triage(idea.id, &lead(), Decision::Review, None)
@@ -545,7 +552,7 @@ async fn a_decided_idea_is_reopened_by_a_lead_and_every_change_is_in_its_history
     let reopened = app
         .triage(
             idea.id,
-            &Actor::person(ADMIN),
+            &Actor::person(&ids::user(ADMIN)),
             Decision::Reopen,
             Some("Budget found".into()),
         )
@@ -554,7 +561,7 @@ async fn a_decided_idea_is_reopened_by_a_lead_and_every_change_is_in_its_history
     let moves: Vec<(String, Option<Status>, Status, Option<String>)> = reopened
         .history
         .iter()
-        .map(|c| (c.by.clone(), c.from, c.to, c.reason.clone()))
+        .map(|c| (c.by.to_string(), c.from, c.to, c.reason.clone()))
         .collect();
     assert_eq!(
         moves,
@@ -621,9 +628,11 @@ async fn the_submitter_is_told_the_new_status_who_decided_and_why_by_direct_mess
         "the card is updated"
     );
     assert!(notices.contains(&Notice::Home {
-        user: SUBMITTER.into()
+        user: ids::user(SUBMITTER)
     }));
-    assert!(notices.contains(&Notice::Home { user: LEAD.into() }));
+    assert!(notices.contains(&Notice::Home {
+        user: ids::user(LEAD)
+    }));
 
     deliver_all(&app);
     app.triage(idea.id, &lead(), Decision::Reopen, None)
@@ -670,7 +679,7 @@ async fn asked_to_reframe_the_idea_goes_back_to_its_submitter_as_a_draft_with_th
     assert!(notices.contains(&Notice::Outcome {
         idea: idea.id,
         to: Audience::Person {
-            user: SUBMITTER.into()
+            user: ids::user(SUBMITTER)
         }
     }));
     let coaching = app.outcome_reply(idea.id).await.expect("renders");
@@ -684,7 +693,7 @@ async fn asked_to_reframe_the_idea_goes_back_to_its_submitter_as_a_draft_with_th
         ..Reframe::default()
     };
     let outcome = app
-        .reframe(idea.id, SUBMITTER, fields, None, None)
+        .reframe(idea.id, &ids::user(SUBMITTER), fields, None, None)
         .await
         .expect("reframe");
     assert_eq!(outcome.idea().status(), Status::New);
@@ -706,7 +715,14 @@ async fn a_duplicate_links_to_the_original_and_its_votes_move_there() {
         .expect("link");
     app.store().link_message("C1", "2.2", dup.id).expect("link");
     for (ts, user) in [("1.1", "U1"), ("2.2", "U1"), ("2.2", "U2"), ("2.2", OTHER)] {
-        app.react("C1", ts, None, user, true).expect("react");
+        app.react(
+            &ids::channel("C1"),
+            &ids::ts(ts),
+            None,
+            &ids::user(user),
+            true,
+        )
+        .expect("react");
     }
     assert_eq!(get(&app, dup.id).voters.len(), 3);
     assert_eq!(get(&app, original.id).voters.len(), 1);
@@ -724,7 +740,7 @@ async fn a_duplicate_links_to_the_original_and_its_votes_move_there() {
     assert!(marked.voters.is_empty(), "the duplicate's votes moved away");
     let merged = get(&app, original.id);
     assert_eq!(
-        merged.voters.iter().map(String::as_str).collect::<Vec<_>>(),
+        merged.voters.iter().map(|u| u.as_str()).collect::<Vec<_>>(),
         vec!["U1", "U2"]
     );
     let edit = merged.history.last().and_then(|c| c.edit.clone());
@@ -753,17 +769,31 @@ async fn a_duplicate_links_to_the_original_and_its_votes_move_there() {
     // Reactions on the duplicate's message count for the original, and taking one back takes
     // back exactly that one: U1 still votes through the original's message, U2 no longer.
     for user in ["U1", "U2"] {
-        app.react("C1", "2.2", None, user, false).expect("react");
+        app.react(
+            &ids::channel("C1"),
+            &ids::ts("2.2"),
+            None,
+            &ids::user(user),
+            false,
+        )
+        .expect("react");
     }
     assert_eq!(
         get(&app, original.id)
             .voters
             .iter()
-            .map(String::as_str)
+            .map(|u| u.as_str())
             .collect::<Vec<_>>(),
         vec!["U1"]
     );
-    app.react("C1", "2.2", None, "U4", true).expect("react");
+    app.react(
+        &ids::channel("C1"),
+        &ids::ts("2.2"),
+        None,
+        &ids::user("U4"),
+        true,
+    )
+    .expect("react");
     assert!(get(&app, original.id).voters.contains("U4"));
     assert!(get(&app, dup.id).voters.is_empty());
 
@@ -802,7 +832,9 @@ async fn a_duplicate_needs_another_open_idea_as_its_original() {
         "{err}"
     );
     let gone = filed_text(&app, OTHER_PROBLEM, OTHER, "execution").await;
-    app.withdraw(gone.id, OTHER, None).await.expect("withdraw");
+    app.withdraw(gone.id, &ids::user(OTHER), None)
+        .await
+        .expect("withdraw");
     let err = app
         .triage(idea.id, &lead(), dup(gone.id), why.clone())
         .await
@@ -879,8 +911,8 @@ async fn a_lead_moves_an_idea_to_another_track_whose_leads_take_over() {
     assert_eq!(
         last.edit,
         Some(Edit::Track {
-            from: "execution".into(),
-            to: "search".into()
+            from: ids::track("execution"),
+            to: ids::track("search")
         })
     );
     let dm = dms_to(&owed(&app), SUBMITTER).join("\n");
@@ -890,9 +922,14 @@ async fn a_lead_moves_an_idea_to_another_track_whose_leads_take_over() {
         .await
         .expect_err("no longer theirs");
     assert_eq!(err.to_string(), "Only leads of *Search* can triage.");
-    app.triage(idea.id, &Actor::person(SEARCH_LEAD), Decision::Accept, None)
-        .await
-        .expect("the search lead decides now");
+    app.triage(
+        idea.id,
+        &Actor::person(&ids::user(SEARCH_LEAD)),
+        Decision::Accept,
+        None,
+    )
+    .await
+    .expect("the search lead decides now");
 }
 
 #[tokio::test]
@@ -1057,7 +1094,7 @@ async fn filed_with_card(r: &support::app::TestApp, text: &str, who: &str) -> (I
     let idea = filed_text(&r.app, text, who, "execution").await;
     let card = wait_card(r, idea.id).await;
     assert_eq!(card.channel, EXEC_TRIAGE);
-    (idea, card.ts)
+    (idea, card.ts.to_string())
 }
 
 /// Waits until the idea's card location is recorded.
@@ -1280,7 +1317,7 @@ async fn every_button_refuses_non_leads_privately_and_works_for_leads() {
         // The lead (in person or through the user group) brings it where the button applies.
         if let Some(from) = button.from.clone() {
             r.app
-                .triage(idea.id, &Actor::person(ADMIN), from, None)
+                .triage(idea.id, &Actor::person(&ids::user(ADMIN)), from, None)
                 .await
                 .expect("setup");
         }
@@ -1575,7 +1612,9 @@ async fn a_moved_idea_gets_a_new_card_in_the_new_tracks_channel() {
     assert!(note.contains("moved to *Search*"), "{note}");
     assert!(note.contains(SEARCH_TRIAGE), "{note}");
     let deadline = tokio::time::Instant::now() + WAIT;
-    while get(&r.app, idea.id).card.map(|c| c.channel) != Some(SEARCH_TRIAGE.to_string()) {
+    while get(&r.app, idea.id).card.map(|c| c.channel.to_string())
+        != Some(SEARCH_TRIAGE.to_string())
+    {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the card's new place is recorded"
@@ -1595,10 +1634,13 @@ async fn the_original_pitch_is_shown_on_request() {
         ..Reframe::default()
     };
     r.app
-        .reframe(draft.id, SUBMITTER, fields.clone(), None, None)
+        .reframe(draft.id, &ids::user(SUBMITTER), fields.clone(), None, None)
         .await
         .expect("reframe");
-    r.app.file_anyway(draft.id, SUBMITTER, None).await.ok();
+    r.app
+        .file_anyway(draft.id, &ids::user(SUBMITTER), None)
+        .await
+        .ok();
     let card = wait_card(&r, draft.id).await;
     let posted = calls_with(&r, "chat.postMessage", "channel", EXEC_TRIAGE);
     let shown = posted

@@ -5,6 +5,8 @@
 
 mod support;
 
+use support::ids;
+
 use problemfirst::app::App;
 use problemfirst::domain::{Idea, IdeaId};
 use serde_json::{json, Value};
@@ -32,7 +34,7 @@ fn get(app: &App, id: IdeaId) -> Idea {
 }
 
 fn voters(app: &App, id: IdeaId) -> Vec<String> {
-    get(app, id).voters.into_iter().collect()
+    get(app, id).voters.into_iter().map(String::from).collect()
 }
 
 /// The n-th ts the fake Slack hands out (it numbers every message and view it makes).
@@ -67,7 +69,12 @@ async fn pitched(r: &support::app::TestApp) -> (Idea, String, String, String) {
         });
         let card = r.app.store().get(id).expect("read").and_then(|i| i.card);
         if let (Some(card), Some(reply)) = (card, reply) {
-            return (get(&r.app, id), pitch_ts.to_string(), reply, card.ts);
+            return (
+                get(&r.app, id),
+                pitch_ts.to_string(),
+                reply,
+                card.ts.to_string(),
+            );
         }
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -194,7 +201,7 @@ async fn the_export_counts_votes() {
         );
         let submission = problemfirst::app::Submission {
             pitch: PROBLEM.into(),
-            submitter: SUBMITTER.into(),
+            submitter: ids::user(SUBMITTER),
             source: problemfirst::domain::Source::Console,
             origin: Default::default(),
             track: None,
@@ -203,7 +210,14 @@ async fn the_export_counts_votes() {
         let id = app.submit(submission).await.expect("filed").idea().id;
         app.store().link_message("C1", "1.1", id).expect("link");
         for user in ["U1", "U2", "U1", SUBMITTER] {
-            app.react("C1", "1.1", None, user, true).expect("react");
+            app.react(
+                &ids::channel("C1"),
+                &ids::ts("1.1"),
+                None,
+                &ids::user(user),
+                true,
+            )
+            .expect("react");
         }
         app.store().flush().expect("flush");
     }

@@ -4,7 +4,7 @@
 //! Slack took.
 
 use super::{App, AppError};
-use crate::domain::{Idea, IdeaId, Notice};
+use crate::domain::{ChannelId, Idea, IdeaId, MessageTs, Notice, UserId};
 use crate::storage::{Accepted, Delivery, Pending};
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -61,9 +61,14 @@ impl App {
 
     /// Whether `user` already has an idea from the message `ts` in `channel` (a pitch handled
     /// before a restart).
-    pub fn filed_from(&self, user: &str, channel: &str, ts: &str) -> Result<bool, AppError> {
+    pub fn filed_from(
+        &self,
+        user: &UserId,
+        channel: &ChannelId,
+        ts: &MessageTs,
+    ) -> Result<bool, AppError> {
         Ok(self.store.by_submitter(user)?.iter().any(|i| {
-            i.origin.channel.as_deref() == Some(channel) && i.origin.ts.as_deref() == Some(ts)
+            i.origin.channel.as_ref() == Some(channel) && i.origin.ts.as_ref() == Some(ts)
         }))
     }
 
@@ -87,7 +92,7 @@ impl App {
     pub fn delivered(
         &self,
         pending: &Pending,
-        landed: Option<(&str, &str)>,
+        landed: Option<(&ChannelId, &MessageTs)>,
     ) -> Result<(), AppError> {
         if let Some((channel, ts)) = landed {
             if let Err(e) = self.posted(&pending.entry.notice, channel, ts) {

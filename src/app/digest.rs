@@ -9,7 +9,7 @@ use super::{App, AppError};
 use crate::domain::digest::{
     bar, Digest, DigestBuilder, Listed, Schedule, Week, DECISIONS_LISTED, WAITING_LISTED,
 };
-use crate::domain::Idea;
+use crate::domain::{ChannelId, Idea, MessageTs, TrackId, WeekStart};
 use crate::storage::{Queueing, StoreError};
 use jiff::Timestamp;
 use std::time::Duration;
@@ -42,7 +42,7 @@ impl App {
     /// decisions the decided ideas of the weeks before (`DECISION_HORIZON_WEEKS`) changed since
     /// the week began; then the head of the triage queue.
     pub fn digest(&self, week: &Week, upto: Timestamp) -> Result<Digest, AppError> {
-        let tracks: Vec<(String, String)> = self
+        let tracks: Vec<(TrackId, String)> = self
             .config
             .tracks
             .iter()
@@ -66,10 +66,9 @@ impl App {
         Ok(b.finish())
     }
 
-    /// The digest of the week starting on `week` (`YYYY-MM-DD`), whole: what a `Digest` notice
-    /// posts.
-    pub fn digest_of_week(&self, week: &str) -> Result<Digest, AppError> {
-        let week = self.digest_schedule().week_of_key(week)?;
+    /// The digest of the week `week`, whole: what a `Digest` notice posts.
+    pub fn digest_of_week(&self, week: WeekStart) -> Result<Digest, AppError> {
+        let week = self.digest_schedule().week_of(week)?;
         self.digest(&week, week.to)
     }
 
@@ -88,19 +87,19 @@ impl App {
     /// Queues the digest of `week` for `channel` unless it was queued (or posted) already.
     pub fn queue_digest(
         &self,
-        channel: &str,
+        channel: &ChannelId,
         week: &Week,
         now: Timestamp,
     ) -> Result<Queueing, AppError> {
-        Ok(self.store.queue_digest(channel, &week.key(), now)?)
+        Ok(self.store.queue_digest(channel, week.key(), now)?)
     }
 
     /// At or after the scheduled time: queues the week's digest for the configured channel when
     /// it has not been queued yet, and says which week it queued. Nothing when the digest is
     /// off, has no channel, or went out already.
-    pub fn queue_digest_if_due(&self, now: Timestamp) -> Result<Option<String>, AppError> {
+    pub fn queue_digest_if_due(&self, now: Timestamp) -> Result<Option<WeekStart>, AppError> {
         let digest = &self.config.digest;
-        let Some(channel) = digest.channel.as_deref().filter(|_| digest.enabled) else {
+        let Some(channel) = digest.channel.as_ref().filter(|_| digest.enabled) else {
             return Ok(None);
         };
         let week = self.digest_week_due(now)?;
@@ -113,9 +112,9 @@ impl App {
     /// The digest was posted as message `ts`: recorded in its mark.
     pub(super) fn digest_posted(
         &self,
-        channel: &str,
-        week: &str,
-        ts: &str,
+        channel: &ChannelId,
+        week: WeekStart,
+        ts: &MessageTs,
     ) -> Result<(), AppError> {
         Ok(self.store.digest_posted(channel, week, ts, self.now())?)
     }
@@ -137,7 +136,7 @@ impl App {
                 return;
             }
             (Some(channel), true) => tracing::info!(
-                channel,
+                %channel,
                 weekday = ?digest.schedule.weekday,
                 time = %digest.schedule.time,
                 zone = %digest.schedule.zone_name,
@@ -154,7 +153,7 @@ impl App {
     /// instant). `None` when the schedule cannot go on.
     pub fn digest_tick(&self, now: Timestamp) -> Option<Duration> {
         match self.queue_digest_if_due(now) {
-            Ok(Some(week)) => tracing::info!(week, "weekly digest queued"),
+            Ok(Some(week)) => tracing::info!(%week, "weekly digest queued"),
             Ok(None) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "could not queue the weekly digest; will retry");

@@ -3,7 +3,7 @@
 //! lead, how many ideas are in each status and the ideas waiting longest for triage.
 
 use super::{Actor, App, AppError};
-use crate::domain::{Idea, Status};
+use crate::domain::{Idea, Status, TrackId, UserId};
 use crate::storage::Slice;
 
 /// A person's own ideas per page.
@@ -17,7 +17,7 @@ pub struct HomePage {
     /// Offset into the person's own ideas.
     pub mine: usize,
     /// A track's waiting list and the offset into it.
-    pub track: Option<(String, usize)>,
+    pub track: Option<(TrackId, usize)>,
 }
 
 impl HomePage {
@@ -66,7 +66,7 @@ impl<T> Paged<T> {
 /// One track's triage queue as its leads see it.
 #[derive(Debug, Clone)]
 pub struct Queue {
-    pub track: String,
+    pub track: TrackId,
     pub name: String,
     /// Ideas of the track per status, in the order of [`Status::NAMES`], with the status's label.
     pub counts: Vec<(&'static str, usize)>,
@@ -77,7 +77,7 @@ pub struct Queue {
 /// Everything one person's App Home shows.
 #[derive(Debug, Clone)]
 pub struct Home {
-    pub user: String,
+    pub user: UserId,
     /// The person's own ideas, newest first.
     pub mine: Paged<Idea>,
     /// The tracks the person leads (none for everyone else).
@@ -99,15 +99,13 @@ const LABELS: [&str; 8] = [
 impl App {
     /// `user` opened the App Home: remembered (only those who did are sent it again after a
     /// change), and theirs queued.
-    pub fn home_opened(&self, user: &str) -> Result<(), AppError> {
+    pub fn home_opened(&self, user: &UserId) -> Result<(), AppError> {
         self.store.saw_home(user, self.now())?;
-        self.owe(&[crate::domain::Notice::Home {
-            user: user.to_string(),
-        }])
+        self.owe(&[crate::domain::Notice::Home { user: user.clone() }])
     }
 
     /// Whether `user` has ever opened the App Home (nobody else would see it drawn).
-    pub fn uses_home(&self, user: &str) -> Result<bool, AppError> {
+    pub fn uses_home(&self, user: &UserId) -> Result<bool, AppError> {
         Ok(self.store.has_seen_home(user)?)
     }
 
@@ -126,7 +124,7 @@ impl App {
                 .collect();
             let waiting = self.store.waiting(&offsets, WAITING_PER_PAGE)?;
             for (track, waiting) in led.into_iter().zip(waiting) {
-                let of_track = counts.get(&track.id);
+                let of_track = counts.get(track.id.as_str());
                 queues.push(Queue {
                     track: track.id.clone(),
                     name: track.name.clone(),

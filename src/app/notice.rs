@@ -3,7 +3,7 @@
 
 use super::{App, AppError};
 use crate::config::Config;
-use crate::domain::{Card, Idea, Notice};
+use crate::domain::{Card, ChannelId, Idea, MessageTs, Notice};
 
 /// The notices any change to `idea` owes besides the answer to whoever made it (triage cards and
 /// App Homes to refresh). Called inside the change's transaction, with the idea as changed.
@@ -34,19 +34,24 @@ pub(crate) fn card_notice(config: &Config, idea: &Idea) -> Option<Notice> {
 impl App {
     /// A notice was delivered as the message `ts` in `channel`. Records what later work needs
     /// to find that message again; most notices need nothing.
-    pub fn posted(&self, notice: &Notice, channel: &str, ts: &str) -> Result<(), AppError> {
+    pub fn posted(
+        &self,
+        notice: &Notice,
+        channel: &ChannelId,
+        ts: &MessageTs,
+    ) -> Result<(), AppError> {
         match notice {
             // A reaction on the "filed" message is a vote for the idea.
             Notice::Outcome { idea, .. } => Ok(self.store.link_message(channel, ts, *idea)?),
             Notice::Text { .. } => Ok(()),
             // The digest's mark keeps the message, so the week is never posted again.
-            Notice::Digest { channel, week } => self.digest_posted(channel, week, ts),
+            Notice::Digest { channel, week } => self.digest_posted(channel, *week, ts),
             // The card is updated in place from now on, and reactions on it are votes.
             Notice::TriageCard { idea } => {
                 self.store.link_message(channel, ts, *idea)?;
                 let card = Card {
-                    channel: channel.to_string(),
-                    ts: ts.to_string(),
+                    channel: channel.clone(),
+                    ts: ts.clone(),
                 };
                 self.store
                     .update(*idea, |i| {

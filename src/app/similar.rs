@@ -12,7 +12,7 @@
 
 use super::{App, AppError, Similar};
 use crate::domain::similarity::content_words;
-use crate::domain::{Idea, IdeaId, Status};
+use crate::domain::{Idea, IdeaId, Status, TrackId};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
@@ -46,17 +46,17 @@ type Recent = VecDeque<Entry>;
 /// queue behind each other; only remembering a new idea takes the lock alone, briefly.
 #[derive(Default)]
 pub(super) struct RecentIdeas {
-    tracks: RwLock<HashMap<String, Recent>>,
+    tracks: RwLock<HashMap<TrackId, Recent>>,
 }
 
 impl RecentIdeas {
     // Every write under the lock is a single insert, retain or push: a panic cannot leave a
     // window half-changed, so a poisoned lock is as good as any.
-    fn read(&self) -> RwLockReadGuard<'_, HashMap<String, Recent>> {
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<TrackId, Recent>> {
         self.tracks.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, HashMap<String, Recent>> {
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<TrackId, Recent>> {
         self.tracks.write().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -4,8 +4,8 @@
 
 use super::{Action, App, AppError, Reply};
 use crate::domain::{
-    Assessment, Audience, Element, Idea, IdeaId, Judgement, NewIdea, Notice, Origin, Reframe, Side,
-    Source, Status, Transition, Verdict,
+    Assessment, Audience, ChannelId, Element, Idea, IdeaId, Judgement, MessageTs, NewIdea, Notice,
+    Origin, Reframe, Side, Source, Status, TrackId, Transition, UserId, Verdict,
 };
 use crate::storage::{Quota, StoreError};
 
@@ -13,7 +13,7 @@ use crate::storage::{Quota, StoreError};
 #[derive(Debug, Clone)]
 pub struct Submission {
     pub pitch: String,
-    pub submitter: String,
+    pub submitter: UserId,
     pub source: Source,
     pub origin: Origin,
     /// The track the person chose, if they chose one.
@@ -30,13 +30,13 @@ pub enum Answer {
     Direct,
     /// In the pitch's thread: a filed idea is announced to everyone there, coaching goes to the
     /// submitter only.
-    Thread { channel: String, ts: String },
+    Thread { channel: ChannelId, ts: MessageTs },
     /// To this audience, whatever the outcome.
     To(Audience),
 }
 
 impl Answer {
-    fn audience(&self, submitter: &str, filed: bool) -> Option<Audience> {
+    fn audience(&self, submitter: &UserId, filed: bool) -> Option<Audience> {
         match self {
             Answer::Direct => None,
             Answer::Thread { channel, ts } if filed => Some(Audience::Thread {
@@ -46,7 +46,7 @@ impl Answer {
             Answer::Thread { channel, ts } => Some(Audience::Privately {
                 channel: channel.clone(),
                 ts: Some(ts.clone()),
-                user: submitter.to_string(),
+                user: submitter.clone(),
             }),
             Answer::To(a) => Some(a.clone()),
         }
@@ -177,7 +177,7 @@ impl App {
         metrics::counter!(
             "problemfirst_submissions_total",
             "verdict" => idea.judged.verdict.as_str(),
-            "track" => idea.track.clone(),
+            "track" => idea.track.to_string(),
         )
         .increment(1);
         if filed {
@@ -201,7 +201,7 @@ impl App {
     pub async fn reframe(
         &self,
         id: IdeaId,
-        by: &str,
+        by: &UserId,
         fields: Reframe,
         track: Option<String>,
         to: Option<Audience>,
@@ -271,7 +271,7 @@ impl App {
     pub async fn file_anyway(
         &self,
         id: IdeaId,
-        by: &str,
+        by: &UserId,
         to: Option<Audience>,
     ) -> Result<Filed, AppError> {
         self.draft_of(id, by)?;
@@ -294,12 +294,12 @@ impl App {
     pub async fn withdraw(
         &self,
         id: IdeaId,
-        by: &str,
+        by: &UserId,
         to: Option<Audience>,
     ) -> Result<Idea, AppError> {
         let now = self.now();
         let idea = self.change(id, |idea| {
-            if idea.submitter != by {
+            if idea.submitter != *by {
                 return Err(AppError::NotYours(id));
             }
             idea.apply(Transition::Withdraw, by, None, now)?;
@@ -318,7 +318,7 @@ impl App {
     }
 
     /// One person's ideas, newest first, drafts included.
-    pub fn mine(&self, submitter: &str) -> Result<Vec<Idea>, AppError> {
+    pub fn mine(&self, submitter: &UserId) -> Result<Vec<Idea>, AppError> {
         Ok(self.store.by_submitter(submitter)?)
     }
 
@@ -406,9 +406,9 @@ impl App {
         notices
     }
 
-    fn draft_of(&self, id: IdeaId, by: &str) -> Result<Idea, AppError> {
+    fn draft_of(&self, id: IdeaId, by: &UserId) -> Result<Idea, AppError> {
         let idea = self.idea(id)?;
-        if idea.submitter != by {
+        if idea.submitter != *by {
             return Err(AppError::NotYours(id));
         }
         if idea.status() != Status::Draft {
@@ -420,14 +420,15 @@ impl App {
         Ok(idea)
     }
 
-    fn choose_track(&self, chosen: Option<&str>, a: &Assessment) -> Result<String, AppError> {
+    fn choose_track(&self, chosen: Option<&str>, a: &Assessment) -> Result<TrackId, AppError> {
         match chosen.map(str::trim).filter(|t| !t.is_empty()) {
             Some(t) => self.track_id(t),
             None => Ok(a
                 .track
                 .track
-                .clone()
-                .unwrap_or_else(|| self.config.default_track.clone())),
+                .as_deref()
+                .and_then(|t| self.config.track(t))
+                .map_or_else(|| self.config.default_track.clone(), |t| t.id.clone())),
         }
     }
 }

@@ -11,25 +11,25 @@ use super::notice::on_change;
 use super::{shorten, App, AppError, Similar};
 use crate::config::{Lead, TrackConfig};
 use crate::domain::{
-    Audience, Card, Change, Decision, Edit, Idea, IdeaId, Notice, Overrule, Status, Transition,
-    Triage,
+    Audience, Card, Change, ChannelId, Decision, Edit, Idea, IdeaId, Notice, Overrule, Status,
+    TrackId, Transition, Triage, UserId,
 };
 use std::collections::BTreeSet;
 
 /// Someone acting on an idea, as the transport knows them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     /// Slack user id.
-    pub user: String,
+    pub user: UserId,
     /// The configured user groups (`S…`) this person is a member of.
     pub groups: BTreeSet<String>,
 }
 
 impl Actor {
     /// Someone in no user group.
-    pub fn person(user: &str) -> Actor {
+    pub fn person(user: &UserId) -> Actor {
         Actor {
-            user: user.to_string(),
+            user: user.clone(),
             groups: BTreeSet::new(),
         }
     }
@@ -41,7 +41,7 @@ pub struct CardView {
     pub idea: Idea,
     pub track_name: String,
     /// The channel the card belongs in now (the track's triage channel).
-    pub channel: Option<String>,
+    pub channel: Option<ChannelId>,
     pub similar: Vec<Similar>,
     /// For a duplicate, where its original's card is.
     pub original: Option<Card>,
@@ -99,11 +99,11 @@ impl App {
         self.allowed(&idea, actor, &decision)?;
         if decision.needs_reason() && reason.is_none() {
             return Err(AppError::NeedsReason {
-                submitter: idea.submitter.clone(),
+                submitter: idea.submitter.to_string(),
             });
         }
         let now = self.now();
-        let by = actor.user.as_str();
+        let by = &actor.user;
         let changed = match &decision {
             Decision::Duplicate { of } => {
                 let original = self.original_for(id, *of)?;
@@ -150,7 +150,7 @@ impl App {
                             text: idea.headline_text(),
                             was,
                             verdict: *verdict,
-                            by: by.to_string(),
+                            by: by.clone(),
                             at: now,
                         });
                         idea.record(
@@ -251,7 +251,7 @@ impl App {
     }
 
     /// A configured track's id, from its id or name.
-    pub(super) fn track_id(&self, given: &str) -> Result<String, AppError> {
+    pub fn track_id(&self, given: &str) -> Result<TrackId, AppError> {
         let t = given.trim();
         self.config
             .tracks

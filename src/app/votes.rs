@@ -6,7 +6,7 @@
 
 use super::notice::card_notice;
 use super::{App, AppError};
-use crate::domain::{Idea, IdeaId, Status};
+use crate::domain::{ChannelId, Idea, IdeaId, MessageTs, Status, UserId};
 use crate::storage::StoreError;
 
 /// Why a reaction changed no votes.
@@ -30,10 +30,10 @@ impl App {
     /// `author` when Slack says. Returns the idea whose votes changed, if any.
     pub fn react(
         &self,
-        channel: &str,
-        ts: &str,
-        author: Option<&str>,
-        user: &str,
+        channel: &ChannelId,
+        ts: &MessageTs,
+        author: Option<&UserId>,
+        user: &UserId,
         on: bool,
     ) -> Result<Option<Idea>, AppError> {
         let Some(id) = self.idea_for_message(channel, ts, author)? else {
@@ -65,9 +65,9 @@ impl App {
     /// among its author's ideas).
     fn idea_for_message(
         &self,
-        channel: &str,
-        ts: &str,
-        author: Option<&str>,
+        channel: &ChannelId,
+        ts: &MessageTs,
+        author: Option<&UserId>,
     ) -> Result<Option<IdeaId>, AppError> {
         if let Some(id) = self.store.idea_of_message(channel, ts)? {
             return Ok(Some(id));
@@ -80,7 +80,7 @@ impl App {
             .by_submitter(author)?
             .into_iter()
             .find(|i| {
-                i.origin.channel.as_deref() == Some(channel) && i.origin.ts.as_deref() == Some(ts)
+                i.origin.channel.as_ref() == Some(channel) && i.origin.ts.as_ref() == Some(ts)
             })
             .map(|i| i.id))
     }

@@ -4,7 +4,7 @@
 
 use super::{runtime, DataArgs, Failure};
 use crate::app::{Action, App, AppError, Outcome, Reply};
-use crate::domain::{Element, IdeaId, Reframe, Source};
+use crate::domain::{Element, IdeaId, Reframe, Source, UserId};
 use std::io::{BufRead, IsTerminal, Write};
 
 #[derive(Debug, clap::Args)]
@@ -12,18 +12,19 @@ pub struct Args {
     #[command(flatten)]
     data: DataArgs,
     /// Who you are in this session (ideas are filed under this name).
-    #[arg(long, default_value_t = default_user())]
-    user: String,
+    #[arg(long, default_value_t = default_user(), value_parser = UserId::parse)]
+    user: UserId,
     /// File every pitch, as if "File anyway" was chosen for each draft.
     #[arg(long)]
     file_all: bool,
 }
 
-fn default_user() -> String {
+fn default_user() -> UserId {
     std::env::var("USER")
         .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "local".into())
+        .and_then(|u| UserId::parse(&u).ok())
+        .or_else(|| UserId::parse("local").ok())
+        .expect("\"local\" is a name")
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -59,7 +60,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
 pub fn batch(
     rt: &tokio::runtime::Runtime,
     app: &App,
-    user: &str,
+    user: &UserId,
     file_all: bool,
     input: impl BufRead,
     mut out: impl Write,
@@ -109,7 +110,7 @@ Commands:
 pub fn dialog(
     rt: &tokio::runtime::Runtime,
     app: &App,
-    user: &str,
+    user: &UserId,
     file_all: bool,
     input: impl BufRead,
     mut out: impl Write,
@@ -290,10 +291,10 @@ fn ask_reframe<I: Iterator<Item = std::io::Result<String>>>(
     Ok(Some(fields))
 }
 
-fn submission(line: &str, user: &str) -> crate::app::Submission {
+fn submission(line: &str, user: &UserId) -> crate::app::Submission {
     crate::app::Submission {
         pitch: line.to_string(),
-        submitter: user.to_string(),
+        submitter: user.clone(),
         source: Source::Console,
         origin: Default::default(),
         track: None,

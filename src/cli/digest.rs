@@ -5,6 +5,7 @@
 
 use super::{DataArgs, Failure};
 use crate::app::{digest_text, App};
+use crate::domain::{ChannelId, WeekStart};
 use crate::slack::api::BotToken;
 use crate::startup::{Application, Settings};
 use crate::storage::{MarkState, Queueing};
@@ -122,13 +123,13 @@ fn post(args: &Args, now: Timestamp) -> Result<(), Failure> {
         application.deliver_due().await;
         match app
             .store()
-            .digest_mark(&channel, &key)
+            .digest_mark(&channel, key)
             .map_err(|e| usage(&e))?
         {
             Some(mark) if mark.state == MarkState::Posted => {
                 println!(
                     "Posted the digest for the week of {key} to {channel} (message {}).",
-                    mark.ts.unwrap_or_default()
+                    mark.ts.map(String::from).unwrap_or_default()
                 );
                 Ok(())
             }
@@ -143,16 +144,16 @@ fn post(args: &Args, now: Timestamp) -> Result<(), Failure> {
 /// Marks this week's digest for `channel` and queues it, unless it was posted already (then it
 /// says so, and gives `None`). A week marked and never posted (its delivery failed for good, say
 /// the bot was not in the channel) is queued again; one still waiting in the outbox stays there.
-fn queue(app: &App, channel: &str, now: Timestamp) -> Result<Option<String>, Failure> {
+fn queue(app: &App, channel: &ChannelId, now: Timestamp) -> Result<Option<WeekStart>, Failure> {
     let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
     let key = app.digest_week_due(now).map_err(|e| usage(&e))?.key();
     match app
         .store()
-        .requeue_digest(channel, &key, now)
+        .requeue_digest(channel, key, now)
         .map_err(|e| usage(&e))?
     {
         Queueing::Already(mark) if mark.state == MarkState::Posted => {
-            let ts = mark.ts.unwrap_or_default();
+            let ts = mark.ts.map(String::from).unwrap_or_default();
             println!(
                 "The digest for the week of {key} was posted to {channel} already (message {ts}). \
                  Nothing sent again."

@@ -140,7 +140,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let stdout = std::io::stdout();
     let out = std::io::BufWriter::new(stdout.lock());
     let keep = |idea: &Idea| {
-        args.track.as_ref().is_none_or(|t| &idea.track == t)
+        args.track.as_ref().is_none_or(|t| idea.track.as_str() == t)
             && args
                 .status
                 .as_ref()

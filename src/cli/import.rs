@@ -3,7 +3,7 @@
 //! are kept.
 
 use super::{DataArgs, Failure};
-use crate::domain::{Judgement, NewIdea, Origin, Source};
+use crate::domain::{Judgement, NewIdea, Origin, Source, TrackId, UserId};
 use jiff::Timestamp;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -59,8 +59,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 let track = track.unwrap_or_else(|| {
                     a.track
                         .track
-                        .clone()
-                        .unwrap_or_else(|| app.config().default_track.clone())
+                        .as_deref()
+                        .and_then(|t| app.config().track(t))
+                        .map_or_else(|| app.config().default_track.clone(), |t| t.id.clone())
                 });
                 batch.push(NewIdea {
                     submitter,
@@ -117,18 +118,17 @@ fn file_batch(app: &crate::app::App, batch: &mut Vec<NewIdea>) -> Result<usize, 
     Ok(n)
 }
 
-type Checked = (String, String, Option<String>, Timestamp);
+type Checked = (String, UserId, Option<TrackId>, Timestamp);
 
 fn check_row(row: Row, app: &crate::app::App, now: Timestamp) -> Result<Checked, String> {
     let text = row.text.trim().to_string();
     if text.is_empty() {
         return Err("the text is empty".into());
     }
-    let submitter = row
-        .submitter
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "import".into());
+    let submitter = match row.submitter.filter(|s| !s.trim().is_empty()) {
+        Some(s) => UserId::parse(&s).map_err(|e| e.to_string())?,
+        None => UserId::parse("import").map_err(|e| e.to_string())?,
+    };
     let track = match row
         .track
         .map(|t| t.trim().to_ascii_lowercase())
@@ -139,7 +139,7 @@ fn check_row(row: Row, app: &crate::app::App, now: Timestamp) -> Result<Checked,
             .config()
             .tracks
             .iter()
-            .find(|k| k.id == t || k.name.eq_ignore_ascii_case(&t))
+            .find(|k| k.id.as_str() == t || k.name.eq_ignore_ascii_case(&t))
         {
             Some(k) => Some(k.id.clone()),
             None => return Err(format!("unknown track '{t}'")),

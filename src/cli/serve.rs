@@ -2,6 +2,7 @@
 //! they are missing or malformed, it says exactly what to set, and how to try the bot locally.
 
 use super::{DataArgs, Failure};
+use crate::domain::ChannelId;
 use crate::slack::api::{AppToken, BotToken, SigningSecret};
 use crate::startup::{Application, Mode, Settings};
 use std::sync::Arc;
@@ -108,10 +109,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     if let Some(channels) = args.idea_channels {
         settings.idea_channels = channels
-            .into_iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| ChannelId::parse(s))
+            .collect::<Result<_, _>>()
+            .map_err(|e| Failure::Usage(format!("--idea-channels: {e}")))?;
     }
     if let Some(listen) = args.listen {
         settings.listen = listen;

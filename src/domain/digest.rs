@@ -10,6 +10,7 @@
 //!
 //! Nothing here reads a clock or a store: `now`, the ideas and the zone are inputs.
 
+use super::ids::{TrackId, UserId, WeekStart};
 use super::text::normalize;
 use super::{Idea, IdeaId, Source, Status, Verdict};
 use jiff::civil::{Date, Time, Weekday};
@@ -58,9 +59,9 @@ pub struct Week {
 }
 
 impl Week {
-    /// The key the week is known by in notices and marks: `YYYY-MM-DD`.
-    pub fn key(&self) -> String {
-        self.start.to_string()
+    /// The name the week is known by in notices and marks: its first day.
+    pub fn key(&self) -> WeekStart {
+        WeekStart::new(self.start)
     }
 
     pub fn contains(&self, t: Timestamp) -> bool {
@@ -100,13 +101,9 @@ impl Schedule {
         })
     }
 
-    /// The week starting on the civil date `key` (`YYYY-MM-DD`).
-    pub fn week_of_key(&self, key: &str) -> Result<Week, ScheduleError> {
-        let start: Date = key
-            .trim()
-            .parse()
-            .map_err(|_| ScheduleError(format!("'{key}' is not a date (YYYY-MM-DD)")))?;
-        self.week(start)
+    /// The week `start` names.
+    pub fn week_of(&self, start: WeekStart) -> Result<Week, ScheduleError> {
+        self.week(start.date())
     }
 
     /// The week in progress at `now`: `from <= now < to`.
@@ -196,7 +193,7 @@ pub const HEADLINE_CHARS: usize = 100;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Listed {
     pub id: IdeaId,
-    pub track: String,
+    pub track: TrackId,
     pub headline: String,
     pub votes: usize,
     pub created: Timestamp,
@@ -218,7 +215,7 @@ impl Listed {
 /// New ideas in one track.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrackCount {
-    pub track: String,
+    pub track: TrackId,
     pub name: String,
     pub ideas: usize,
 }
@@ -275,7 +272,7 @@ pub struct Decision {
     pub idea: Listed,
     /// `accepted`, `parked` or `declined`.
     pub status: &'static str,
-    pub by: String,
+    pub by: UserId,
     pub at: Timestamp,
 }
 
@@ -311,8 +308,8 @@ pub struct Waiting {
 /// Everything a digest says, ready to render.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Digest {
-    /// The week's key (`YYYY-MM-DD`).
-    pub week: String,
+    /// The week, by its first day.
+    pub week: WeekStart,
     /// "week of 2 March 2026".
     pub title: String,
     /// What was read, on the zone's clocks: "Mon 2 Mar 09:00 – Mon 9 Mar 09:00 (UTC)".
@@ -370,7 +367,7 @@ impl DigestBuilder {
         schedule: &Schedule,
         week: Week,
         upto: Timestamp,
-        tracks: &[(String, String)],
+        tracks: &[(TrackId, String)],
     ) -> Result<DigestBuilder, ScheduleError> {
         let last_week = schedule.week(week.start.checked_sub(7.days())?)?;
         let horizon = schedule
@@ -455,7 +452,7 @@ impl DigestBuilder {
             Some(t) => t.ideas += 1,
             None => d.tracks.push(TrackCount {
                 track: idea.track.clone(),
-                name: idea.track.clone(),
+                name: idea.track.to_string(),
                 ideas: 1,
             }),
         }
@@ -610,7 +607,10 @@ mod tests {
     }
 
     fn due_key(s: &Schedule, now: &str) -> String {
-        s.due(at(now)).unwrap_or_else(|e| panic!("{e}")).key()
+        s.due(at(now))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .key()
+            .to_string()
     }
 
     #[test]
@@ -643,7 +643,7 @@ mod tests {
         let s = schedule("monday", "09:00", "Europe/Amsterdam");
         // Clocks go forward on Sunday 29 March 2026.
         let week = s
-            .week_of_key("2026-03-23")
+            .week_of(WeekStart::parse("2026-03-23").expect("a week"))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(week.from, at("2026-03-23T08:00:00Z"), "09:00 CET");
         assert_eq!(week.to, at("2026-03-30T07:00:00Z"), "09:00 CEST");
@@ -659,7 +659,7 @@ mod tests {
         let s = schedule("monday", "09:00", "Europe/Amsterdam");
         // Clocks go back on Sunday 25 October 2026.
         let week = s
-            .week_of_key("2026-10-19")
+            .week_of(WeekStart::parse("2026-10-19").expect("a week"))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(week.from, at("2026-10-19T07:00:00Z"));
         assert_eq!(week.to, at("2026-10-26T08:00:00Z"));
@@ -673,12 +673,12 @@ mod tests {
         let s = schedule("sunday", "02:30", "Europe/Amsterdam");
         // 02:30 does not exist on 29 March: it is taken as 03:30 CEST.
         let spring = s
-            .week_of_key("2026-03-29")
+            .week_of(WeekStart::parse("2026-03-29").expect("a week"))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(spring.from, at("2026-03-29T01:30:00Z"));
         // 02:30 happens twice on 25 October: the first one (CEST) counts.
         let autumn = s
-            .week_of_key("2026-10-25")
+            .week_of(WeekStart::parse("2026-10-25").expect("a week"))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(autumn.from, at("2026-10-25T00:30:00Z"));
         assert_eq!(due_key(&s, "2026-10-25T00:30:00Z"), "2026-10-18");

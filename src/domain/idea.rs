@@ -2,7 +2,7 @@
 //! (`status`) and the history of every change, its votes, its triage card.
 
 use super::assessment::{Assessment, Hit, Verdict};
-use super::ids::IdeaId;
+use super::ids::{ChannelId, IdeaId, MessageTs, TrackId, UserId};
 use super::status::{IllegalTransition, Status, Transition};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -39,9 +39,9 @@ impl Source {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
+    pub channel: Option<ChannelId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ts: Option<String>,
+    pub ts: Option<MessageTs>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permalink: Option<String>,
 }
@@ -140,7 +140,7 @@ impl From<&Assessment> for Judgement {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub at: Timestamp,
-    pub by: String,
+    pub by: UserId,
     pub from: Option<Status>,
     pub to: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,7 +162,7 @@ impl Change {
 #[serde(tag = "edit", rename_all = "snake_case")]
 pub enum Edit {
     /// A lead moved the idea to another track.
-    Track { from: String, to: String },
+    Track { from: TrackId, to: TrackId },
     /// A lead overruled the classifier's verdict.
     Verdict { from: Verdict, to: Verdict },
     /// The votes of a duplicate were added to this idea, the original.
@@ -172,8 +172,8 @@ pub enum Edit {
 /// Where an idea's triage card was posted, so that it is updated in place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Card {
-    pub channel: String,
-    pub ts: String,
+    pub channel: ChannelId,
+    pub ts: MessageTs,
 }
 
 /// A lead's correction of the classifier's verdict, kept as labelled feedback to tune the rules
@@ -186,7 +186,7 @@ pub struct Overrule {
     pub was: Verdict,
     /// What the lead says it is.
     pub verdict: Verdict,
-    pub by: String,
+    pub by: UserId,
     pub at: Timestamp,
 }
 
@@ -194,7 +194,7 @@ pub struct Overrule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Idea {
     pub id: IdeaId,
-    pub submitter: String,
+    pub submitter: UserId,
     pub source: Source,
     #[serde(default)]
     pub origin: Origin,
@@ -210,16 +210,16 @@ pub struct Idea {
     /// How many times the person has sent a reframe that was still not problem-led.
     #[serde(default)]
     pub reframe_rounds: u8,
-    pub track: String,
+    pub track: TrackId,
     status: Status,
     pub history: Vec<Change>,
     #[serde(default)]
-    pub voters: BTreeSet<String>,
+    pub voters: BTreeSet<UserId>,
     /// For each voter, the messages (`channel/ts`) they reacted on: a person counts once however
     /// many of the idea's messages they react on, and stops counting only when every one of
     /// those reactions is removed.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub reactions: BTreeMap<String, BTreeSet<String>>,
+    pub reactions: BTreeMap<UserId, BTreeSet<String>>,
     /// The triage card, once posted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<Card>,
@@ -233,12 +233,12 @@ pub struct Idea {
 /// What a new idea starts from.
 #[derive(Debug, Clone)]
 pub struct NewIdea {
-    pub submitter: String,
+    pub submitter: UserId,
     pub source: Source,
     pub origin: Origin,
     pub pitch: String,
     pub judged: Judgement,
-    pub track: String,
+    pub track: TrackId,
     /// `true` files it at once; `false` keeps it as a draft awaiting a reframe.
     pub filed: bool,
     pub at: Timestamp,
@@ -284,14 +284,14 @@ impl Idea {
     pub fn apply(
         &mut self,
         t: Transition,
-        by: &str,
+        by: &UserId,
         reason: Option<String>,
         at: Timestamp,
     ) -> Result<Status, IllegalTransition> {
         let next = self.status.apply(t)?;
         self.history.push(Change {
             at,
-            by: by.to_string(),
+            by: by.clone(),
             from: Some(self.status),
             to: next,
             reason: reason.filter(|r| !r.trim().is_empty()),
@@ -303,10 +303,10 @@ impl Idea {
     }
 
     /// Records a change that leaves the status as it is (the edit itself is made by the caller).
-    pub fn record(&mut self, edit: Edit, by: &str, reason: Option<String>, at: Timestamp) {
+    pub fn record(&mut self, edit: Edit, by: &UserId, reason: Option<String>, at: Timestamp) {
         self.history.push(Change {
             at,
-            by: by.to_string(),
+            by: by.clone(),
             from: Some(self.status),
             to: self.status,
             reason: reason.filter(|r| !r.trim().is_empty()),
@@ -331,13 +331,13 @@ impl Idea {
     /// `user` reacted (`on`) or took the reaction back (`!on`) on the idea's message `message`.
     /// Returns whether the votes changed. Repeats change nothing, and the submitter's own
     /// reactions never count.
-    pub fn react(&mut self, user: &str, message: &str, on: bool) -> bool {
-        if user == self.submitter {
+    pub fn react(&mut self, user: &UserId, message: &str, on: bool) -> bool {
+        if *user == self.submitter {
             return false;
         }
         let changed = if on {
             self.reactions
-                .entry(user.to_string())
+                .entry(user.clone())
                 .or_default()
                 .insert(message.to_string())
         } else {
@@ -352,7 +352,7 @@ impl Idea {
         };
         let counts = self.reactions.contains_key(user);
         let voters_changed = if counts {
-            self.voters.insert(user.to_string())
+            self.voters.insert(user.clone())
         } else {
             self.voters.remove(user)
         };
@@ -360,7 +360,7 @@ impl Idea {
     }
 
     /// Takes this idea's votes away (it is a duplicate), to add them to the original.
-    pub fn take_votes(&mut self) -> (BTreeSet<String>, BTreeMap<String, BTreeSet<String>>) {
+    pub fn take_votes(&mut self) -> (BTreeSet<UserId>, BTreeMap<UserId, BTreeSet<String>>) {
         (
             std::mem::take(&mut self.voters),
             std::mem::take(&mut self.reactions),
@@ -371,8 +371,8 @@ impl Idea {
     /// own votes do not count. Returns how many people were added.
     pub fn merge_votes(
         &mut self,
-        voters: BTreeSet<String>,
-        reactions: BTreeMap<String, BTreeSet<String>>,
+        voters: BTreeSet<UserId>,
+        reactions: BTreeMap<UserId, BTreeSet<String>>,
     ) -> usize {
         let before = self.voters.len();
         for (user, messages) in reactions {

@@ -17,7 +17,7 @@ pub mod triage;
 
 pub use assessment::{Assessment, Element, Hit, Scores, Side, TrackSuggestion, Verdict};
 pub use idea::{Card, Change, Edit, Idea, Judgement, NewIdea, Origin, Overrule, Reframe, Source};
-pub use ids::IdeaId;
+pub use ids::{BadId, ChannelId, IdeaId, MessageTs, TrackId, UserId, WeekStart};
 pub use notice::{Audience, Notice};
 pub use rules::{RuleError, Rules, RulesSpec};
 pub use status::{IllegalTransition, Status, Transition, Triage};

@@ -6,7 +6,7 @@
 //! a triage card or App Home shows the idea as it is then, not as it was when the notice was
 //! queued.
 
-use super::IdeaId;
+use super::ids::{ChannelId, IdeaId, MessageTs, UserId, WeekStart};
 use serde::{Deserialize, Serialize};
 
 /// Where a message goes.
@@ -14,15 +14,15 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Audience {
     /// Everyone, in the thread of the message with timestamp `ts` in `channel`.
-    Thread { channel: String, ts: String },
+    Thread { channel: ChannelId, ts: MessageTs },
     /// Only `user`, in `channel` (in the thread of `ts` when given).
     Privately {
-        channel: String,
-        ts: Option<String>,
-        user: String,
+        channel: ChannelId,
+        ts: Option<MessageTs>,
+        user: UserId,
     },
     /// A direct message to `user`.
-    Person { user: String },
+    Person { user: UserId },
     /// The reply address of the request that started it (Slack's `response_url`, which works for
     /// 30 minutes). `replace` swaps the message the request came from.
     ReplyUrl { url: String, replace: bool },
@@ -40,10 +40,10 @@ pub enum Notice {
     /// in place after.
     TriageCard { idea: IdeaId },
     /// A person's App Home, published again.
-    Home { user: String },
+    Home { user: UserId },
     /// The weekly digest for `channel`, for the week starting on `week` (a civil date,
     /// `YYYY-MM-DD`, in the digest's time zone).
-    Digest { channel: String, week: String },
+    Digest { channel: ChannelId, week: WeekStart },
 }
 
 impl Notice {

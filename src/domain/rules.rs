@@ -201,6 +201,8 @@ pub struct RulesSpec {
 pub struct RuleError {
     pub id: String,
     pub problem: String,
+    /// The id was used before: the error is about its second appearance.
+    pub duplicate: bool,
 }
 
 impl RuleError {
@@ -208,6 +210,14 @@ impl RuleError {
         RuleError {
             id: id.to_string(),
             problem: problem.into(),
+            duplicate: false,
+        }
+    }
+
+    fn duplicate(id: &str, problem: &str) -> Self {
+        RuleError {
+            duplicate: true,
+            ..RuleError::new(id, problem)
         }
     }
 }
@@ -290,12 +300,12 @@ impl Rules {
         let mut seen = HashSet::new();
         for r in &spec.rules {
             if !seen.insert(r.id.as_str()) {
-                return Err(RuleError::new(&r.id, "duplicate rule id"));
+                return Err(RuleError::duplicate(&r.id, "duplicate rule id"));
             }
         }
         for p in &spec.pairs {
             if !seen.insert(p.id.as_str()) {
-                return Err(RuleError::new(&p.id, "duplicate rule id"));
+                return Err(RuleError::duplicate(&p.id, "duplicate rule id"));
             }
         }
         let tech_tokens: Vec<&str> = spec
@@ -472,7 +482,7 @@ impl Rules {
         for (t, &slot) in spec.tracks.iter().zip(&track_slots) {
             let name = format!("track '{}'", t.id);
             if !track_ids.insert(t.id.as_str()) {
-                return Err(RuleError::new(&name, "duplicate track id"));
+                return Err(RuleError::duplicate(&name, "duplicate track id"));
             }
             if !valid_id(&t.id) {
                 return Err(RuleError::new(

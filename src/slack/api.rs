@@ -3,6 +3,7 @@
 //! the bot's credentials, the calls the bot makes, each with its time limit, and what a failed
 //! call means ([`Failure`]). Everything above it in `slack/` calls Slack through here.
 
+use crate::domain::{ChannelId, MessageTs};
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 use std::collections::HashSet;
@@ -193,7 +194,7 @@ pub fn failure(e: SlackClientError) -> Failure {
 }
 
 /// Where a posted message landed: its channel and timestamp.
-pub type Landed = (String, String);
+pub type Landed = (ChannelId, MessageTs);
 
 /// The Web API with the bot's token; clones share one client.
 #[derive(Clone)]
@@ -241,13 +242,13 @@ impl Api {
         }
     }
 
-    /// Posts a message (in the thread of `thread` when given); where it landed.
+    /// Posts a message (in the thread of `thread` when given); where it landed, as Slack says.
     pub async fn post(
         &self,
         channel: &str,
         content: SlackMessageContent,
         thread: Option<&str>,
-    ) -> Result<Landed, Failure> {
+    ) -> Result<Option<Landed>, Failure> {
         let mut req = SlackApiChatPostMessageRequest::new(channel.to_string().into(), content);
         if let Some(ts) = thread {
             req = req.with_thread_ts(ts.to_string().into());
@@ -257,7 +258,7 @@ impl Api {
             .chat_post_message(&req)
             .await
             .map_err(failure)?;
-        Ok((r.channel.to_string(), r.ts.to_string()))
+        Ok(super::payload::channel(&r.channel).zip(super::payload::ts(&r.ts)))
     }
 
     /// Posts a message only `user` sees, in `channel` (in the thread of `thread` when given).

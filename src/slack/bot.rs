@@ -8,7 +8,7 @@ use super::api::Api;
 use super::leads::Leads;
 use super::outbox::Outbox;
 use crate::app::{App, AppError, Reply};
-use crate::domain::{Audience, Notice};
+use crate::domain::{Audience, ChannelId, Notice};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::task::TaskTracker;
@@ -24,7 +24,7 @@ pub struct Bot {
     pub(super) api: Api,
     pub(super) leads: Arc<Leads>,
     /// Channels whose top-level messages are pitches.
-    pub(super) idea_channels: Vec<String>,
+    pub(super) idea_channels: Vec<ChannelId>,
     /// Work spawned after an acknowledgement (filing, opening forms), so a stop can wait for
     /// it: Slack will not send an acknowledged request again.
     pub(super) work: TaskTracker,
@@ -35,7 +35,7 @@ pub struct Bot {
 impl Bot {
     /// The bot for `app`, calling Slack through `api`; what acknowledged requests spawn is
     /// tracked by `work`.
-    pub fn new(app: App, api: Api, idea_channels: Vec<String>, work: TaskTracker) -> Bot {
+    pub fn new(app: App, api: Api, idea_channels: Vec<ChannelId>, work: TaskTracker) -> Bot {
         let leads = Arc::new(Leads::new(api.clone(), app.config()));
         Bot {
             app,
@@ -69,7 +69,7 @@ impl Bot {
             .config()
             .tracks
             .iter()
-            .map(|t| (t.id.clone(), t.name.clone()))
+            .map(|t| (t.id.to_string(), t.name.clone()))
             .collect()
     }
 

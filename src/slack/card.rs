@@ -319,7 +319,7 @@ pub fn decision_form(t: Triage, idea: &Idea, config: &Config, channel: Option<&s
                 .tracks
                 .iter()
                 .filter(|t| t.id != idea.track)
-                .map(|t| SlackBlockChoiceItem::new(pt!(t.name.clone()), t.id.clone()))
+                .map(|t| SlackBlockChoiceItem::new(pt!(t.name.clone()), t.id.to_string()))
                 .collect();
             blocks.push(
                 SlackInputBlock::new(

@@ -4,7 +4,7 @@
 use super::blocks::{self, content, text_content};
 use super::bot::{refusal, Bot};
 use crate::app::{shorten, Answer, Reply, Submission};
-use crate::domain::{Audience, Notice, Origin, Source};
+use crate::domain::{Audience, Notice, Origin, Source, UserId};
 use slack_morphism::prelude::*;
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ impl Bot {
     /// `/idea …`: the answer to put in the acknowledgement, if any.
     pub async fn command(self: &Arc<Self>, ev: SlackCommandEvent) -> Option<SlackMessageContent> {
         let text = ev.text.clone().unwrap_or_default();
-        let user = ev.user_id.to_string();
+        let user = super::payload::user(&ev.user_id)?;
         match text.trim().to_ascii_lowercase().as_str() {
             "" => {
                 // The trigger id lives about 3 seconds: open the modal before anything else.
@@ -40,7 +40,7 @@ impl Bot {
                     submitter: user,
                     source: Source::Slash,
                     origin: Origin {
-                        channel: Some(ev.channel_id.to_string()),
+                        channel: super::payload::channel(&ev.channel_id),
                         ..Origin::default()
                     },
                     track: None,
@@ -96,7 +96,7 @@ impl Bot {
     }
 
     /// `/idea mine`: the person's ideas, newest first, twenty at most.
-    fn mine(&self, user: &str) -> String {
+    fn mine(&self, user: &UserId) -> String {
         match self.app.mine(user) {
             Ok(ideas) if ideas.is_empty() => {
                 "You have no ideas yet. `/idea <your pitch>` files one.".into()

@@ -10,6 +10,7 @@ use super::blocks::{FIELD_TEXT_MAX, MESSAGE_BLOCKS_MAX, SECTION_TEXT_MAX};
 use crate::app::digest as words;
 use crate::app::{shorten, App, AppError};
 use crate::domain::digest::{Digest, Listed, DECISIONS_LISTED};
+use crate::domain::WeekStart;
 use slack_morphism::prelude::*;
 
 /// Slack's limit on a header's text.
@@ -19,7 +20,7 @@ const FALLBACK_MAX: usize = 3000;
 
 /// The digest of the week starting on `week` (`YYYY-MM-DD`) as a message, computed from the
 /// store now. The same digest goes to every channel.
-pub fn digest_message(app: &App, week: &str) -> Result<SlackMessageContent, AppError> {
+pub fn digest_message(app: &App, week: WeekStart) -> Result<SlackMessageContent, AppError> {
     Ok(digest_content(&app.digest_of_week(week)?))
 }
 

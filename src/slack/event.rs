@@ -3,8 +3,9 @@
 //! handled after; what a crash left there is handled at the next start ([`Bot::resume`]).
 
 use super::bot::{refusal, Bot};
+use super::payload::{channel, ts, user};
 use crate::app::{Accepted, Answer, AppError, Delivery, Submission};
-use crate::domain::{Audience, Notice, Origin, Source};
+use crate::domain::{Audience, ChannelId, MessageTs, Notice, Origin, Source, UserId};
 use jiff::Timestamp;
 use slack_morphism::prelude::*;
 use std::sync::Arc;
@@ -31,10 +32,10 @@ pub enum NotKept {
 /// A pitch from a message in Slack.
 struct Pitch {
     text: String,
-    user: String,
+    user: UserId,
     source: Source,
-    channel: String,
-    ts: String,
+    channel: ChannelId,
+    ts: MessageTs,
 }
 
 impl Bot {
@@ -133,14 +134,17 @@ impl Bot {
                 }
             }
             SlackEventCallbackBody::AppMention(m) => {
-                let pitch = Pitch {
-                    text: m.content.text.clone().unwrap_or_default(),
-                    user: m.user.to_string(),
-                    source: Source::Mention,
-                    channel: m.channel.to_string(),
-                    ts: m.origin.ts.to_string(),
-                };
-                self.pitch(pitch, again).await;
+                let read = (user(&m.user), channel(&m.channel), ts(&m.origin.ts));
+                if let (Some(user), Some(channel), Some(ts)) = read {
+                    let pitch = Pitch {
+                        text: m.content.text.clone().unwrap_or_default(),
+                        user,
+                        source: Source::Mention,
+                        channel,
+                        ts,
+                    };
+                    self.pitch(pitch, again).await;
+                }
             }
             SlackEventCallbackBody::ReactionAdded(r) => {
                 self.reaction(&r.user, &r.reaction, r.item_user.as_ref(), &r.item, true)
@@ -150,8 +154,10 @@ impl Bot {
             }
             SlackEventCallbackBody::AppHomeOpened(h) => {
                 // The Messages tab opens the same event; only the Home tab is ours to draw.
-                if h.tab.as_deref().is_none_or(|t| t == "home") {
-                    if let Err(e) = self.app.home_opened(h.user.as_ref()) {
+                if let Some(user) =
+                    user(&h.user).filter(|_| h.tab.as_deref().is_none_or(|t| t == "home"))
+                {
+                    if let Err(e) = self.app.home_opened(&user) {
                         tracing::error!(error = %e, "could not queue an App Home");
                     }
                 }
@@ -204,7 +210,7 @@ impl Bot {
     /// channels are pitches: no bot messages, edits, thread replies or other subtypes (which also
     /// keeps the bot from answering itself).
     fn pitch_in(&self, m: &SlackMessageEvent) -> Option<Pitch> {
-        let channel = m.origin.channel.as_ref()?.to_string();
+        let channel = channel(m.origin.channel.as_ref()?)?;
         let is_pitch = self.idea_channels.contains(&channel)
             && m.subtype.is_none()
             && m.sender.bot_id.is_none()
@@ -214,10 +220,10 @@ impl Bot {
         }
         Some(Pitch {
             text: m.content.as_ref()?.text.clone()?,
-            user: m.sender.user.as_ref()?.to_string(),
+            user: user(m.sender.user.as_ref()?)?,
             source: Source::Channel,
             channel,
-            ts: m.origin.ts.to_string(),
+            ts: ts(&m.origin.ts)?,
         })
     }
 
@@ -265,7 +271,7 @@ impl Bot {
     /// A reaction added or removed (`on`): the configured one on a message of an idea is a vote.
     fn reaction(
         &self,
-        user: &SlackUserId,
+        who: &SlackUserId,
         name: &SlackReactionName,
         author: Option<&SlackUserId>,
         item: &SlackReactionsItem,
@@ -277,17 +283,16 @@ impl Bot {
         let SlackReactionsItem::Message(message) = item else {
             return;
         };
-        let Some(channel) = message.origin.channel.as_ref() else {
+        let read = (
+            message.origin.channel.as_ref().and_then(channel),
+            ts(&message.origin.ts),
+            user(who),
+        );
+        let (Some(channel), Some(ts), Some(who)) = read else {
             return;
         };
-        let author = author.map(|a| a.to_string());
-        if let Err(e) = self.app.react(
-            channel.as_ref(),
-            message.origin.ts.as_ref(),
-            author.as_deref(),
-            user.as_ref(),
-            on,
-        ) {
+        let author = author.and_then(user);
+        if let Err(e) = self.app.react(&channel, &ts, author.as_ref(), &who, on) {
             tracing::warn!(error = %e, "could not count a vote");
         }
     }

@@ -10,7 +10,7 @@ use super::card::{triage_actions, votes, when};
 use super::leads::Leads;
 use crate::app::home::{Home, HomePage, Paged, Queue};
 use crate::app::{shorten, App};
-use crate::domain::{Idea, Status, Transition};
+use crate::domain::{Idea, Status, Transition, UserId};
 use slack_morphism::prelude::*;
 
 /// Slack's limit on blocks in a Home view.
@@ -31,7 +31,7 @@ pub async fn publish(
     app: &App,
     api: &Api,
     leads: &Leads,
-    user: &str,
+    user: &UserId,
     page: &HomePage,
 ) -> Result<(), Failure> {
     let who = leads.actor(user).await;
@@ -41,7 +41,7 @@ pub async fn publish(
 
 /// Delivers a `Notice::Home`: publishes the person's Home as it is now, if they have ever opened
 /// it (nobody else would see it).
-pub async fn deliver(app: &App, api: &Api, leads: &Leads, user: &str) -> Result<(), Failure> {
+pub async fn deliver(app: &App, api: &Api, leads: &Leads, user: &UserId) -> Result<(), Failure> {
     match app.uses_home(user) {
         Ok(true) => publish(app, api, leads, user, &HomePage::default()).await,
         Ok(false) => Ok(()),

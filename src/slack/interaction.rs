@@ -4,9 +4,10 @@
 
 use super::blocks::{self, field_errors, read_fields, NEW_IDEA_MODAL, REFRAME_MODAL};
 use super::bot::Bot;
+use super::payload;
 use crate::app::home::HomePage;
 use crate::app::{Answer, Outcome, Submission};
-use crate::domain::{Audience, IdeaId, Notice, Origin, Source};
+use crate::domain::{Audience, ChannelId, IdeaId, Notice, Origin, Source, TrackId, UserId};
 use slack_morphism::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,7 +46,7 @@ impl Bot {
     }
 
     async fn block_actions(self: &Arc<Self>, a: SlackInteractionBlockActionsEvent) {
-        let Some(user) = a.user.as_ref().map(|u| u.id.to_string()) else {
+        let Some(user) = a.user.as_ref().and_then(|u| payload::user(&u.id)) else {
             return;
         };
         for action in a.actions.clone().unwrap_or_default() {
@@ -65,7 +66,7 @@ impl Bot {
         self: &Arc<Self>,
         a: &SlackInteractionBlockActionsEvent,
         action: &SlackInteractionActionInfo,
-        user: &str,
+        user: &UserId,
     ) {
         let Some(id) = action
             .value
@@ -101,11 +102,9 @@ impl Bot {
                         url: url.0.to_string(),
                         replace: true,
                     },
-                    None => Audience::Person {
-                        user: user.to_string(),
-                    },
+                    None => Audience::Person { user: user.clone() },
                 };
-                let user = user.to_string();
+                let user = user.clone();
                 let file = action.action_id.as_ref() == "file_anyway";
                 self.before_ack(async move {
                     let done = if file {
@@ -130,10 +129,10 @@ impl Bot {
     }
 
     /// A Home button: Withdraw, or another page.
-    async fn home_action(self: &Arc<Self>, action: &SlackInteractionActionInfo, user: &str) {
+    async fn home_action(self: &Arc<Self>, action: &SlackInteractionActionInfo, user: &UserId) {
         use super::home::{MINE_PAGE, MINE_PAGE_BACK, QUEUE_PAGE, QUEUE_PAGE_BACK, WITHDRAW};
         let value = action.value.clone().unwrap_or_default();
-        let user = user.to_string();
+        let user = user.clone();
         let bot = Arc::clone(self);
         let page = match action.action_id.as_ref() {
             WITHDRAW => {
@@ -159,12 +158,14 @@ impl Bot {
                 track: None,
             },
             QUEUE_PAGE | QUEUE_PAGE_BACK => {
-                let Some((track, offset)) = value.split_once(' ') else {
+                let Some((Ok(track), offset)) =
+                    value.split_once(' ').map(|(t, o)| (TrackId::parse(t), o))
+                else {
                     return;
                 };
                 HomePage {
                     mine: 0,
-                    track: Some((track.to_string(), offset.parse().unwrap_or(0))),
+                    track: Some((track, offset.parse().unwrap_or(0))),
                 }
             }
             other => {
@@ -184,7 +185,9 @@ impl Bot {
         self: &Arc<Self>,
         v: SlackInteractionViewSubmissionEvent,
     ) -> SlackInteractionResponse {
-        let user = v.user.id.to_string();
+        let Some(user) = payload::user(&v.user.id) else {
+            return SlackInteractionResponse::Empty;
+        };
         let (callback, metadata) = match &v.view.view {
             SlackView::Modal(m) => (
                 m.callback_id
@@ -248,7 +251,7 @@ impl Bot {
                     submitter: user.clone(),
                     source: Source::Modal,
                     origin: Origin {
-                        channel: Some(metadata).filter(|c| !c.is_empty()),
+                        channel: ChannelId::parse(&metadata).ok(),
                         ..Origin::default()
                     },
                     track,
@@ -270,11 +273,14 @@ impl Bot {
         let bot = Arc::clone(self);
         self.before_ack(async move {
             let Some(message) = m.message else { return };
-            let channel = m.channel.as_ref().map(|c| c.id.to_string());
-            let ts = message.origin.ts.to_string();
-            let permalink = match &channel {
-                Some(c) => bot.api.permalink(c, &ts, PERMALINK_WAIT).await,
-                None => None,
+            let Some(submitter) = payload::user(&m.user.id) else {
+                return;
+            };
+            let channel = m.channel.as_ref().and_then(|c| payload::channel(&c.id));
+            let ts = payload::ts(&message.origin.ts);
+            let permalink = match (&channel, &ts) {
+                (Some(c), Some(ts)) => bot.api.permalink(c, ts, PERMALINK_WAIT).await,
+                _ => None,
             };
             let to = Audience::ReplyUrl {
                 url: m.response_url.0.to_string(),
@@ -282,11 +288,11 @@ impl Bot {
             };
             let submission = Submission {
                 pitch: message.content.text.clone().unwrap_or_default(),
-                submitter: m.user.id.to_string(),
+                submitter,
                 source: Source::Shortcut,
                 origin: Origin {
                     channel,
-                    ts: Some(ts),
+                    ts,
                     permalink,
                 },
                 track: None,

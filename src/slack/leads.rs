@@ -6,6 +6,7 @@
 use super::api::Api;
 use crate::app::Actor;
 use crate::config::{Config, Lead};
+use crate::domain::UserId;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -20,7 +21,7 @@ type Members = (Instant, Arc<HashSet<String>>);
 
 pub struct Leads {
     api: Api,
-    admins: Vec<String>,
+    admins: Vec<UserId>,
     /// The user groups that lead a track.
     groups: BTreeSet<String>,
     members: Mutex<HashMap<String, Members>>,
@@ -47,13 +48,13 @@ impl Leads {
 
     /// Who `user` is for triage: the configured user groups they belong to. Admins need no
     /// lookup.
-    pub async fn actor(&self, user: &str) -> Actor {
+    pub async fn actor(&self, user: &UserId) -> Actor {
         let mut actor = Actor::person(user);
-        if self.admins.iter().any(|a| a == user) {
+        if self.admins.contains(user) {
             return actor;
         }
         for group in &self.groups {
-            if self.members(group).await.contains(user) {
+            if self.members(group).await.contains(user.as_str()) {
                 actor.groups.insert(group.clone());
             }
         }

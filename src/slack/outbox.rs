@@ -205,8 +205,7 @@ impl Outbox {
             Ok(landed) => {
                 metrics::counter!("problemfirst_outbox_delivered_total", "notice" => kind)
                     .increment(1);
-                let landed = landed.as_ref().map(|(c, t)| (c.as_str(), t.as_str()));
-                app.delivered(&pending, landed)
+                app.delivered(&pending, landed.as_ref().map(|(c, t)| (c, t)))
             }
             Err(Failure::Passing { after, error }) => {
                 let attempts = pending.entry.attempts.saturating_add(1);
@@ -264,9 +263,9 @@ impl Outbox {
                 self.send(to, &reply).await
             }
             Notice::Digest { channel, week } => {
-                let content = super::digest::digest_message(&self.app, week)
+                let content = super::digest::digest_message(&self.app, *week)
                     .map_err(Failure::unrenderable)?;
-                self.api.post(channel, content, None).await.map(Some)
+                self.api.post(channel, content, None).await
             }
             Notice::TriageCard { idea } => self.card(*idea).await,
             Notice::Home { user } => {
@@ -280,9 +279,7 @@ impl Outbox {
     async fn send(&self, to: &Audience, reply: &Reply) -> Result<Option<Landed>, Failure> {
         let content = content(reply);
         match to {
-            Audience::Thread { channel, ts } => {
-                self.api.post(channel, content, Some(ts)).await.map(Some)
-            }
+            Audience::Thread { channel, ts } => self.api.post(channel, content, Some(ts)).await,
             Audience::Privately { channel, ts, user } => {
                 self.api
                     .post_privately(channel, user, content, ts.as_deref())
@@ -290,7 +287,7 @@ impl Outbox {
                 Ok(None)
             }
             // Posting to a user id opens the direct message.
-            Audience::Person { user } => self.api.post(user, content, None).await.map(Some),
+            Audience::Person { user } => self.api.post(user, content, None).await,
             Audience::ReplyUrl { url, replace } => {
                 self.api.respond(url, content, *replace).await?;
                 Ok(None)
@@ -321,7 +318,7 @@ impl Outbox {
                     // The new card matters more than the old one's note.
                     tracing::warn!(error = %e, idea = %id, "could not mark the old triage card as moved");
                 }
-                self.api.post(&channel, content, None).await.map(Some)
+                self.api.post(&channel, content, None).await
             }
             (Some(old), channel) => match self
                 .api
@@ -332,11 +329,11 @@ impl Outbox {
                 // Someone deleted the card: post it again where it belongs.
                 Err(e) if matches!(e.code(), Some("message_not_found" | "cant_update_message")) => {
                     let channel = channel.unwrap_or(old.channel);
-                    self.api.post(&channel, content, None).await.map(Some)
+                    self.api.post(&channel, content, None).await
                 }
                 Err(e) => Err(e),
             },
-            (None, Some(channel)) => self.api.post(&channel, content, None).await.map(Some),
+            (None, Some(channel)) => self.api.post(&channel, content, None).await,
             (None, None) => Ok(None),
         }
     }

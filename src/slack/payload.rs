@@ -13,6 +13,7 @@
 //! What the bot does read (ids of events, users, channels, messages; texts; actions) is never
 //! invented: a payload without them still fails to read.
 
+use crate::domain::{BadId, ChannelId, MessageTs, UserId};
 use serde_json::{Map, Value};
 use slack_morphism::prelude::*;
 use std::collections::HashMap;
@@ -60,6 +61,26 @@ pub fn read_interaction(body: &str) -> Option<Result<SlackInteractionEvent, serd
         tidy_interaction(&mut value);
         serde_json::from_value(value)
     }))
+}
+
+/// Slack's ids as the app's: parsed here, once. An id that does not parse is not one Slack
+/// sends, so what names it is not for the bot (the callers pass it by, logged).
+pub fn user(id: &SlackUserId) -> Option<UserId> {
+    read_id(UserId::parse(id.as_ref()))
+}
+
+pub fn channel(id: &SlackChannelId) -> Option<ChannelId> {
+    read_id(ChannelId::parse(id.as_ref()))
+}
+
+pub fn ts(ts: &SlackTs) -> Option<MessageTs> {
+    read_id(MessageTs::parse(ts.as_ref()))
+}
+
+fn read_id<T>(parsed: Result<T, BadId>) -> Option<T> {
+    parsed
+        .map_err(|e| tracing::info!(error = %e, "a payload names something that is not Slack's"))
+        .ok()
 }
 
 /// A Socket Mode envelope slack-morphism could not read, read again after tidying its payload.

@@ -6,7 +6,7 @@
 use super::bot::Bot;
 use super::card::{self, ORIGINAL, ORIGINAL_ID, OVERRULE, REASON, TRACK_TO};
 use crate::app::{shorten, AppError};
-use crate::domain::{Audience, Decision, IdeaId, Triage, Verdict};
+use crate::domain::{Audience, Decision, IdeaId, Triage, UserId, Verdict};
 use slack_morphism::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,7 +17,7 @@ impl Bot {
         self: &Arc<Self>,
         a: &SlackInteractionBlockActionsEvent,
         action: &SlackInteractionActionInfo,
-        user: &str,
+        user: &UserId,
     ) {
         let action_id = action.action_id.as_ref();
         let tell = refusal_audience(a, user);
@@ -81,9 +81,15 @@ impl Bot {
     }
 
     /// Makes a decision that needs no form, on disk before the acknowledgement.
-    async fn decide(self: &Arc<Self>, id: IdeaId, user: &str, decision: Decision, tell: Audience) {
+    async fn decide(
+        self: &Arc<Self>,
+        id: IdeaId,
+        user: &UserId,
+        decision: Decision,
+        tell: Audience,
+    ) {
         let bot = Arc::clone(self);
-        let user = user.to_string();
+        let user = user.clone();
         self.before_ack(async move {
             let who = bot.leads.actor(&user).await;
             if let Err(e) = bot.app.triage(id, &who, decision, None).await {
@@ -135,7 +141,10 @@ impl Bot {
                 None => return SlackInteractionResponse::Empty,
             },
         };
-        let who = self.leads.actor(v.user.id.as_ref()).await;
+        let Some(user) = super::payload::user(&v.user.id) else {
+            return SlackInteractionResponse::Empty;
+        };
+        let who = self.leads.actor(&user).await;
         match self.app.triage(id, &who, decision, reason).await {
             Ok(_) => SlackInteractionResponse::Empty,
             Err(e) => form_error(field_at_fault(&e, t, id), &e.to_string()),
@@ -167,21 +176,20 @@ fn field_at_fault(e: &AppError, t: Triage, id: IdeaId) -> &'static str {
 
 /// Where a refusal is told: only to the person, in the channel they clicked in; from the App
 /// Home (no channel), by direct message.
-fn refusal_audience(a: &SlackInteractionBlockActionsEvent, user: &str) -> Audience {
+fn refusal_audience(a: &SlackInteractionBlockActionsEvent, user: &UserId) -> Audience {
     let channel = match &a.container {
-        SlackInteractionActionContainer::Message(m) => m.channel_id.as_ref().map(|c| c.to_string()),
+        SlackInteractionActionContainer::Message(m) => m.channel_id.as_ref(),
         _ => None,
     }
-    .or_else(|| a.channel.as_ref().map(|c| c.id.to_string()));
+    .or_else(|| a.channel.as_ref().map(|c| &c.id))
+    .and_then(super::payload::channel);
     match channel {
         Some(channel) => Audience::Privately {
             channel,
             ts: None,
-            user: user.to_string(),
+            user: user.clone(),
         },
-        None => Audience::Person {
-            user: user.to_string(),
-        },
+        None => Audience::Person { user: user.clone() },
     }
 }
 

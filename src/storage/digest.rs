@@ -10,7 +10,7 @@
 
 use super::keys::{self, Index};
 use super::{Store, StoreError};
-use crate::domain::{Idea, Notice, Status};
+use crate::domain::{ChannelId, Idea, MessageTs, Notice, Status, WeekStart};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError;
@@ -37,7 +37,7 @@ pub struct DigestMark {
     pub queued_at: Timestamp,
     /// The posted message's timestamp in the channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ts: Option<String>,
+    pub ts: Option<MessageTs>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub posted_at: Option<Timestamp>,
 }
@@ -51,9 +51,9 @@ pub enum Queueing {
     Already(DigestMark),
 }
 
-fn mark_key(channel: &str, week: &str) -> Vec<u8> {
+fn mark_key(channel: &ChannelId, week: WeekStart) -> Vec<u8> {
     let mut k = keys::text_prefix(channel);
-    k.extend_from_slice(week.as_bytes());
+    k.extend_from_slice(week.to_string().as_bytes());
     k
 }
 
@@ -73,8 +73,8 @@ impl Store {
     /// right after cannot lose the mark of a digest that may already be on its way to Slack.
     pub fn queue_digest(
         &self,
-        channel: &str,
-        week: &str,
+        channel: &ChannelId,
+        week: WeekStart,
         now: Timestamp,
     ) -> Result<Queueing, StoreError> {
         let key = mark_key(channel, week);
@@ -86,8 +86,8 @@ impl Store {
         };
         let bytes = encode_mark(&mark)?;
         let notice = Notice::Digest {
-            channel: channel.to_string(),
-            week: week.to_string(),
+            channel: channel.clone(),
+            week,
         };
         let outcome = (&self.inner.digest_marks, &self.inner.trees.outbox)
             .transaction(|(marks, outbox)| {
@@ -114,8 +114,8 @@ impl Store {
     /// every hour. A digest that is posted, or still waiting in the outbox, is left as it is.
     pub fn requeue_digest(
         &self,
-        channel: &str,
-        week: &str,
+        channel: &ChannelId,
+        week: WeekStart,
         now: Timestamp,
     ) -> Result<Queueing, StoreError> {
         let Some(mark) = self.digest_mark(channel, week)? else {
@@ -126,8 +126,8 @@ impl Store {
         }
         let key = mark_key(channel, week);
         let notice = Notice::Digest {
-            channel: channel.to_string(),
-            week: week.to_string(),
+            channel: channel.clone(),
+            week,
         };
         let again = DigestMark {
             queued_at: now,
@@ -158,7 +158,11 @@ impl Store {
 
     /// Whether the digest of `week` for `channel` waits in the outbox. Scans the outbox, which is
     /// short when Slack is up.
-    pub fn digest_in_outbox(&self, channel: &str, week: &str) -> Result<bool, StoreError> {
+    pub fn digest_in_outbox(
+        &self,
+        channel: &ChannelId,
+        week: WeekStart,
+    ) -> Result<bool, StoreError> {
         for item in self.inner.trees.outbox.iter() {
             let (_, bytes) = item?;
             let Ok(entry) = serde_json::from_slice::<super::Queued>(&bytes) else {
@@ -169,7 +173,7 @@ impl Store {
                 week: w,
             } = &entry.notice
             {
-                if c == channel && w == week {
+                if c == channel && *w == week {
                     return Ok(true);
                 }
             }
@@ -181,9 +185,9 @@ impl Store {
     /// (queued by an older build) is written as posted, so the week is still never posted again.
     pub fn digest_posted(
         &self,
-        channel: &str,
-        week: &str,
-        ts: &str,
+        channel: &ChannelId,
+        week: WeekStart,
+        ts: &MessageTs,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let key = mark_key(channel, week);
@@ -197,14 +201,18 @@ impl Store {
             },
         };
         mark.state = MarkState::Posted;
-        mark.ts = Some(ts.to_string());
+        mark.ts = Some(ts.clone());
         mark.posted_at = Some(now);
         self.inner.digest_marks.insert(key, encode_mark(&mark)?)?;
         Ok(())
     }
 
     /// The mark of `week`'s digest for `channel`, if it was queued.
-    pub fn digest_mark(&self, channel: &str, week: &str) -> Result<Option<DigestMark>, StoreError> {
+    pub fn digest_mark(
+        &self,
+        channel: &ChannelId,
+        week: WeekStart,
+    ) -> Result<Option<DigestMark>, StoreError> {
         match self.inner.digest_marks.get(mark_key(channel, week))? {
             Some(bytes) => decode_mark(&bytes).map(Some),
             None => Ok(None),

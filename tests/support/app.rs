@@ -6,6 +6,7 @@
 use super::fake_slack::FakeSlack;
 use problemfirst::app::{App, Clock};
 use problemfirst::config::Config;
+use problemfirst::domain::ChannelId;
 use problemfirst::slack::api::{AppToken, BotToken, SigningSecret};
 use problemfirst::slack::socket::Connections;
 use problemfirst::startup::{Application, Mode, Settings, StartError};
@@ -43,7 +44,7 @@ pub enum Transport {
 /// How to start the bot.
 pub struct Spawn {
     config: Arc<Config>,
-    idea_channels: Vec<String>,
+    idea_channels: Vec<ChannelId>,
     transport: Transport,
     connections: Connections,
     ack_budget: Duration,
@@ -54,7 +55,7 @@ pub struct Spawn {
 pub fn spawn() -> Spawn {
     Spawn {
         config: Arc::new(shipped_config()),
-        idea_channels: vec![IDEAS.to_string()],
+        idea_channels: vec![super::ids::channel(IDEAS)],
         transport: Transport::Http,
         connections: Connections {
             count: 1,
@@ -80,7 +81,7 @@ impl Spawn {
     }
 
     pub fn idea_channels(mut self, channels: &[&str]) -> Spawn {
-        self.idea_channels = channels.iter().map(|c| c.to_string()).collect();
+        self.idea_channels = channels.iter().map(|c| super::ids::channel(c)).collect();
         self
     }
 

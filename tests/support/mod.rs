@@ -6,6 +6,7 @@
 pub mod app;
 pub mod blockkit;
 pub mod fake_slack;
+pub mod ids;
 pub mod process;
 pub mod roles;
 pub mod signing;
