@@ -1,9 +1,16 @@
 //! problemfirst: a Slack bot that makes innovation requests start from a customer problem instead
 //! of a technology.
 //!
-//! Rooms, with dependencies one way only: [`domain`] (pure) ← [`storage`] (the only code that
-//! knows sled) ← [`app`] (use cases, transport-free) ← `slack` and the command line; [`ops`]
-//! serves health, readiness and metrics.
+//! Rooms, with dependencies one way only (`tests/architecture.rs` keeps them so):
+//!
+//! - [`domain`]: pure: ideas, their ids and statuses, triage's moves, the classifier, the
+//!   digest as data; [`config`] reads the config file into it;
+//! - [`storage`]: the only code that knows sled;
+//! - [`app`]: the use cases, transport-free, over the store;
+//! - [`slack`]: the only code that knows Slack, with its Web API at the bottom;
+//! - [`ops`]: health, readiness and metrics, on any listener [`listener`] serves;
+//! - [`startup`]: builds the bot from its settings, runs it, stops it in order;
+//! - [`cli`]: the commands, with [`telemetry`] (logs) and [`heap`] (glibc tuning).
 
 pub mod app;
 pub mod cli;

@@ -1,6 +1,7 @@
-//! Shared helpers for the integration tests: the bot as `serve` builds it (`app`), a fake Slack
-//! (Web API + Socket Mode), signed requests and payloads shaped like Slack's own, the real binary
-//! as a process, and the roles of triage. Use from a test file with `mod support;`.
+//! Shared helpers for both test binaries (`tests/it`, `tests/process`): the bot as `serve`
+//! builds it (`app`), a fake Slack (Web API + Socket Mode), signed requests and payloads shaped
+//! like Slack's own, ids from test literals, the real binary as a process, and the roles of
+//! triage.
 #![allow(dead_code)]
 
 pub mod app;

@@ -3,16 +3,14 @@
 //! the HTTP Events API; repeats, retries and removals are exact, the submitter's own reaction does
 //! not count, and the count shows on the card, in the App Home and in the export.
 
-mod support;
+use crate::support::ids;
 
-use support::ids;
-
+use crate::support::roles::{self, EXEC_TRIAGE, IDEAS, SUBMITTER};
+use crate::support::signing;
 use problemfirst::app::App;
 use problemfirst::domain::{Idea, IdeaId};
 use serde_json::{json, Value};
 use std::time::Duration;
-use support::roles::{self, EXEC_TRIAGE, IDEAS, SUBMITTER};
-use support::signing;
 
 const PROBLEM: &str =
     "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.";
@@ -49,7 +47,7 @@ fn fake_ts(n: u64) -> String {
 
 /// A pitch posted in the idea channel, filed, with its "filed" reply and its card posted.
 /// Returns the idea, the pitch's ts, the reply's ts and the card's ts.
-async fn pitched(r: &support::app::TestApp) -> (Idea, String, String, String) {
+async fn pitched(r: &crate::support::app::TestApp) -> (Idea, String, String, String) {
     let pitch_ts = "1690000000.000100";
     r.event(
         "EvPitch",

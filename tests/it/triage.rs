@@ -4,10 +4,13 @@
 //! requests against the fake Slack): the triage card, its buttons and forms, lead and non-lead
 //! clicks on every one.
 
-mod support;
+use crate::support::ids;
 
-use support::ids;
-
+use crate::support::roles::{
+    self, ADMIN, EXEC_TRIAGE, GROUP, GROUP_MEMBER, LEAD, OTHER, SEARCH_LEAD, SEARCH_TRIAGE,
+    SUBMITTER,
+};
+use crate::support::signing;
 use problemfirst::app::{Actor, Answer, App, AppError, Outcome, Submission};
 use problemfirst::config::{Config, Lead};
 use problemfirst::domain::Decision;
@@ -19,11 +22,6 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use support::roles::{
-    self, ADMIN, EXEC_TRIAGE, GROUP, GROUP_MEMBER, LEAD, OTHER, SEARCH_LEAD, SEARCH_TRIAGE,
-    SUBMITTER,
-};
-use support::signing;
 
 const PROBLEM: &str =
     "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.";
@@ -116,7 +114,7 @@ fn tracks_name_their_leads_triage_channel_and_admins() {
     assert_eq!(config.admins, vec![ids::user(ADMIN)]);
     assert_eq!(config.votes.reaction, "+1");
     let shipped = Config::parse(
-        &support::roles::config_text()
+        &crate::support::roles::config_text()
             .replace(&format!("triage_channel = \"{EXEC_TRIAGE}\"\n"), ""),
         Path::new("x.toml"),
     )
@@ -1090,7 +1088,11 @@ const WAIT: Duration = Duration::from_secs(5);
 
 /// Files a pitch by `who` straight through the app of the running bot; its card follows through
 /// the outbox. Returns the idea and the card's message (channel, ts) once posted.
-async fn filed_with_card(r: &support::app::TestApp, text: &str, who: &str) -> (Idea, String) {
+async fn filed_with_card(
+    r: &crate::support::app::TestApp,
+    text: &str,
+    who: &str,
+) -> (Idea, String) {
     let idea = filed_text(&r.app, text, who, "execution").await;
     let card = wait_card(r, idea.id).await;
     assert_eq!(card.channel, EXEC_TRIAGE);
@@ -1098,7 +1100,7 @@ async fn filed_with_card(r: &support::app::TestApp, text: &str, who: &str) -> (I
 }
 
 /// Waits until the idea's card location is recorded.
-async fn wait_card(r: &support::app::TestApp, id: IdeaId) -> problemfirst::domain::Card {
+async fn wait_card(r: &crate::support::app::TestApp, id: IdeaId) -> problemfirst::domain::Card {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         if let Some(card) = get(&r.app, id).card {
@@ -1126,7 +1128,12 @@ fn overrule_click(user: &str, id: IdeaId, verdict: &str, ts: &str) -> Value {
 }
 
 /// Calls to `method` whose argument `key` is `value`.
-fn calls_with(r: &support::app::TestApp, method: &str, key: &str, value: &str) -> Vec<Value> {
+fn calls_with(
+    r: &crate::support::app::TestApp,
+    method: &str,
+    key: &str,
+    value: &str,
+) -> Vec<Value> {
     r.fake
         .calls_to(method)
         .into_iter()
@@ -1136,7 +1143,7 @@ fn calls_with(r: &support::app::TestApp, method: &str, key: &str, value: &str) -
 }
 
 async fn wait_calls_with(
-    r: &support::app::TestApp,
+    r: &crate::support::app::TestApp,
     method: &str,
     key: &str,
     value: &str,
@@ -1153,7 +1160,7 @@ async fn wait_calls_with(
 }
 
 /// Waits until the idea's status is `status`.
-async fn wait_status(r: &support::app::TestApp, id: IdeaId, status: Status) -> Idea {
+async fn wait_status(r: &crate::support::app::TestApp, id: IdeaId, status: Status) -> Idea {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let idea = get(&r.app, id);
@@ -1199,7 +1206,7 @@ async fn a_filed_pitch_posts_its_card_to_the_tracks_triage_channel() {
     let cards = wait_calls_with(&r, "chat.postMessage", "channel", EXEC_TRIAGE, 1).await;
     assert_eq!(cards.len(), 1, "one card");
     let card = &cards[0];
-    support::blockkit::assert_within_limits(&card["blocks"], 50);
+    crate::support::blockkit::assert_within_limits(&card["blocks"], 50);
     let shown = card["blocks"].to_string();
     for part in [
         "IDEA-1",
@@ -1456,7 +1463,7 @@ async fn the_card_is_updated_in_place_with_the_status_who_and_when() {
     let updates = wait_calls_with(&r, "chat.update", "ts", &ts, 1).await;
     let update = updates.last().expect("the card is updated");
     assert_eq!(update["channel"], EXEC_TRIAGE);
-    support::blockkit::assert_within_limits(&update["blocks"], 50);
+    crate::support::blockkit::assert_within_limits(&update["blocks"], 50);
     let shown = update["blocks"].to_string();
     for part in ["*Declined* by <@ULEAD>", "<!date^", "Out of scope for 2026"] {
         assert!(shown.contains(part), "{part:?} in {shown}");

@@ -1,9 +1,7 @@
 //! The app core end to end on a real sled store: submit, coach, reframe, file anyway, withdraw,
 //! similar ideas, restarts, concurrency, and export → import through the command line.
 
-mod support;
-
-use support::ids;
+use crate::support::ids;
 
 use problemfirst::app::{Action, Answer, App, AppError, Outcome, Submission};
 use problemfirst::config::Config;

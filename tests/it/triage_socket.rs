@@ -1,13 +1,11 @@
 //! Triage over Socket Mode: the card's buttons and the decision form arrive as `interactive`
 //! envelopes from a fake Socket Mode server on 127.0.0.1:0, with a real sled store.
 
-mod support;
-
+use crate::support::app::{spawn, Transport};
+use crate::support::roles::{self, EXEC_TRIAGE, LEAD, OTHER, SUBMITTER};
+use crate::support::signing;
 use serde_json::json;
 use std::time::Duration;
-use support::app::{spawn, Transport};
-use support::roles::{self, EXEC_TRIAGE, LEAD, OTHER, SUBMITTER};
-use support::signing;
 
 const WAIT: Duration = Duration::from_secs(8);
 const PROBLEM: &str =

@@ -8,10 +8,9 @@
 //! Set `DIGEST_BLOCKS_DIR` to a directory to also get each digest's Block Kit as a JSON file there,
 //! for checking with Slack's own SDK.
 
-mod support;
+use crate::support::ids;
 
-use support::ids;
-
+use crate::support::fake_slack::FakeSlack;
 use problemfirst::app::{digest_text, App};
 use problemfirst::config::Config;
 use problemfirst::domain::digest::{parse_time, parse_weekday, parse_zone, Digest, Schedule};
@@ -27,7 +26,6 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::fake_slack::FakeSlack;
 use tempfile::TempDir;
 
 const CHANNEL: &str = "CDIGEST";
@@ -910,10 +908,10 @@ async fn bot(
     clock: &PausedClock,
 ) -> problemfirst::startup::Application {
     let c = clock.clone();
-    support::app::spawn()
+    crate::support::app::spawn()
         .config(Arc::clone(config))
         .clock(Arc::new(move || c.now()))
-        .transport(support::app::Transport::None)
+        .transport(crate::support::app::Transport::None)
         .build(slack, dir)
         .await
 }
@@ -977,7 +975,7 @@ async fn a_digest_slack_refused_for_good_can_be_asked_for_again_and_goes_out_onc
     let app = bot.app();
     slack.fail_next(
         "chat.postMessage",
-        support::fake_slack::Failure::Api("not_in_channel"),
+        crate::support::fake_slack::Failure::Api("not_in_channel"),
     );
     assert_eq!(
         app.queue_digest_if_due(clock.now()).expect("tick"),
@@ -1028,7 +1026,7 @@ async fn idea_digest_previews_the_week_so_far_to_the_asker_only() {
     // digest it missed), and this test is about what the preview alone does.
     let mut config = (*monday_nine_utc()).clone();
     config.digest.enabled = false;
-    let bot = support::app::spawn()
+    let bot = crate::support::app::spawn()
         .config(config)
         .clock(Arc::new(move || c.now()))
         .run(&slack, dir.path())
@@ -1051,10 +1049,10 @@ async fn idea_digest_previews_the_week_so_far_to_the_asker_only() {
             ),
         ],
     );
-    let (status, ack) = support::signing::post_form_signed(
+    let (status, ack) = crate::support::signing::post_form_signed(
         &format!("{}/slack/commands", bot.url),
-        support::app::SECRET,
-        &support::signing::slash_command(
+        crate::support::app::SECRET,
+        &crate::support::signing::slash_command(
             "digest",
             "U1",
             "C1",

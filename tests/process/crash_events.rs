@@ -4,16 +4,14 @@
 //! again the way Slack retries it (same event id, `X-Slack-Retry-Num`), and must be filed too —
 //! each exactly once.
 
-mod support;
-
+use crate::support::fake_slack::FakeSlack;
+use crate::support::process::{Options, Serve, SECRET};
+use crate::support::signing::{self, Signature};
 use problemfirst::storage::Store;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::fake_slack::FakeSlack;
-use support::process::{Options, Serve, SECRET};
-use support::signing::{self, Signature};
 
 const ROUNDS: u64 = 4;
 const SENDERS: usize = 16;

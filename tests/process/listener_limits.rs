@@ -2,12 +2,10 @@
 //! idle connections than it has files for, and filled with stalled, unsigned bodies. It must keep
 //! answering Slack's signed requests, stay small, and refuse what it can refuse before reading it.
 
-mod support;
-
+use crate::support::fake_slack::FakeSlack;
+use crate::support::process::{Options, Serve, SECRET};
+use crate::support::signing::{self, JSON};
 use std::time::{Duration, Instant};
-use support::fake_slack::FakeSlack;
-use support::process::{Options, Serve, SECRET};
-use support::signing::{self, JSON};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -1,8 +1,6 @@
 //! The store against a real sled database in a temporary directory.
 
-mod support;
-
-use support::ids;
+use crate::support::ids;
 
 use jiff::{SignedDuration, Timestamp};
 use problemfirst::domain::{

@@ -2,9 +2,7 @@
 //! restore`), through the `backup` and `restore` commands as a person runs them, and from a
 //! running bot that holds the store (`POST /backup` on its admin socket), in both modes.
 
-mod support;
-
-use support::ids;
+use crate::support::ids;
 
 use jiff::{SignedDuration, Timestamp};
 use problemfirst::domain::{IdeaId, Judgement, NewIdea, Origin, Source, Transition, Verdict};
@@ -455,7 +453,7 @@ fn running_bot(mode: Mode, data: &Path, api_url: &str) -> (Running, Option<Strin
 }
 
 async fn a_running_bot_backs_up_its_own_store_when_asked(mode: Mode) {
-    let fake = support::fake_slack::FakeSlack::start().await;
+    let fake = crate::support::fake_slack::FakeSlack::start().await;
     let tmp = TempDir::new().unwrap();
     let (data, out, dst) = (
         tmp.path().join("data"),

@@ -2,12 +2,10 @@
 //! than the stop's own grace; the bot is stopped (SIGTERM) while the call is in flight and started
 //! again. The reply is in the thread once, and the restarted bot does not send it again.
 
-mod support;
-
+use crate::support::fake_slack::{Failure, FakeSlack};
+use crate::support::process::{Options, Serve, SECRET};
+use crate::support::signing;
 use std::time::Duration;
-use support::fake_slack::{Failure, FakeSlack};
-use support::process::{Options, Serve, SECRET};
-use support::signing;
 
 const IDEAS: &str = "CIDEAS";
 const PITCH: &str =

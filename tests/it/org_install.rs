@@ -3,12 +3,10 @@
 //! set and `is_enterprise_install` is true. The bot reads them over both transports; fields it
 //! does not use (null, missing or shaped otherwise) never make a payload unreadable.
 
-mod support;
-
+use crate::support::app::{spawn, spawn_app, Transport, IDEAS, SECRET};
+use crate::support::signing;
 use serde_json::{json, Value};
 use std::time::Duration;
-use support::app::{spawn, spawn_app, Transport, IDEAS, SECRET};
-use support::signing;
 
 const WAIT: Duration = Duration::from_secs(8);
 const PITCH: &str =

@@ -2,10 +2,11 @@
 //! ideas with status and the last decision, leads' queues per track with counts and the ideas
 //! waiting longest with triage buttons; paged and within Slack's 100 blocks with 1,000 ideas.
 
-mod support;
+use crate::support::ids;
 
-use support::ids;
-
+use crate::support::blockkit::assert_within_limits;
+use crate::support::roles::{self, ADMIN, LEAD, OTHER, SEARCH_LEAD, SUBMITTER};
+use crate::support::signing;
 use problemfirst::app::home::{HomePage, MINE_PER_PAGE, WAITING_PER_PAGE};
 use problemfirst::app::{Actor, App};
 use problemfirst::domain::Decision;
@@ -13,9 +14,6 @@ use problemfirst::domain::{IdeaId, Judgement, NewIdea, Source, Status};
 use problemfirst::slack::home::{home_view, HOME_BLOCKS_MAX};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use support::blockkit::assert_within_limits;
-use support::roles::{self, ADMIN, LEAD, OTHER, SEARCH_LEAD, SUBMITTER};
-use support::signing;
 
 const PROBLEM: &str =
     "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.";
@@ -58,7 +56,7 @@ fn texts(view: &Value) -> String {
     view["blocks"].to_string()
 }
 
-async fn published_for(r: &support::app::TestApp, user: &str, count: usize) -> Vec<Value> {
+async fn published_for(r: &crate::support::app::TestApp, user: &str, count: usize) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let views: Vec<Value> = r
@@ -333,8 +331,9 @@ async fn from_the_home_submitters_withdraw_and_non_leads_are_told_by_direct_mess
         assert!(tokio::time::Instant::now() < deadline, "the lead is told");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let status =
-        |r: &support::app::TestApp| r.app.store().get(id).expect("read").expect("idea").status();
+    let status = |r: &crate::support::app::TestApp| {
+        r.app.store().get(id).expect("read").expect("idea").status()
+    };
     assert_eq!(status(&r), Status::New);
     // The submitter's own is withdrawn.
     r.interact(&home_click(SUBMITTER, "home_withdraw", "IDEA-1"))

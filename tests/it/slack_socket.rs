@@ -1,12 +1,10 @@
 //! The whole bot over Socket Mode: slack-morphism's own listener against a fake Socket Mode
 //! server on 127.0.0.1:0, a real sled store, and a `disconnect` followed by a reconnect.
 
-mod support;
-
+use crate::support::app::{spawn, Transport, IDEAS};
+use crate::support::signing;
 use serde_json::json;
 use std::time::Duration;
-use support::app::{spawn, Transport, IDEAS};
-use support::signing;
 
 const WAIT: Duration = Duration::from_secs(8);
 const PROBLEM: &str =

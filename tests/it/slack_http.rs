@@ -1,16 +1,14 @@
 //! The whole bot over the HTTP Events API: a real listener on 127.0.0.1:0, signed requests shaped
 //! like Slack's, a fake Slack Web API, and a real sled store in a temp dir.
 
-mod support;
+use crate::support::ids;
 
-use support::ids;
-
+use crate::support::app::{spawn_app, TestApp, IDEAS, SECRET};
+use crate::support::signing::{self, FORM, JSON};
 use problemfirst::domain::Status;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use support::app::{spawn_app, TestApp, IDEAS, SECRET};
-use support::signing::{self, FORM, JSON};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -120,7 +118,7 @@ async fn a_slash_command_pitch_is_filed_and_answered_in_the_acknowledgement() {
 async fn a_stalled_store_still_gets_an_ack_in_time_and_the_answer_follows() {
     // The bot waits half a second for filing here, so the stall below outlasts the wait by far
     // however busy the machine is (in production it waits 2 s, Slack's window being 3 s).
-    let r = support::app::spawn()
+    let r = crate::support::app::spawn()
         .ack_budget(Duration::from_millis(500))
         .start()
         .await;

@@ -2,16 +2,14 @@
 //! slow answers to a share of calls, a restart in the middle, permanent errors kept as dead
 //! letters — and at the end every message posted exactly once.
 
-mod support;
+use crate::support::ids;
 
-use support::ids;
-
+use crate::support::app::{spawn, Transport};
+use crate::support::fake_slack::{Failure, FakeSlack};
 use problemfirst::app::{Answer, Submission};
 use problemfirst::domain::{Audience, Notice, Source};
 use std::collections::HashMap;
 use std::time::Duration;
-use support::app::{spawn, Transport};
-use support::fake_slack::{Failure, FakeSlack};
 
 const PITCHES: usize = 24;
 

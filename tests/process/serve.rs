@@ -3,14 +3,12 @@
 //! 10 seconds with exit 0, with every acknowledged pitch filed and its reply delivered or still
 //! queued; and the logs never show the tokens or the signing secret.
 
-mod support;
-
+use crate::support::fake_slack::FakeSlack;
+use crate::support::process::{free_port, get};
+use crate::support::signing;
 use problemfirst::storage::Store;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::fake_slack::FakeSlack;
-use support::process::{free_port, get};
-use support::signing;
 
 const BOT_TOKEN: &str = "xoxb-serve-test-secret-token-4242";
 const SECRET: &str = "serve-test-signing-secret-9e1f";
@@ -178,8 +176,8 @@ async fn serve_answers_ops_stops_cleanly_under_load_and_never_logs_secrets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socket_mode_at_trace_level_never_logs_a_token_or_ticket() {
-    use support::fake_slack::TICKET_PREFIX;
-    use support::process::{Options, Serve, APP_TOKEN, BOT_TOKEN};
+    use crate::support::fake_slack::TICKET_PREFIX;
+    use crate::support::process::{Options, Serve, APP_TOKEN, BOT_TOKEN};
     let fake = FakeSlack::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let mut options = Options::http(&dir.path().join("data"), &fake.api_url());
