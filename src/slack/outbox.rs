@@ -1,5 +1,7 @@
-//! Delivers the outbox to Slack: renders each notice from the store as it is now, sends it with
-//! a timeout, and decides what a failure means.
+//! Delivers the outbox to Slack: renders each notice from the app as things are now, sends it
+//! with a timeout, and decides what a failure means. `Outbox::deliver` is the one place each
+//! kind of notice is told apart; it uses the renderers and the Web API below it and never a
+//! handler, so no request's code and no delivery's code import each other.
 //!
 //! - Delivered: the notice leaves the outbox, and the app records where it landed.
 //! - HTTP 429: tried again after Slack's `Retry-After`.
@@ -54,7 +56,7 @@ impl Outbox {
     }
 
     /// Delivers until `stop` is cancelled; then starts nothing new, lets the calls in flight end
-    /// (each within [`API_TIMEOUT`](super::api::API_TIMEOUT)) and returns.
+    /// (each within [`API_TIMEOUT`]) and returns.
     pub async fn run(self, stop: CancellationToken) {
         let signal = self.app.outbox_signal();
         let mut worker = Worker::new(self);
