@@ -6,7 +6,6 @@ use crate::support::ids;
 use problemfirst::app::{Action, Answer, App, AppError, Outcome, Submission};
 use problemfirst::config::Config;
 use problemfirst::domain::{Audience, IdeaId, Notice, Reframe, Source, Status, Verdict};
-use problemfirst::storage::Store;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -18,7 +17,7 @@ fn config() -> Arc<Config> {
 }
 
 fn app(dir: &Path) -> App {
-    App::new(config(), Store::open(dir).expect("store opens"))
+    crate::support::app::core(dir, config())
 }
 
 fn pitch(text: &str, who: &str) -> Submission {
@@ -619,9 +618,9 @@ async fn a_person_gets_a_friendly_later_after_the_hourly_limit_and_huge_pitches_
     let limit = config.limits.submissions_per_hour;
     let now = Arc::new(AtomicI64::new(1_800_000_000));
     let clock_now = Arc::clone(&now);
-    let app = App::with_clock(
+    let app = crate::support::app::core_with_clock(
+        dir.path(),
         Arc::clone(&config),
-        Store::open(dir.path()).expect("store opens"),
         Arc::new(move || {
             jiff::Timestamp::from_second(clock_now.load(Ordering::SeqCst)).expect("a time")
         }),

@@ -75,11 +75,7 @@ impl PausedClock {
 
 fn app(dir: &Path, config: &Arc<Config>, clock: &PausedClock) -> App {
     let c = clock.clone();
-    App::with_clock(
-        Arc::clone(config),
-        Store::open(dir).expect("the store opens"),
-        Arc::new(move || c.now()),
-    )
+    crate::support::app::core_with_clock(dir, Arc::clone(config), Arc::new(move || c.now()))
 }
 
 fn judged(verdict: Verdict) -> Judgement {

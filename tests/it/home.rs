@@ -120,10 +120,7 @@ async fn opening_the_home_shows_ones_ideas_with_status_and_the_last_decision() {
 #[tokio::test]
 async fn leads_see_their_tracks_queues_with_counts_and_the_longest_waiting_first() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let app = App::new(
-        std::sync::Arc::new(roles::config()),
-        problemfirst::storage::Store::open(dir.path()).expect("store"),
-    );
+    let app = crate::support::app::core(dir.path(), roles::config());
     bulk(&app, 3, &[("U1", "execution"), ("U2", "search")]);
     let lead = Actor::person(&ids::user(LEAD));
     app.triage(IdeaId::new(1), &lead, Decision::Accept, None)
@@ -170,10 +167,7 @@ async fn leads_see_their_tracks_queues_with_counts_and_the_longest_waiting_first
 #[tokio::test]
 async fn a_thousand_ideas_fit_in_one_valid_view_and_page_through() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let app = App::new(
-        std::sync::Arc::new(roles::config()),
-        problemfirst::storage::Store::open(dir.path()).expect("store"),
-    );
+    let app = crate::support::app::core(dir.path(), roles::config());
     // 1,000 ideas of one person in execution, 1,000 of others in search.
     bulk(&app, 1000, &[(SUBMITTER, "execution"), (OTHER, "search")]);
     let started = Instant::now();
@@ -377,10 +371,7 @@ async fn many_tracks_stay_within_the_block_limit_and_say_what_did_not_fit() {
     let config = problemfirst::config::Config::parse(&text, std::path::Path::new("many.toml"))
         .expect("a config with 14 tracks");
     let dir = tempfile::tempdir().expect("temp dir");
-    let app = App::new(
-        std::sync::Arc::new(config),
-        problemfirst::storage::Store::open(dir.path()).expect("store"),
-    );
+    let app = crate::support::app::core(dir.path(), config);
     let who: Vec<(&str, &str)> = who.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     bulk(&app, 20, &who);
     bulk(&app, 30, &[(LEAD, "execution")]);

@@ -17,10 +17,8 @@ use problemfirst::domain::Decision;
 use problemfirst::domain::{
     Audience, Edit, Idea, IdeaId, Notice, Reframe, Source, Status, Verdict,
 };
-use problemfirst::storage::Store;
 use serde_json::{json, Value};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 const PROBLEM: &str =
@@ -30,10 +28,7 @@ const OTHER_PROBLEM: &str =
 const TECH: &str = "We should use blockchain to track our invoices.";
 
 fn app(dir: &Path) -> App {
-    App::new(
-        Arc::new(roles::config()),
-        Store::open(dir).expect("store opens"),
-    )
+    crate::support::app::core(dir, roles::config())
 }
 
 fn lead() -> Actor {

@@ -193,10 +193,7 @@ async fn the_export_counts_votes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
     {
-        let app = App::new(
-            std::sync::Arc::new(roles::config()),
-            problemfirst::storage::Store::open(&data).expect("store"),
-        );
+        let app = crate::support::app::core(&data, roles::config());
         let submission = problemfirst::app::Submission {
             pitch: PROBLEM.into(),
             submitter: ids::user(SUBMITTER),

@@ -244,9 +244,15 @@ impl TestApp {
 }
 
 /// The app core alone, on a store in `dir`: for use cases tested without Slack.
-pub fn core(dir: &Path, config: Config) -> App {
-    App::new(
-        Arc::new(config),
+pub fn core(dir: &Path, config: impl Into<Arc<Config>>) -> App {
+    core_with_clock(dir, config, Arc::new(jiff::Timestamp::now))
+}
+
+/// [`core`] with the test's own "now".
+pub fn core_with_clock(dir: &Path, config: impl Into<Arc<Config>>, clock: Clock) -> App {
+    App::with_clock(
+        config.into(),
         problemfirst::storage::Store::open(dir).expect("the store opens"),
+        clock,
     )
 }
