@@ -1079,7 +1079,9 @@ async fn export_feedback_writes_overrules_as_jsonl_that_eval_reads() {
 
 // ------------------------------------------------------------------------------ through Slack
 
-const WAIT: Duration = Duration::from_secs(5);
+/// How long to wait for what must happen: an upper bound, not an expectation (on a busy machine
+/// a filing's fsync can take seconds).
+const WAIT: Duration = Duration::from_secs(20);
 
 /// Files a pitch by `who` straight through the app of the running bot; its card follows through
 /// the outbox. Returns the idea and the card's message (channel, ts) once posted.
