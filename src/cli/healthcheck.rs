@@ -11,14 +11,11 @@
 
 use super::ask::{self, AskError};
 use super::{ConfigArg, Failure};
+use crate::config::{HttpConfig, OpsConfig};
 use std::time::Duration;
 
 /// How long the whole check may take: a health check must not hang.
 const TIMEOUT: Duration = Duration::from_secs(3);
-
-/// Where `serve` listens when neither the environment nor the config file says.
-const HTTP_LISTEN: &str = "0.0.0.0:3000";
-const OPS_LISTEN: &str = "127.0.0.1:9090";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -67,7 +64,7 @@ fn default_url(env: impl Fn(&str) -> Option<String>, config: &str) -> String {
         None => local(
             &env("PROBLEMFIRST_LISTEN")
                 .or_else(|| listen_in(config, "http"))
-                .unwrap_or_else(|| HTTP_LISTEN.into()),
+                .unwrap_or_else(|| HttpConfig::default().listen),
         ),
     };
     format!("http://{listen}/healthz")
@@ -79,7 +76,7 @@ fn ops_listener(env: impl Fn(&str) -> Option<String>, config: &str) -> Option<St
     env("SLACK_APP_TOKEN")?;
     let listen = env("PROBLEMFIRST_OPS_LISTEN")
         .or_else(|| listen_in(config, "ops"))
-        .unwrap_or_else(|| OPS_LISTEN.into());
+        .unwrap_or_else(|| OpsConfig::default().listen);
     Some(local(&listen))
 }
 
