@@ -133,17 +133,16 @@ pub fn dialog(
             continue;
         }
         let (command, rest) = line.split_once(' ').unwrap_or((line.as_str(), ""));
-        let target = |rest: &str| -> Option<IdeaId> {
-            if rest.trim().is_empty() {
-                current
-            } else {
-                rest.parse().ok()
-            }
+        // The idea a command is about: the one named, else the draft last coached.
+        let target: Option<IdeaId> = if rest.trim().is_empty() {
+            current
+        } else {
+            rest.parse().ok()
         };
-        match command {
-            "/quit" | "/exit" => break,
-            "/help" => writeln!(out, "{HELP}")?,
-            "/mine" => match app.mine(user) {
+        match (command, target) {
+            ("/quit" | "/exit", _) => break,
+            ("/help", _) => writeln!(out, "{HELP}")?,
+            ("/mine", _) => match app.mine(user) {
                 Ok(ideas) if ideas.is_empty() => writeln!(out, "bot> You have no ideas yet.")?,
                 Ok(ideas) => {
                     for idea in ideas {
@@ -159,8 +158,7 @@ pub fn dialog(
                 }
                 Err(e) => writeln!(out, "bot> {e}")?,
             },
-            "/file" | "f" if target(rest).is_some() => {
-                let id = target(rest).unwrap_or(IdeaId::new(0));
+            ("/file" | "f", Some(id)) => {
                 let reply = match rt.block_on(app.file_anyway(id, user, None)) {
                     Ok(f) => f.reply(app),
                     Err(e) => error_reply(e),
@@ -168,16 +166,14 @@ pub fn dialog(
                 current = None;
                 show(&mut out, &reply)?;
             }
-            "/withdraw" | "w" if target(rest).is_some() => {
-                let id = target(rest).unwrap_or(IdeaId::new(0));
+            ("/withdraw" | "w", Some(id)) => {
                 match rt.block_on(app.withdraw(id, user, None)) {
                     Ok(idea) => writeln!(out, "bot> Withdrawn {}. Nothing else changes.", idea.id)?,
                     Err(e) => writeln!(out, "bot> {e}")?,
                 }
                 current = None;
             }
-            "/reframe" | "r" if target(rest).is_some() => {
-                let id = target(rest).unwrap_or(IdeaId::new(0));
+            ("/reframe" | "r", Some(id)) => {
                 let Some(fields) = ask_reframe(app, id, &mut lines, &mut out)? else {
                     break;
                 };
@@ -192,7 +188,7 @@ pub fn dialog(
                     Err(e) => show(&mut out, &error_reply(e))?,
                 }
             }
-            c if c.starts_with('/') => {
+            (c, _) if c.starts_with('/') => {
                 writeln!(out, "bot> I don't know {c}. /help lists what I do.")?
             }
             _ => {
