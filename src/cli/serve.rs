@@ -102,7 +102,6 @@ pub fn run(args: Args) -> Result<(), Failure> {
     crate::storage::private::for_new_files();
     // The config is checked before anything else, so a bad setup fails fast.
     let config = args.data.config.load()?;
-    crate::telemetry::set_format(config.log.format);
     let mut settings = Settings::new(Arc::new(config), credentials.bot, Some(credentials.mode));
     if let Some(dir) = args.data.data {
         settings.data_dir = dir;
