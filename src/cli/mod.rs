@@ -41,8 +41,8 @@ pub struct ConfigArg {
 impl ConfigArg {
     /// Reads and checks the config file; from then on, logs are written as it says.
     pub fn load(&self) -> Result<Config, Failure> {
-        let config = Config::load(&self.config)
-            .map_err(|e| Failure::Usage(format!("config error: {e}")))?;
+        let config =
+            Config::load(&self.config).map_err(|e| Failure::Usage(format!("config error: {e}")))?;
         crate::telemetry::set_format(config.log.format);
         Ok(config)
     }
