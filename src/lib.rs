@@ -1,7 +1,7 @@
 //! problemfirst: a Slack bot that makes innovation requests start from a customer problem instead
 //! of a technology.
 //!
-//! Rooms, with dependencies one way only (`tests/architecture.rs` keeps them so):
+//! Rooms, with dependencies one way only (`tests/it/architecture.rs` keeps them so):
 //!
 //! - [`domain`]: pure: ideas, their ids and statuses, triage's moves, the classifier, the
 //!   digest as data; [`config`] reads the config file into it;
