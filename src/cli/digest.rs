@@ -85,10 +85,11 @@ fn post(args: &Args, now: Timestamp) -> Result<(), Failure> {
     let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
     let config = Arc::new(args.data.config.load()?);
     let Some(channel) = config.digest.channel.clone() else {
-        return Err(Failure::Usage(format!(
-            "no digest channel: set digest.channel in {}",
-            config.path.display()
-        )));
+        return Err(Failure::Usage(
+            "no digest channel: set digest.channel in the settings file, or \
+             PROBLEMFIRST_DIGEST__CHANNEL"
+                .into(),
+        ));
     };
     let token = std::env::var("SLACK_BOT_TOKEN")
         .ok()
