@@ -363,7 +363,7 @@ impl Config {
         let file: SettingsFile = merged
             .figment
             .extract()
-            .map_err(|e| merged.from_figment(e))?;
+            .map_err(|e| merged.figment_error(e))?;
         let rules_text = match (rules_text, &file.rules) {
             (Some(given), _) => Some(given),
             (None, Some(path)) => {

@@ -274,7 +274,7 @@ impl Merged {
     }
 
     /// A figment error (a value of the wrong type, an unknown or missing key) as a config error.
-    pub fn from_figment(&self, e: figment::Error) -> ConfigError {
+    pub fn figment_error(&self, e: figment::Error) -> ConfigError {
         use figment::error::Kind;
         let mut path = e.path.clone();
         let message = match &e.kind {

@@ -659,3 +659,44 @@ fn config_check_prints_the_settings_in_effect_with_where_each_came_from_and_mask
         "{stdout}"
     );
 }
+
+/// The `ENV` of the image's runtime stage, as `NAME=value` pairs.
+fn image_env() -> Vec<(String, String)> {
+    let dockerfile =
+        std::fs::read_to_string(Path::new(MANIFEST).join("Dockerfile")).expect("Dockerfile");
+    let stage = dockerfile
+        .split("AS runtime-base")
+        .nth(1)
+        .and_then(|rest| rest.split("\nFROM ").next())
+        .expect("a runtime-base stage");
+    let env = stage
+        .split("\nENV ")
+        .nth(1)
+        .expect("an ENV in the runtime stage");
+    env.lines()
+        .map_while(|l| {
+            let l = l.trim().trim_end_matches('\\').trim();
+            (!l.is_empty() && !l.starts_with("USER")).then(|| l.to_string())
+        })
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            Some((k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_image_serves_the_ops_endpoints_on_every_interface_and_needs_no_settings_file() {
+    let env = image_env();
+    assert!(
+        env.iter().all(|(k, _)| k != "PROBLEMFIRST_CONFIG"),
+        "the image needs no settings file: {env:?}"
+    );
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let config = from_env(&vars).unwrap_or_else(|e| panic!("the image's settings: {e}"));
+    assert_eq!(config.ops.listen, "0.0.0.0:9090");
+    assert_eq!(config.http.listen, "0.0.0.0:3000");
+    assert_eq!(config.data_dir, Path::new("/data"));
+    // Outside the image, the default keeps them on loopback.
+    assert_eq!(Config::built_in().ops.listen, "127.0.0.1:9090");
+}

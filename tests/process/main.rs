@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod anywhere;
 mod crash;
 mod crash_events;
 mod listener_limits;
