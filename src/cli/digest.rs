@@ -7,6 +7,7 @@ use super::{DataArgs, Failure};
 use crate::app::{digest_text, App};
 use crate::domain::{ChannelId, WeekStart};
 use crate::slack::api::BotToken;
+use crate::slack::mrkdwn::plain;
 use crate::startup::{Application, Settings};
 use crate::storage::{MarkState, Queueing};
 use jiff::Timestamp;
@@ -62,7 +63,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let usage = |e: crate::app::AppError| Failure::Usage(e.to_string());
     let digest = app.digest_due(now).map_err(usage)?;
     let out = match args.format {
-        Format::Text => digest_text(&digest),
+        // Slack's markup is for Slack: the terminal gets plain text.
+        Format::Text => plain(&digest_text(&digest)),
         Format::Json => json(&digest)?,
         Format::Blocks => json(&serde_json::json!({
             "text": crate::slack::digest::digest_content(&digest).text,
