@@ -70,7 +70,13 @@ pub struct Settings {
     pub ack_budget: Duration,
     /// Where "now" comes from.
     pub clock: Clock,
+    /// The command line's commands the admin socket runs on the running bot's store, made for
+    /// the bot's app (the command line gives them: start-up does not know it).
+    pub remote: Option<RemoteCommands>,
 }
+
+/// Makes the admin socket's commands for the bot's app.
+pub type RemoteCommands = Box<dyn FnOnce(App) -> ops::Remote + Send>;
 
 impl Settings {
     /// Settings with the config's own defaults for what the environment and flags may change.
@@ -88,6 +94,7 @@ impl Settings {
             connections: Connections::default(),
             ack_budget: crate::slack::bot::ACK_BUDGET,
             clock: Arc::new(jiff::Timestamp::now),
+            remote: None,
         }
     }
 }
@@ -143,7 +150,8 @@ impl Application {
             let api = api.clone();
             async move { api.check().await }
         });
-        let ops = Ops::new(store.clone(), slack);
+        let remote = settings.remote.map(|make| make(bot.app().clone()));
+        let ops = Ops::new(store.clone(), slack, remote);
         let bind = |address: String, what: &'static str| async move {
             TcpListener::bind(&address)
                 .await

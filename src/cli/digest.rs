@@ -13,7 +13,7 @@ use crate::storage::{MarkState, Queueing};
 use jiff::Timestamp;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 enum Format {
     /// The Slack message: Block Kit JSON, as posted.
     Blocks,
@@ -54,7 +54,31 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if args.post {
         return post(&args, now);
     }
-    let app = args.data.open_app()?;
+    let query = Query {
+        now,
+        format: args.format,
+    };
+    let out = match args.data.target()? {
+        super::remote::Target::Local(app) => render(&app, &query)?,
+        super::remote::Target::Running { socket } => {
+            let text = super::remote::ask(&socket, "digest", &query)?;
+            String::from_utf8_lossy(&text).into_owned()
+        }
+    };
+    print!("{out}");
+    Ok(())
+}
+
+/// Which digest to show, and how: what a running bot is asked for, too.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Query {
+    now: Timestamp,
+    format: Format,
+}
+
+/// The digest due at `query.now`, as `query.format` asks.
+pub fn render(app: &App, query: &Query) -> Result<String, Failure> {
+    let now = query.now;
     let app = App::with_clock(
         Arc::clone(app.config()),
         app.store().clone(),
@@ -62,7 +86,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     );
     let usage = |e: crate::app::AppError| Failure::Usage(e.to_string());
     let digest = app.digest_due(now).map_err(usage)?;
-    let out = match args.format {
+    Ok(match query.format {
         // Slack's markup is for Slack: the terminal gets plain text.
         Format::Text => plain(&digest_text(&digest)),
         Format::Json => json(&digest)?,
@@ -70,9 +94,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             "text": crate::slack::digest::digest_content(&digest).text,
             "blocks": crate::slack::digest::digest_blocks(&digest),
         }))?,
-    };
-    print!("{out}");
-    Ok(())
+    })
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, Failure> {

@@ -11,6 +11,7 @@ mod eval;
 mod export;
 mod healthcheck;
 mod import;
+mod remote;
 pub mod serve;
 
 use crate::app::App;

@@ -108,6 +108,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
     crate::telemetry::set_format(config.log.format);
     let mut settings = Settings::new(Arc::new(config), credentials.bot, Some(credentials.mode));
     settings.api_url = args.slack_api_url;
+    // export, import and digest, run on this bot's store for the command line.
+    settings.remote = Some(Box::new(super::remote::commands));
     // Connections are capped below the open-file limit (src/listener.rs): as high as the
     // system lets this process go.
     match crate::listener::raise_open_file_limit() {

@@ -11,5 +11,6 @@ mod anywhere;
 mod crash;
 mod crash_events;
 mod listener_limits;
+mod running;
 mod serve;
 mod stop_once;
