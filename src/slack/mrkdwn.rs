@@ -65,7 +65,7 @@ fn links(text: &str) -> String {
         out.push_str(&rest[..start]);
         let after = &rest[start + 1..];
         match after.find('>') {
-            Some(end) if !after[..end].contains(['<', '\n']) => {
+            Some(end) if is_link(&after[..end]) => {
                 let inner = &after[..end];
                 let (target, label) = match inner.split_once('|') {
                     Some((t, l)) => (t, Some(l)),
@@ -94,6 +94,16 @@ fn links(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// What Slack writes between `<` and `>`: a mention, a channel, a special mention or a link.
+fn is_link(inner: &str) -> bool {
+    let target = inner.split('|').next().unwrap_or_default();
+    !inner.contains(['<', '\n'])
+        && !target.contains(char::is_whitespace)
+        && (target.starts_with(['@', '#', '!'])
+            || target.contains("://")
+            || target.starts_with("mailto:"))
 }
 
 /// `*x*`, `_x_` and `~x~` as `x`, where Slack would format them: the mark opens after a
