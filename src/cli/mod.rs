@@ -1,6 +1,7 @@
 //! The command line: one small module per subcommand. Exit codes: 0 done, 1 a quality gate
 //! missed, 2 the input or config could not be used (with a message saying why).
 
+mod admin;
 mod ask;
 pub mod backup;
 pub mod chat;

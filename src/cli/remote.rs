@@ -2,15 +2,12 @@
 //! `serve` holds it, `export`, `import` and `digest` ask the bot to run them on its store,
 //! through the admin socket in the data directory (`POST /run/NAME`, open to the bot's own user
 //! only), with the same flags and the same output as on a store of their own. [`Target`] says
-//! which it is; [`commands`] are what the bot runs, the same code the commands run offline.
+//! which it is; `cli::admin` is what the bot runs, the same code the commands run offline.
 
 use super::{DataArgs, Failure};
-use crate::app::import::ImportRow;
 use crate::app::App;
-use crate::ops::{Remote, RemoteCall, ADMIN_SOCKET};
+use crate::ops::ADMIN_SOCKET;
 use crate::storage::{Store, StoreError};
-use bytes::Bytes;
-use hyper::StatusCode;
 use serde::{de::DeserializeOwned, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -96,47 +93,4 @@ fn ask_socket(
     Err(super::ask::AskError::Failed(
         "admin sockets need a Unix system".into(),
     ))
-}
-
-/// The commands a running bot runs for the command line, on its own app.
-pub fn commands(app: App) -> Remote {
-    Arc::new(move |call: RemoteCall| {
-        let app = app.clone();
-        Box::pin(async move {
-            // Each reads and writes the store, which blocks: off the runtime's threads.
-            tokio::task::spawn_blocking(move || run(&app, &call.command, &call.body))
-                .await
-                .unwrap_or_else(|e| {
-                    (
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        Bytes::from(format!("the command stopped: {e}\n")),
-                    )
-                })
-        })
-    })
-}
-
-fn run(app: &App, command: &str, input: &[u8]) -> (StatusCode, Bytes) {
-    fn read<T: DeserializeOwned>(input: &[u8]) -> Result<T, Failure> {
-        serde_json::from_slice(input).map_err(|e| Failure::Usage(format!("unreadable input: {e}")))
-    }
-    let done = match command {
-        "export" => read(input).and_then(|q| super::export::write_all(app, &q)),
-        "digest" => {
-            read(input).and_then(|q| super::digest::render(app, &q).map(String::into_bytes))
-        }
-        "import" => read::<Vec<ImportRow>>(input).and_then(|rows| {
-            let report = app
-                .import(rows)
-                .map_err(|e| Failure::Usage(e.to_string()))?;
-            serde_json::to_vec(&report).map_err(|e| Failure::Usage(e.to_string()))
-        }),
-        other => Err(Failure::Usage(format!("no command '{other}'"))),
-    };
-    match done {
-        Ok(body) => (StatusCode::OK, Bytes::from(body)),
-        Err(Failure::Usage(why) | Failure::Gate(why)) => {
-            (StatusCode::BAD_REQUEST, Bytes::from(why + "\n"))
-        }
-    }
 }

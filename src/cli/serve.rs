@@ -109,7 +109,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let mut settings = Settings::new(Arc::new(config), credentials.bot, Some(credentials.mode));
     settings.api_url = args.slack_api_url;
     // export, import and digest, run on this bot's store for the command line.
-    settings.remote = Some(Box::new(super::remote::commands));
+    settings.remote = Some(Box::new(super::admin::commands));
     // Connections are capped below the open-file limit (src/listener.rs): as high as the
     // system lets this process go.
     match crate::listener::raise_open_file_limit() {
