@@ -22,24 +22,26 @@ FROM ${RUNTIME_IMAGE} AS base
 
 # Everything the running image needs but the binary, shared by both ways of getting one.
 FROM ${RUNTIME_IMAGE} AS runtime-base
-# The shipped config, read-only for the bot. Mount another file over it (or set
-# PROBLEMFIRST_CONFIG) to change the rules, tracks or listener.
-COPY config/problemfirst.toml /etc/problemfirst/problemfirst.toml
+# No settings file is needed: the binary carries its defaults and the classifier's rules. Settings
+# come from the environment (PROBLEMFIRST_TRACKS__EXECUTION__LEADS=U…, see README), or mount a
+# file from `problemfirst config init` and set PROBLEMFIRST_CONFIG to it.
 # An empty /data owned by the bot's user: a named volume mounted there starts with this owner.
 # (The base image's empty /tmp is the one empty directory every base has; the runtime has no
 # shell to mkdir with.)
 COPY --from=base --chown=65532:65532 /tmp/ /data/
-ENV PROBLEMFIRST_CONFIG=/etc/problemfirst/problemfirst.toml \
-    PROBLEMFIRST_DATA=/data \
-    PROBLEMFIRST_LISTEN=0.0.0.0:3000
+# The ops endpoints (/healthz, /readyz, /metrics) listen on every interface of the container, so
+# a scraper on the container network reaches them; publish 9090 only to a private network (see
+# README, "Keeping the ops endpoints private").
+ENV PROBLEMFIRST_DATA_DIR=/data \
+    PROBLEMFIRST_HTTP__LISTEN=0.0.0.0:3000 \
+    PROBLEMFIRST_OPS__LISTEN=0.0.0.0:9090
 USER 65532:65532
 WORKDIR /data
 VOLUME ["/data"]
-# The HTTP Events API listener (with /healthz). In Socket Mode /healthz is on the ops listener,
-# 127.0.0.1:9090 in the container (PROBLEMFIRST_OPS_LISTEN).
-EXPOSE 3000
-# The bot's own binary asks its /healthz, wherever serve put it for the mode it runs in: the
-# runtime has no curl or shell.
+# 3000: the HTTP Events API listener (Slack's one request URL, /slack/events). 9090: the ops
+# endpoints, in both modes.
+EXPOSE 3000 9090
+# The bot's own binary asks /healthz on the ops listener: the runtime has no curl or shell.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
     CMD ["/usr/local/bin/problemfirst", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/problemfirst"]

@@ -1,35 +1,56 @@
-//! The one config file: reads `config/problemfirst.toml` (or `--config FILE`) into ready objects —
-//! compiled rules, tracks, settings — once, at start-up. Unknown keys are errors, and every error
-//! names the file, the line and the key or rule at fault, so an admin can fix it in one go.
+//! The configuration: the company's settings, layered (built-in defaults < the settings file <
+//! `PROBLEMFIRST_…` variables < flags, see `layers`), and the classifier's rules (built in, or a
+//! file of a company's own, see `rules_file`), read into ready objects — compiled rules, tracks,
+//! settings — once, at start-up. Unknown keys are errors, and every error says where the value at
+//! fault came from: the file and line, or the variable, or the flag, with the key or rule.
+
+mod layers;
+mod rules_file;
+
+pub use layers::{find_file, Flag, Sources, ENV_PREFIX, ENV_SEPARATOR};
+pub use rules_file::built_in_file;
 
 use crate::domain::digest::{self, Schedule};
-use crate::domain::rules::{
-    LanguageSpec, ModifierSpec, NoteSpec, PairSpec, QuestionSpec, RuleSpec, TrackHints, VerdictSpec,
-};
-use crate::domain::{ChannelId, Rules, RulesSpec, TrackId, UserId};
+use crate::domain::{ChannelId, Rules, TrackId, UserId};
+use figment::value::magic::RelativePathBuf;
 use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
-use toml::Spanned;
 
-/// Where the config file is looked for when no `--config` is given.
-pub const DEFAULT_PATH: &str = "config/problemfirst.toml";
+/// The settings file looked for in the current directory when no `--config` is given.
+pub const SETTINGS_FILE: &str = "problemfirst.toml";
+/// What `problemfirst config init` writes: the company's settings only, commented.
+pub const STARTER: &str = include_str!("../config/starter.toml");
 
 /// A track as configured: the backlog an idea is filed in.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct TrackConfig {
     pub id: TrackId,
     pub name: String,
     pub description: String,
     /// Words that suggest this track.
-    #[serde(default)]
     pub hints: Vec<String>,
     /// Who may triage the track's ideas: people and user groups.
-    #[serde(default)]
     pub leads: Vec<Lead>,
     /// The channel (id) the track's triage cards are posted to; none, no cards.
-    #[serde(default, deserialize_with = "channel_id")]
     pub triage_channel: Option<ChannelId>,
+}
+
+/// `[tracks.ID]` as written; the id is the table's name.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrackFile {
+    /// Without one, the id with a capital.
+    name: Option<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    hints: Vec<String>,
+    #[serde(default)]
+    leads: Vec<Lead>,
+    #[serde(default, deserialize_with = "channel_id")]
+    triage_channel: Option<ChannelId>,
 }
 
 /// One lead of a track as configured: a person, or everyone in a Slack user group (whose members
@@ -107,14 +128,6 @@ pub struct VotesConfig {
     pub reaction: String,
 }
 
-impl Default for VotesConfig {
-    fn default() -> Self {
-        VotesConfig {
-            reaction: "+1".into(),
-        }
-    }
-}
-
 fn reaction_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let raw = String::deserialize(d)?;
     let name = raw.trim().trim_matches(':');
@@ -139,11 +152,10 @@ pub struct SimilarConfig {
 }
 
 /// Slack settings that are not secrets.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlackConfig {
     /// Channel ids whose top-level messages are pitches.
-    #[serde(default)]
     pub idea_channels: Vec<ChannelId>,
 }
 
@@ -152,14 +164,6 @@ pub struct SlackConfig {
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
     pub listen: String,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        HttpConfig {
-            listen: "0.0.0.0:3000".into(),
-        }
-    }
 }
 
 /// The weekly digest: where and when `serve` posts it.
@@ -172,59 +176,23 @@ pub struct DigestConfig {
     pub schedule: Schedule,
 }
 
-impl Default for DigestConfig {
-    fn default() -> Self {
-        DigestConfig {
-            enabled: true,
-            channel: None,
-            schedule: Schedule::default_utc(),
-        }
-    }
-}
-
 /// `[digest]` as written; checked into a [`DigestConfig`].
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DigestFile {
-    #[serde(default = "enabled_by_default")]
     enabled: bool,
     #[serde(default, deserialize_with = "channel_id")]
     channel: Option<ChannelId>,
-    weekday: Option<Spanned<String>>,
-    time: Option<Spanned<String>>,
-    timezone: Option<Spanned<String>>,
+    weekday: String,
+    time: String,
+    timezone: String,
 }
 
-fn enabled_by_default() -> bool {
-    true
-}
-
-impl Default for DigestFile {
-    fn default() -> Self {
-        DigestFile {
-            enabled: true,
-            channel: None,
-            weekday: None,
-            time: None,
-            timezone: None,
-        }
-    }
-}
-
-/// The operations endpoints (`/healthz`, `/readyz`, `/metrics`) in Socket Mode; in HTTP mode
-/// they share the Slack listener.
+/// The operations endpoints (`/healthz`, `/readyz`, `/metrics`), on a listener of their own.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpsConfig {
     pub listen: String,
-}
-
-impl Default for OpsConfig {
-    fn default() -> Self {
-        OpsConfig {
-            listen: "127.0.0.1:9090".into(),
-        }
-    }
 }
 
 /// How the bot logs.
@@ -238,10 +206,9 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
-    #[serde(default)]
     pub format: LogFormat,
 }
 
@@ -255,58 +222,36 @@ pub struct LimitsConfig {
     pub max_pitch_chars: usize,
 }
 
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        LimitsConfig {
-            submissions_per_hour: 20,
-            max_pitch_chars: 4000,
-        }
-    }
-}
-
+/// The settings as the layers give them. Every key has its default in the built-in settings
+/// (`config/problemfirst.toml`); a section of its own is one field here.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ConfigFile {
+struct SettingsFile {
     data_dir: PathBuf,
-    #[serde(default)]
-    slack: SlackConfig,
-    #[serde(default)]
-    http: HttpConfig,
-    #[serde(default)]
-    ops: OpsConfig,
-    #[serde(default)]
-    log: LogConfig,
-    #[serde(default)]
-    limits: LimitsConfig,
-    #[serde(default)]
-    digest: DigestFile,
     default_track: TrackId,
     /// People who may triage every track.
-    #[serde(default)]
     admins: Vec<SlackUser>,
+    /// A rules file of the company's own (relative to the settings file that names it).
     #[serde(default)]
+    rules: Option<RelativePathBuf>,
+    slack: SlackConfig,
+    http: HttpConfig,
+    ops: OpsConfig,
+    log: LogConfig,
+    limits: LimitsConfig,
+    digest: DigestFile,
     votes: VotesConfig,
     similar: SimilarConfig,
-    verdict: VerdictSpec,
-    modifiers: ModifierSpec,
-    language: LanguageSpec,
-    notes: NoteSpec,
-    #[serde(default)]
-    lexicon: std::collections::BTreeMap<String, Vec<String>>,
-    #[serde(rename = "track")]
-    tracks: Vec<Spanned<TrackConfig>>,
-    #[serde(rename = "rule")]
-    rules: Vec<Spanned<RuleSpec>>,
-    #[serde(rename = "pair", default)]
-    pairs: Vec<Spanned<PairSpec>>,
-    #[serde(rename = "question")]
-    questions: Vec<Spanned<QuestionSpec>>,
+    tracks: BTreeMap<String, TrackFile>,
 }
 
 /// The whole configuration, parsed and compiled.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub path: PathBuf,
+    /// The settings file read, if any.
+    pub file: Option<PathBuf>,
+    /// The rules file read; `None`: the built-in rules.
+    pub rules_file: Option<PathBuf>,
     pub data_dir: PathBuf,
     pub slack: SlackConfig,
     pub http: HttpConfig,
@@ -314,6 +259,7 @@ pub struct Config {
     pub log: LogConfig,
     pub limits: LimitsConfig,
     pub digest: DigestConfig,
+    /// In the order of their ids.
     pub tracks: Vec<TrackConfig>,
     pub default_track: TrackId,
     /// User ids of the people who may triage every track.
@@ -323,17 +269,42 @@ pub struct Config {
     pub rules: Rules,
 }
 
-/// A config file that can't be used, with where and why: `FILE:LINE: KEY: MESSAGE`.
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The built-in settings or rules.
+    BuiltIn,
+    /// A settings or rules file.
+    File(PathBuf),
+    /// An environment variable, by name.
+    Env(String),
+    /// A command-line flag, as typed.
+    Flag(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::BuiltIn => f.write_str("built-in"),
+            Origin::File(path) => write!(f, "{}", path.display()),
+            Origin::Env(name) => f.write_str(name),
+            Origin::Flag(flag) => f.write_str(flag),
+        }
+    }
+}
+
+/// Settings or rules that can't be used, with where and why: `FILE:LINE: KEY: MESSAGE`, or
+/// `VARIABLE: KEY: MESSAGE`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error(
     "{}{}: {}{}",
-    .path.display(),
+    .origin,
     .line.map(|l| format!(":{l}")).unwrap_or_default(),
     .key.as_ref().map(|k| format!("{k}: ")).unwrap_or_default(),
     .message
 )]
 pub struct ConfigError {
-    pub path: PathBuf,
+    pub origin: Origin,
     pub line: Option<usize>,
     /// The key, rule id or track at fault.
     pub key: Option<String>,
@@ -341,103 +312,99 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Read and compile a config file.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            path: path.to_path_buf(),
-            line: None,
-            key: None,
-            message: format!("can't read the config file: {e}"),
-        })?;
-        Config::parse(&text, path)
+    /// The built-in settings and rules, nothing else: what the bot runs with when nothing is
+    /// configured.
+    pub fn built_in() -> Config {
+        // The built-in settings and rules are tested to load (`tests/it/config_errors.rs`).
+        Config::from_sources(&Sources::default())
+            .unwrap_or_else(|e| panic!("the built-in configuration is broken: {e}"))
     }
 
-    /// Compile config text; `path` is only used in messages.
+    /// Reads the settings file `path` (over the built-in settings; no environment).
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = layers::find_file(Some(path))?;
+        Config::from_sources(&Sources {
+            file,
+            ..Sources::default()
+        })
+    }
+
+    /// Settings text, as if read from `path` (over the built-in settings; no environment).
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let at = |line: Option<usize>, key: Option<String>, message: String| ConfigError {
-            path: path.to_path_buf(),
-            line,
-            key,
-            message,
-        };
-        let file: ConfigFile = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start));
-            let message = e.message().trim().to_string();
-            let key = key_in(&message).or_else(|| e.span().and_then(|s| key_at(text, s.start)));
-            at(line, key, message)
-        })?;
+        Config::from_sources(&Sources {
+            file: Some((path.to_path_buf(), text.to_string())),
+            ..Sources::default()
+        })
+    }
 
-        let digest = digest_config(file.digest, text, &at)?;
+    /// The built-in settings with the rules text `text`, as if read from `path`.
+    pub fn with_rules(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let settings = Sources::default().merge()?;
+        Config::compile(&settings, Some((path.to_path_buf(), text.to_string())))
+    }
 
-        // Remember where each rule, pair and track was written, to point errors at it.
-        let mut places: Vec<(String, usize)> = Vec::new();
-        let mut rules = Vec::with_capacity(file.rules.len());
-        for r in file.rules {
-            places.push((r.get_ref().id.clone(), line_of(text, r.span().start)));
-            rules.push(r.into_inner());
-        }
-        let mut pairs = Vec::new();
-        for p in file.pairs {
-            places.push((p.get_ref().id.clone(), line_of(text, p.span().start)));
-            pairs.push(p.into_inner());
-        }
-        let mut questions = Vec::new();
-        for q in file.questions {
-            places.push((
-                format!("question '{}'", q.get_ref().trigger),
-                line_of(text, q.span().start),
-            ));
-            questions.push(q.into_inner());
-        }
-        let mut tracks = Vec::new();
-        for t in file.tracks {
-            places.push((
-                format!("track '{}'", t.get_ref().id),
-                line_of(text, t.span().start),
-            ));
-            tracks.push(t.into_inner());
-        }
-        let spec = RulesSpec {
-            lexicon: file.lexicon,
-            verdict: file.verdict,
-            modifiers: file.modifiers,
-            language: file.language,
-            notes: file.notes,
-            rules,
-            pairs,
-            questions,
-            tracks: tracks
-                .iter()
-                .map(|t| TrackHints {
-                    id: t.id.to_string(),
-                    name: t.name.clone(),
-                    hints: t.hints.clone(),
-                })
-                .collect(),
-            default_track: file.default_track.to_string(),
+    /// The settings from `sources`, with the rules they name (or the built-in ones).
+    pub fn from_sources(sources: &Sources) -> Result<Config, ConfigError> {
+        Config::compile(&sources.merge()?, None)
+    }
+
+    /// The settings in effect, as TOML, each with where it came from (`config check`).
+    pub fn report(sources: &Sources) -> Result<String, ConfigError> {
+        let merged = sources.merge()?;
+        Ok(merged.report())
+    }
+
+    /// Checks the merged settings and compiles the rules: `rules_text` when given, else the
+    /// file the settings name, else the built-in rules.
+    fn compile(
+        merged: &layers::Merged,
+        rules_text: Option<(PathBuf, String)>,
+    ) -> Result<Config, ConfigError> {
+        let file: SettingsFile = merged
+            .figment
+            .extract()
+            .map_err(|e| merged.figment_error(e))?;
+        let rules_text = match (rules_text, &file.rules) {
+            (Some(given), _) => Some(given),
+            (None, Some(path)) => {
+                let path = path.relative();
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    merged.error("rules", format!("can't read {}: {e}", path.display()))
+                })?;
+                Some((path, text))
+            }
+            (None, None) => None,
         };
-        let compiled = Rules::compile(spec).map_err(|e| {
-            // A duplicate is reported at its second appearance.
-            let mut found = places.iter().filter(|(id, _)| *id == e.id);
-            let first = found.next().map(|(_, l)| *l);
-            let line = if e.duplicate {
-                found.next().map(|(_, l)| *l).or(first)
-            } else {
-                first
-            };
-            let line = line.or_else(|| key_line(text, &e.id));
-            let key = if places.iter().any(|(id, _)| *id == e.id)
-                && !e.id.starts_with("question")
-                && !e.id.starts_with("track")
-            {
-                format!("rule '{}'", e.id)
-            } else {
-                e.id.clone()
-            };
-            at(line, Some(key), e.problem)
-        })?;
+        let digest = digest_config(file.digest, merged)?;
+        let mut tracks = Vec::with_capacity(file.tracks.len());
+        for (id, t) in file.tracks {
+            let key = format!("tracks.{id}");
+            let track_id = TrackId::parse(&id).map_err(|e| merged.error(&key, e.to_string()))?;
+            let name = t.name.unwrap_or_else(|| capitalised(&id));
+            tracks.push(TrackConfig {
+                id: track_id,
+                name,
+                description: t.description,
+                hints: t.hints,
+                leads: t.leads,
+                triage_channel: t.triage_channel,
+            });
+        }
+        let (origin, text) = match &rules_text {
+            Some((path, text)) => (Origin::File(path.clone()), text.as_str()),
+            None => (Origin::BuiltIn, rules_file::BUILT_IN),
+        };
+        let rules = rules_file::compile(text, &origin, &tracks, &file.default_track).map_err(
+            |p| match p {
+                rules_file::RulesProblem::InRules(e) => e,
+                rules_file::RulesProblem::InSettings { key, message } => {
+                    merged.error(&key, message)
+                }
+            },
+        )?;
         Ok(Config {
-            path: path.to_path_buf(),
+            file: merged.file_path().map(Path::to_path_buf),
+            rules_file: rules_text.map(|(path, _)| path),
             data_dir: file.data_dir,
             slack: file.slack,
             http: file.http,
@@ -450,7 +417,7 @@ impl Config {
             admins: file.admins.into_iter().map(|a| a.0).collect(),
             votes: file.votes,
             similar: file.similar,
-            rules: compiled,
+            rules,
         })
     }
 
@@ -465,83 +432,25 @@ impl Config {
     }
 }
 
-/// Checks `[digest]`: each bad value is reported at its own line and key.
-fn digest_config(
-    file: DigestFile,
-    text: &str,
-    at: &impl Fn(Option<usize>, Option<String>, String) -> ConfigError,
-) -> Result<DigestConfig, ConfigError> {
-    let mut config = DigestConfig {
+fn capitalised(id: &str) -> String {
+    let mut chars = id.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Checks `[digest]`: each bad value is reported where it was set.
+fn digest_config(file: DigestFile, merged: &layers::Merged) -> Result<DigestConfig, ConfigError> {
+    let check = |key: &str, message: String| merged.error(&format!("digest.{key}"), message);
+    Ok(DigestConfig {
         enabled: file.enabled,
         channel: file.channel,
-        schedule: Schedule::default_utc(),
-    };
-    let check = |value: &Spanned<String>, key: &str, message: String| {
-        at(
-            Some(line_of(text, value.span().start)),
-            Some(format!("digest.{key}")),
-            message,
-        )
-    };
-    if let Some(w) = &file.weekday {
-        config.schedule.weekday =
-            digest::parse_weekday(w.get_ref()).map_err(|m| check(w, "weekday", m))?;
-    }
-    if let Some(t) = &file.time {
-        config.schedule.time = digest::parse_time(t.get_ref()).map_err(|m| check(t, "time", m))?;
-    }
-    if let Some(z) = &file.timezone {
-        config.schedule.zone =
-            digest::parse_zone(z.get_ref()).map_err(|m| check(z, "timezone", m))?;
-        config.schedule.zone_name = z.get_ref().trim().to_string();
-    }
-    Ok(config)
-}
-
-/// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset.min(text.len()))
-        .map_or(1, |t| t.bytes().filter(|&b| b == b'\n').count() + 1)
-}
-
-/// The line where `key = ` is written inside its `[section]`, or the section's header, for
-/// errors about whole keys and sections ("lexicon.solve", "modifiers.negation_cues").
-fn key_line(text: &str, key: &str) -> Option<usize> {
-    let (section, last) = key.split_once('.').unwrap_or(("", key));
-    let lines: Vec<&str> = text.lines().collect();
-    let header = lines
-        .iter()
-        .position(|l| l.trim() == format!("[{section}]"));
-    let from = header.map_or(0, |h| h + 1);
-    let is_key = |l: &&str| {
-        let l = l.trim_start();
-        l.strip_prefix(last)
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
-    };
-    lines[from..]
-        .iter()
-        .take_while(|l| header.is_none() || !l.trim_start().starts_with('['))
-        .position(is_key)
-        .map(|i| from + i + 1)
-        .or(header.map(|h| h + 1))
-}
-
-/// The key written on the line holding `offset` (`weight = "heavy"` gives `weight`).
-fn key_at(text: &str, offset: usize) -> Option<String> {
-    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
-    let line = text[start..].lines().next()?;
-    let (key, _) = line.split_once('=')?;
-    let key = key.trim();
-    (!key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
-    .then(|| key.to_string())
-}
-
-/// The key named in a serde message such as "unknown field `foo`" or "missing field `bar`".
-fn key_in(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let len = message[start..].find('`')?;
-    Some(message[start..start + len].to_string())
+        schedule: Schedule {
+            weekday: digest::parse_weekday(&file.weekday).map_err(|m| check("weekday", m))?,
+            time: digest::parse_time(&file.time).map_err(|m| check("time", m))?,
+            zone: digest::parse_zone(&file.timezone).map_err(|m| check("timezone", m))?,
+            zone_name: file.timezone.trim().to_string(),
+        },
+    })
 }

@@ -1,9 +1,10 @@
 //! The operations endpoints an admin's tooling reads: `/healthz` (the process is alive),
 //! `/readyz` (the store answers and Slack accepts the bot token) and `/metrics` (Prometheus
-//! text), answered by one router ([`Ops::answer`]) on whichever listener start-up puts it: the
-//! Slack listener in HTTP mode, a listener of its own in Socket Mode (`ops.listen`, loopback by
-//! default), and in both the admin socket in the data directory, which alone also takes
-//! backups of the running store (`POST /backup`).
+//! text), answered by one router ([`Ops::answer`]) on whichever listener start-up puts it: a
+//! listener of its own in both modes (`ops.listen`, loopback by default; the Slack listener when
+//! configured to the same address), and in both the admin socket in the data directory, which alone also takes
+//! backups of the running store (`POST /backup`) and runs the command line's commands on it
+//! (`POST /run/NAME`: export, import, digest), since no other process can open the store.
 //!
 //! Ops knows the store and a readiness [`Probe`] for Slack, nothing of Slack itself.
 
@@ -112,16 +113,58 @@ pub enum Door {
     Admin,
 }
 
+/// A command of the command line that the running bot runs for it, on its own store, through
+/// the admin socket: `POST /run/NAME` with the command's input as the body. Start-up gives ops
+/// the commands (they are the command line's, which ops does not know).
+pub struct RemoteCall {
+    pub command: String,
+    pub body: Bytes,
+}
+
+/// What runs a [`RemoteCall`]: its status and the body of the answer.
+pub type Remote = Arc<
+    dyn Fn(RemoteCall) -> Pin<Box<dyn Future<Output = (StatusCode, Bytes)> + Send>> + Send + Sync,
+>;
+
+/// The largest input a remote command takes: an import of a large spreadsheet is sent in
+/// batches far smaller than this.
+pub const MAX_REMOTE_INPUT: usize = 16 << 20;
+
 /// What the ops endpoints read.
 pub struct Ops {
     store: Store,
     slack: Probe,
+    remote: Option<Remote>,
 }
 
 impl Ops {
-    pub fn new(store: Store, slack: Probe) -> Arc<Ops> {
+    pub fn new(store: Store, slack: Probe, remote: Option<Remote>) -> Arc<Ops> {
         metrics();
-        Arc::new(Ops { store, slack })
+        Arc::new(Ops {
+            store,
+            slack,
+            remote,
+        })
+    }
+
+    /// `POST /run/NAME` on the admin socket: the command, with the request's body as its input.
+    async fn run_remote(&self, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+        use http_body_util::{BodyExt, Limited};
+        let Some(remote) = &self.remote else {
+            return text(StatusCode::NOT_FOUND, "not found\n".into());
+        };
+        let command = req.uri().path().trim_start_matches("/run/").to_string();
+        let body = match Limited::new(req.into_body(), MAX_REMOTE_INPUT)
+            .collect()
+            .await
+        {
+            Ok(body) => body.to_bytes(),
+            Err(e) => return text(StatusCode::BAD_REQUEST, format!("unreadable input: {e}\n")),
+        };
+        let (status, answer) = remote(RemoteCall { command, body }).await;
+        let mut r = Response::new(Full::new(answer));
+        *r.status_mut() = status;
+        r
     }
 
     /// The answer for an ops request that came through `door`, or `None` when `req` is not one.
@@ -195,6 +238,12 @@ pub async fn serve(
     let answer = move |req: Request<hyper::body::Incoming>| {
         let ops = Arc::clone(&ops);
         async move {
+            if door == Door::Admin
+                && req.method() == Method::POST
+                && req.uri().path().starts_with("/run/")
+            {
+                return ops.run_remote(req).await;
+            }
             match ops.answer(&req, door).await {
                 Some(r) => r,
                 None => text(StatusCode::NOT_FOUND, "not found\n".into()),

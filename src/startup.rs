@@ -59,7 +59,8 @@ pub struct Settings {
     pub mode: Option<Mode>,
     /// The Slack listener's address in HTTP mode (port 0: any free one).
     pub listen: String,
-    /// The ops endpoints' own address in Socket Mode.
+    /// The ops endpoints' address, in both modes; in HTTP mode the same address as `listen`
+    /// serves both on the one listener.
     pub ops_listen: String,
     /// Whether to open the admin socket in the data directory.
     pub admin_socket: bool,
@@ -69,7 +70,13 @@ pub struct Settings {
     pub ack_budget: Duration,
     /// Where "now" comes from.
     pub clock: Clock,
+    /// The command line's commands the admin socket runs on the running bot's store, made for
+    /// the bot's app (the command line gives them: start-up does not know it).
+    pub remote: Option<RemoteCommands>,
 }
+
+/// Makes the admin socket's commands for the bot's app.
+pub type RemoteCommands = Box<dyn FnOnce(App) -> ops::Remote + Send>;
 
 impl Settings {
     /// Settings with the config's own defaults for what the environment and flags may change.
@@ -87,6 +94,7 @@ impl Settings {
             connections: Connections::default(),
             ack_budget: crate::slack::bot::ACK_BUDGET,
             clock: Arc::new(jiff::Timestamp::now),
+            remote: None,
         }
     }
 }
@@ -117,8 +125,10 @@ pub struct Application {
     work: TaskTracker,
     stop: CancellationToken,
     mode: Option<Mode>,
-    /// The Slack listener (HTTP mode) or the ops listener (Socket Mode).
+    /// The Slack listener (HTTP mode).
     tcp: Option<TcpListener>,
+    /// The ops listener, unless the ops endpoints share the Slack listener.
+    ops_tcp: Option<TcpListener>,
     #[cfg(unix)]
     admin: Option<(tokio::net::UnixListener, ops::SocketFile)>,
     connections: Connections,
@@ -140,23 +150,28 @@ impl Application {
             let api = api.clone();
             async move { api.check().await }
         });
-        let ops = Ops::new(store.clone(), slack);
-        let (address, what) = match &settings.mode {
-            Some(Mode::Http(_)) => (Some(settings.listen), ""),
-            Some(Mode::Socket(_)) => (Some(settings.ops_listen), " (ops)"),
-            None => (None, ""),
+        let remote = settings.remote.map(|make| make(bot.app().clone()));
+        let ops = Ops::new(store.clone(), slack, remote);
+        let bind = |address: String, what: &'static str| async move {
+            TcpListener::bind(&address)
+                .await
+                .map_err(|source| StartError::Listen {
+                    address,
+                    what,
+                    source,
+                })
         };
-        let tcp =
-            match address {
-                Some(address) => Some(TcpListener::bind(&address).await.map_err(|source| {
-                    StartError::Listen {
-                        address,
-                        what,
-                        source,
-                    }
-                })?),
-                None => None,
-            };
+        let (tcp, ops_tcp) = match &settings.mode {
+            Some(Mode::Http(_)) if settings.ops_listen == settings.listen => {
+                (Some(bind(settings.listen, "").await?), None)
+            }
+            Some(Mode::Http(_)) => (
+                Some(bind(settings.listen, "").await?),
+                Some(bind(settings.ops_listen, " (ops)").await?),
+            ),
+            Some(Mode::Socket(_)) => (None, Some(bind(settings.ops_listen, " (ops)").await?)),
+            None => (None, None),
+        };
         #[cfg(unix)]
         let admin = match settings.admin_socket && settings.mode.is_some() {
             true => match ops::bind_admin(store.dir()) {
@@ -176,6 +191,7 @@ impl Application {
             stop: CancellationToken::new(),
             mode: settings.mode,
             tcp,
+            ops_tcp,
             #[cfg(unix)]
             admin,
             connections: settings.connections,
@@ -186,9 +202,20 @@ impl Application {
         self.bot.app()
     }
 
-    /// Where the Slack listener (HTTP mode) or the ops listener (Socket Mode) is bound.
+    /// Where the Slack listener (HTTP mode) or, without one, the ops listener is bound.
     pub fn address(&self) -> Option<SocketAddr> {
-        self.tcp.as_ref().and_then(|l| l.local_addr().ok())
+        self.tcp
+            .as_ref()
+            .or(self.ops_tcp.as_ref())
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    /// Where the ops endpoints are served: their own listener, or the Slack listener they share.
+    pub fn ops_address(&self) -> Option<SocketAddr> {
+        self.ops_tcp
+            .as_ref()
+            .or(self.tcp.as_ref())
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// The stop signal: cancel it, and [`Application::run_until_stopped`] stops in order.
@@ -213,6 +240,7 @@ impl Application {
             stop,
             mode,
             tcp,
+            ops_tcp,
             #[cfg(unix)]
             admin,
             connections,
@@ -246,12 +274,24 @@ impl Application {
             // Held to the end of the run, which removes the socket file however it ends.
             file
         });
+        // The ops endpoints on their own listener, when they have one; otherwise on Slack's.
+        let shared_ops = match ops_tcp {
+            Some(listener) => {
+                if let Ok(address) = listener.local_addr() {
+                    tracing::info!(%address, "ops endpoints: /healthz /readyz /metrics");
+                }
+                tokio::spawn(ops::serve(listener, ops, Door::Network, stop.clone()));
+                None
+            }
+            None => Some(ops),
+        };
         let ran = match (mode, tcp) {
             (Some(Mode::Http(secret)), Some(tcp)) => {
-                serve_http(tcp, Endpoint::new(Arc::clone(&bot), &secret), ops, stop).await
+                let slack = Endpoint::new(Arc::clone(&bot), &secret);
+                serve_http(tcp, slack, shared_ops, stop).await
             }
-            (Some(Mode::Socket(token)), tcp) => {
-                serve_socket(Arc::clone(&bot), &token, connections, tcp, ops, stop).await
+            (Some(Mode::Socket(token)), _) => {
+                serve_socket(Arc::clone(&bot), &token, connections, stop).await
             }
             _ => {
                 stop.cancelled().await;
@@ -278,23 +318,27 @@ impl Application {
     }
 }
 
-/// The HTTP Events API and the ops endpoints on one listener, until `stop`; then the requests
-/// being answered get [`LISTENER_GRACE`], since what they acknowledge must be among the work the
-/// stop waits for.
+/// The HTTP Events API (with the ops endpoints, when they share its listener) until `stop`;
+/// then the requests being answered get [`LISTENER_GRACE`], since what they acknowledge must be
+/// among the work the stop waits for.
 async fn serve_http(
     tcp: TcpListener,
     slack: Endpoint,
-    ops: Arc<Ops>,
+    ops: Option<Arc<Ops>>,
     stop: CancellationToken,
 ) -> Result<(), StartError> {
     if let Ok(address) = tcp.local_addr() {
-        tracing::info!(%address, "listening for the Slack Events API");
+        tracing::info!(%address, "listening for the Slack Events API at /slack/events");
     }
     let slack = Arc::new(slack);
     let answer = move |req: Request<hyper::body::Incoming>| {
-        let (slack, ops) = (Arc::clone(&slack), Arc::clone(&ops));
+        let (slack, ops) = (Arc::clone(&slack), ops.clone());
         async move {
-            match ops.answer(&req, Door::Network).await {
+            let ops_answer = match &ops {
+                Some(ops) => ops.answer(&req, Door::Network).await,
+                None => None,
+            };
+            match ops_answer {
                 Some(answer) => answer,
                 None => slack.answer(req).await,
             }
@@ -321,25 +365,17 @@ async fn serve_http(
     }
 }
 
-/// Socket Mode, with the ops endpoints on a listener of their own, until `stop`.
+/// Socket Mode until `stop`.
 async fn serve_socket(
     bot: Arc<Bot>,
     token: &AppToken,
     connections: Connections,
-    tcp: Option<TcpListener>,
-    ops: Arc<Ops>,
     stop: CancellationToken,
 ) -> Result<(), StartError> {
     let listener = socket::start(bot, token, connections)
         .await
         .map_err(|e| StartError::Socket(e.to_string()))?;
     tracing::info!("connected to Slack in Socket Mode");
-    if let Some(tcp) = tcp {
-        if let Ok(address) = tcp.local_addr() {
-            tracing::info!(%address, "ops endpoints: /healthz /readyz /metrics");
-        }
-        tokio::spawn(ops::serve(tcp, ops, Door::Network, stop.clone()));
-    }
     stop.cancelled().await;
     tracing::info!("stopping: no new work is taken");
     listener.shutdown().await;

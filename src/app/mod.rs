@@ -6,6 +6,7 @@
 mod deliveries;
 pub mod digest;
 pub mod home;
+pub mod import;
 mod notice;
 mod reply;
 mod similar;

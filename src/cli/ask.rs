@@ -51,11 +51,25 @@ pub fn get(url: &str, wait: Duration) -> Result<Answer, AskError> {
 /// `POST path` to the admin socket at `socket`, waiting at most `wait` for the whole answer.
 #[cfg(unix)]
 pub fn post_unix(socket: &std::path::Path, path: &str, wait: Duration) -> Result<Answer, AskError> {
+    let (status, body) = post_unix_with(socket, path, Vec::new(), MAX_ANSWER, wait)?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// `POST path` with `body` on the Unix socket `socket`: the status and up to `max` bytes of
+/// the answer.
+#[cfg(unix)]
+pub fn post_unix_with(
+    socket: &std::path::Path,
+    path: &str,
+    body: Vec<u8>,
+    max: usize,
+    wait: Duration,
+) -> Result<(u16, Vec<u8>), AskError> {
     let request = Request::builder()
         .method(Method::POST)
         .uri(path)
         .header(hyper::header::HOST, "problemfirst")
-        .body(Empty::<Bytes>::new())
+        .body(http_body_util::Full::new(Bytes::from(body)))
         .map_err(failed)?;
     let socket = socket.to_path_buf();
     run(wait, async move {
@@ -67,25 +81,33 @@ pub fn post_unix(socket: &std::path::Path, path: &str, wait: Duration) -> Result
             .map_err(failed)?;
         tokio::spawn(connection);
         let response = sender.send_request(request).await.map_err(failed)?;
-        read(response).await
+        read_bytes(response, max).await
     })
 }
 
 async fn read(response: hyper::Response<hyper::body::Incoming>) -> Result<Answer, AskError> {
+    let (status, body) = read_bytes(response, MAX_ANSWER).await?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+async fn read_bytes(
+    response: hyper::Response<hyper::body::Incoming>,
+    max: usize,
+) -> Result<(u16, Vec<u8>), AskError> {
     let status = response.status().as_u16();
-    let body = Limited::new(response.into_body(), MAX_ANSWER)
+    let body = Limited::new(response.into_body(), max)
         .collect()
         .await
         .map_err(|e| AskError::Failed(e.to_string()))?
         .to_bytes();
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    Ok((status, body.to_vec()))
 }
 
 /// Runs one exchange on a runtime of its own, within `wait`.
-fn run(
+fn run<T>(
     wait: Duration,
-    exchange: impl std::future::Future<Output = Result<Answer, AskError>>,
-) -> Result<Answer, AskError> {
+    exchange: impl std::future::Future<Output = Result<T, AskError>>,
+) -> Result<T, AskError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -38,19 +38,16 @@ pub struct RestoreArgs {
     force: bool,
 }
 
-/// The data directory: `--data`, else `data_dir` in the config (read only when needed).
+/// The data directory: `data_dir` from the settings (`--data`, the environment, the file).
 fn data_dir(args: &DataArgs) -> Result<PathBuf, Failure> {
-    match &args.data {
-        Some(dir) => Ok(dir.clone()),
-        None => Ok(args.config.load()?.data_dir),
-    }
+    Ok(args.load()?.data_dir)
 }
 
 pub fn run_backup(args: BackupArgs) -> Result<(), Failure> {
     let dir = data_dir(&args.data)?;
     if !backup::looks_like_store(&dir) {
         return Err(Failure::Usage(format!(
-            "there is no problemfirst store in {} to back up; point --data (or PROBLEMFIRST_DATA) \
+            "there is no problemfirst store in {} to back up; point --data (or PROBLEMFIRST_DATA_DIR) \
              at the bot's data directory",
             dir.display()
         )));

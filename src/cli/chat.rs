@@ -5,6 +5,7 @@
 use super::{runtime, DataArgs, Failure};
 use crate::app::{Action, App, AppError, Outcome, Reply};
 use crate::domain::{Element, IdeaId, Reframe, Source, UserId};
+use crate::slack::mrkdwn::Plain;
 use std::io::{BufRead, IsTerminal, Write};
 
 #[derive(Debug, clap::Args)]
@@ -31,25 +32,13 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let rt = runtime()?;
     let app = args.data.open_app()?;
     let stdin = std::io::stdin();
+    // Slack's markup is for Slack: the terminal gets plain text.
     let stdout = std::io::stdout();
+    let stdout = || Plain::new(stdout.lock());
     let result = if stdin.is_terminal() {
-        dialog(
-            &rt,
-            &app,
-            &args.user,
-            args.file_all,
-            stdin.lock(),
-            stdout.lock(),
-        )
+        dialog(&rt, &app, &args.user, args.file_all, stdin.lock(), stdout())
     } else {
-        batch(
-            &rt,
-            &app,
-            &args.user,
-            args.file_all,
-            stdin.lock(),
-            stdout.lock(),
-        )
+        batch(&rt, &app, &args.user, args.file_all, stdin.lock(), stdout())
     };
     result.map_err(|e| Failure::Usage(format!("chat stopped: {e}")))
 }

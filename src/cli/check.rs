@@ -2,6 +2,7 @@
 
 use super::{text_arg, ConfigArg, Failure};
 use crate::domain::{Assessment, Side};
+use crate::slack::mrkdwn::plain;
 use serde::Serialize;
 
 #[derive(Debug, clap::Args)]
@@ -29,11 +30,11 @@ struct JsonAssessment<'a> {
     verdict: &'a str,
     confidence: f32,
     track: &'a str,
-    track_reason: &'a str,
+    track_reason: String,
     present: Vec<&'a str>,
     missing: Vec<&'a str>,
     hits: Vec<JsonHit<'a>>,
-    question: &'a str,
+    question: String,
     notes: &'a [String],
 }
 
@@ -46,7 +47,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             verdict: a.verdict.as_str(),
             confidence: a.confidence,
             track: a.track.track.as_deref().unwrap_or("unsure"),
-            track_reason: &a.track.reason,
+            track_reason: plain(&a.track.reason),
             present: a.present.iter().map(|e| e.as_str()).collect(),
             missing: a.missing.iter().map(|e| e.as_str()).collect(),
             hits: a
@@ -61,14 +62,14 @@ pub fn run(args: Args) -> Result<(), Failure> {
                     end: h.end,
                 })
                 .collect(),
-            question: &a.question,
+            question: plain(&a.question),
             notes: &a.notes,
         };
         let line = serde_json::to_string(&out)
             .map_err(|e| Failure::Usage(format!("can't write JSON: {e}")))?;
         println!("{line}");
     } else {
-        print!("{}", explain(&a));
+        print!("{}", plain(&explain(&a)));
     }
     Ok(())
 }

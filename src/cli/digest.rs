@@ -7,12 +7,13 @@ use super::{DataArgs, Failure};
 use crate::app::{digest_text, App};
 use crate::domain::{ChannelId, WeekStart};
 use crate::slack::api::BotToken;
+use crate::slack::mrkdwn::plain;
 use crate::startup::{Application, Settings};
 use crate::storage::{MarkState, Queueing};
 use jiff::Timestamp;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 enum Format {
     /// The Slack message: Block Kit JSON, as posted.
     Blocks,
@@ -53,7 +54,31 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if args.post {
         return post(&args, now);
     }
-    let app = args.data.open_app()?;
+    let query = Query {
+        now,
+        format: args.format,
+    };
+    let out = match args.data.target()? {
+        super::remote::Target::Local(app) => render(&app, &query)?,
+        super::remote::Target::Running { socket } => {
+            let text = super::remote::ask(&socket, "digest", &query)?;
+            String::from_utf8_lossy(&text).into_owned()
+        }
+    };
+    print!("{out}");
+    Ok(())
+}
+
+/// Which digest to show, and how: what a running bot is asked for, too.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Query {
+    now: Timestamp,
+    format: Format,
+}
+
+/// The digest due at `query.now`, as `query.format` asks.
+pub fn render(app: &App, query: &Query) -> Result<String, Failure> {
+    let now = query.now;
     let app = App::with_clock(
         Arc::clone(app.config()),
         app.store().clone(),
@@ -61,16 +86,15 @@ pub fn run(args: Args) -> Result<(), Failure> {
     );
     let usage = |e: crate::app::AppError| Failure::Usage(e.to_string());
     let digest = app.digest_due(now).map_err(usage)?;
-    let out = match args.format {
-        Format::Text => digest_text(&digest),
+    Ok(match query.format {
+        // Slack's markup is for Slack: the terminal gets plain text.
+        Format::Text => plain(&digest_text(&digest)),
         Format::Json => json(&digest)?,
         Format::Blocks => json(&serde_json::json!({
             "text": crate::slack::digest::digest_content(&digest).text,
             "blocks": crate::slack::digest::digest_blocks(&digest),
         }))?,
-    };
-    print!("{out}");
-    Ok(())
+    })
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
@@ -85,10 +109,11 @@ fn post(args: &Args, now: Timestamp) -> Result<(), Failure> {
     let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
     let config = Arc::new(args.data.config.load()?);
     let Some(channel) = config.digest.channel.clone() else {
-        return Err(Failure::Usage(format!(
-            "no digest channel: set digest.channel in {}",
-            config.path.display()
-        )));
+        return Err(Failure::Usage(
+            "no digest channel: set digest.channel in the settings file, or \
+             PROBLEMFIRST_DIGEST__CHANNEL"
+                .into(),
+        ));
     };
     let token = std::env::var("SLACK_BOT_TOKEN")
         .ok()

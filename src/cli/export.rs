@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use std::io::Write;
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, clap::ValueEnum, Serialize, serde::Deserialize)]
 enum Format {
     Csv,
     Json,
@@ -121,6 +121,16 @@ impl<W: Write> Sink<W> {
     }
 }
 
+/// What to export, checked: what a running bot is asked for, too.
+#[derive(Serialize, serde::Deserialize)]
+pub struct Query {
+    format: Format,
+    track: Option<String>,
+    status: Option<String>,
+    since: Option<Timestamp>,
+    feedback: bool,
+}
+
 pub fn run(args: Args) -> Result<(), Failure> {
     if let Some(s) = &args.status {
         if !Status::NAMES.contains(&s.as_str()) {
@@ -132,23 +142,69 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     let since: Option<Timestamp> = match &args.since {
         None => None,
-        Some(d) => Some(super::import::parse_time(d).ok_or_else(|| {
+        Some(d) => Some(crate::app::import::parse_time(d).ok_or_else(|| {
             Failure::Usage(format!("'{d}' is not a date (use YYYY-MM-DD or RFC 3339)"))
         })?),
     };
-    let app = args.data.open_app()?;
+    let query = Query {
+        format: args.format,
+        track: args.track,
+        status: args.status,
+        since,
+        feedback: args.feedback,
+    };
     let stdout = std::io::stdout();
-    let out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match args.data.target()? {
+        super::remote::Target::Local(app) => {
+            let (written, skipped) = write(&app, &query, &mut out);
+            if skipped > 0 {
+                eprintln!("{skipped} unreadable records were skipped");
+            }
+            written
+        }
+        super::remote::Target::Running { socket } => {
+            let rows = super::remote::ask(&socket, "export", &query)?;
+            out.write_all(&rows)
+        }
+    };
+    match written.and_then(|()| out.flush()) {
+        // A reader that stops early (`| head`) is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::Usage(format!("export stopped: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The export as bytes, for a command line that asked the running bot.
+pub fn write_all(app: &crate::app::App, query: &Query) -> Result<Vec<u8>, Failure> {
+    let mut out = Vec::new();
+    let (written, skipped) = write(app, query, &mut out);
+    if skipped > 0 {
+        tracing::warn!(skipped, "unreadable records were skipped in an export");
+    }
+    written
+        .map(|()| out)
+        .map_err(|e| Failure::Usage(format!("export stopped: {e}")))
+}
+
+/// Writes the ideas `query` asks for to `out`; how it went, and how many records were
+/// unreadable and skipped.
+fn write(app: &crate::app::App, query: &Query, out: impl Write) -> (std::io::Result<()>, usize) {
     let keep = |idea: &Idea| {
-        args.track.as_ref().is_none_or(|t| idea.track.as_str() == t)
-            && args
+        query
+            .track
+            .as_ref()
+            .is_none_or(|t| idea.track.as_str() == t)
+            && query
                 .status
                 .as_ref()
                 .is_none_or(|s| idea.status().name() == s)
-            && since.is_none_or(|t| idea.created >= t)
+            && query.since.is_none_or(|t| idea.created >= t)
     };
-    let mut sink = match args.format {
-        _ if args.feedback => Sink::Json(out),
+    let mut sink = match query.format {
+        _ if query.feedback => Sink::Json(out),
         Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
         Format::Json => Sink::Json(out),
     };
@@ -156,7 +212,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let mut written = Ok(());
     for idea in app.store().ideas() {
         match idea {
-            Ok(idea) if args.feedback => {
+            Ok(idea) if query.feedback => {
                 if let Some(o) = idea.overrule.as_ref().filter(|_| keep(&idea)) {
                     written = sink.feedback(&Labelled {
                         text: &o.text,
@@ -176,19 +232,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
             Ok(_) => {}
             Err(e) => {
                 skipped += 1;
-                eprintln!("skipped: {e}");
+                tracing::warn!(error = %e, "skipped an unreadable record");
             }
         }
     }
-    match written.and_then(|()| sink.flush()) {
-        // A reader that stops early (`| head`) is not an error.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            return Err(Failure::Usage(format!("export stopped: {e}")))
-        }
-        _ => {}
-    }
-    if skipped > 0 {
-        eprintln!("{skipped} unreadable records were skipped");
-    }
-    Ok(())
+    (written.and_then(|()| sink.flush()), skipped)
 }

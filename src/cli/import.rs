@@ -1,11 +1,12 @@
 //! `problemfirst import`: bring ideas in from a spreadsheet (CSV) or an older idea box (JSONL).
-//! Every row is assessed and filed; a bad row is reported with its line number and the good rows
-//! are kept.
+//! This reads the file; the app checks, assesses and files each row (`app::import`), on this
+//! process's store or the running bot's, a batch at a time. A bad row is reported with its line
+//! number and the good rows are kept; a row imported before is not filed again.
 
+use super::remote::Target;
 use super::{DataArgs, Failure};
-use crate::domain::{Judgement, NewIdea, Origin, Source, TrackId, UserId};
-use jiff::Timestamp;
-use std::io::{BufRead, IsTerminal, Write};
+use crate::app::import::{ImportReport, ImportRow};
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -30,141 +31,75 @@ struct Row {
     created: Option<String>,
 }
 
-/// Rows are filed in batches: one transaction and one flush per batch keeps big imports quick.
+/// Rows are filed in batches: one transaction and one flush per batch keeps big imports quick,
+/// and a running bot gets them a batch at a time.
 const BATCH: usize = 500;
 
 pub fn run(args: Args) -> Result<(), Failure> {
-    let app = args.data.open_app()?;
+    let target = args.data.target()?;
     let file = std::fs::File::open(&args.file)
         .map_err(|e| Failure::Usage(format!("can't read {}: {e}", args.file.display())))?;
     let is_jsonl = matches!(
         args.file.extension().and_then(|e| e.to_str()),
         Some("jsonl" | "ndjson" | "json")
     );
-    let rows: Box<dyn Iterator<Item = (usize, Result<Row, String>)>> = if is_jsonl {
+    let read: Box<dyn Iterator<Item = (usize, Result<Row, String>)>> = if is_jsonl {
         Box::new(jsonl_rows(std::io::BufReader::new(file)))
     } else {
         Box::new(csv_rows(file))
     };
-    let now = app.now();
-    let progress = std::io::stderr().is_terminal();
-    let (mut filed, mut bad, mut batch) = (0usize, Vec::new(), Vec::with_capacity(BATCH));
-    let mut by_verdict = [0usize; 3];
-    for (line, row) in rows {
-        let row = row.and_then(|r| check_row(r, &app, now));
+    let mut report = ImportReport::default();
+    let mut rows = Vec::new();
+    for (line, row) in read {
         match row {
-            Ok((text, submitter, track, created)) => {
-                let a = app.config().rules.assess(&text);
-                by_verdict[a.verdict as usize] += 1;
-                let track = track.unwrap_or_else(|| {
-                    a.track
-                        .track
-                        .as_deref()
-                        .and_then(|t| app.config().track(t))
-                        .map_or_else(|| app.config().default_track.clone(), |t| t.id.clone())
-                });
-                batch.push(NewIdea {
-                    submitter,
-                    source: Source::Import,
-                    origin: Origin::default(),
-                    pitch: text,
-                    judged: Judgement::from(&a),
-                    track,
-                    filed: true,
-                    at: created,
-                });
-            }
-            Err(why) => bad.push(format!("{}:{line}: {why}", args.file.display())),
-        }
-        if batch.len() >= BATCH {
-            filed += file_batch(&app, &mut batch)?;
-            if progress {
-                eprint!("\rimported {filed} ideas…");
-            }
+            Ok(r) => rows.push(ImportRow {
+                line,
+                text: r.text,
+                submitter: r.submitter,
+                track: r.track,
+                created: r.created,
+            }),
+            Err(why) => report.bad.push((line, why)),
         }
     }
-    filed += file_batch(&app, &mut batch)?;
-    app.store()
-        .flush()
-        .map_err(|e| Failure::Usage(e.to_string()))?;
-    if progress {
-        eprint!("\r");
+    // On a terminal only: indicatif draws nothing when standard error is not one.
+    let progress = indicatif::ProgressBar::new(rows.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("importing {bar:30} {pos}/{len} rows, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(BATCH));
+        let batch = std::mem::replace(&mut rows, rest);
+        let size = batch.len() as u64;
+        let done = match &target {
+            Target::Local(app) => app
+                .import(batch)
+                .map_err(|e| Failure::Usage(format!("import stopped: {e}")))?,
+            Target::Running { socket } => super::remote::ask_json(socket, "import", &batch)?,
+        };
+        report.add(done);
+        progress.inc(size);
     }
-    for b in &bad {
-        eprintln!("skipped {b}");
+    progress.finish_and_clear();
+    report.bad.sort_by_key(|(line, _)| *line);
+    for (line, why) in &report.bad {
+        eprintln!("skipped {}:{line}: {why}", args.file.display());
     }
+    let repeated = match report.repeated {
+        0 => String::new(),
+        n => format!("; {n} rows were imported before and not filed again"),
+    };
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "imported {filed} ideas ({} problem-led, {} technology-led, {} vague); {} rows skipped",
-        by_verdict[0],
-        by_verdict[1],
-        by_verdict[2],
-        bad.len()
+        "imported {} ideas ({} problem-led, {} technology-led, {} vague); {} rows skipped{repeated}",
+        report.filed,
+        report.by_verdict[0],
+        report.by_verdict[1],
+        report.by_verdict[2],
+        report.bad.len()
     );
     Ok(())
-}
-
-fn file_batch(app: &crate::app::App, batch: &mut Vec<NewIdea>) -> Result<usize, Failure> {
-    if batch.is_empty() {
-        return Ok(0);
-    }
-    let n = app
-        .store()
-        .create_many(batch)
-        .map_err(|e| Failure::Usage(format!("import stopped: {e}")))?
-        .len();
-    batch.clear();
-    Ok(n)
-}
-
-type Checked = (String, UserId, Option<TrackId>, Timestamp);
-
-fn check_row(row: Row, app: &crate::app::App, now: Timestamp) -> Result<Checked, String> {
-    let text = row.text.trim().to_string();
-    if text.is_empty() {
-        return Err("the text is empty".into());
-    }
-    let submitter = match row.submitter.filter(|s| !s.trim().is_empty()) {
-        Some(s) => UserId::parse(&s).map_err(|e| e.to_string())?,
-        None => UserId::parse("import").map_err(|e| e.to_string())?,
-    };
-    let track = match row
-        .track
-        .map(|t| t.trim().to_ascii_lowercase())
-        .filter(|t| !t.is_empty())
-    {
-        None => None,
-        Some(t) => match app
-            .config()
-            .tracks
-            .iter()
-            .find(|k| k.id.as_str() == t || k.name.eq_ignore_ascii_case(&t))
-        {
-            Some(k) => Some(k.id.clone()),
-            None => return Err(format!("unknown track '{t}'")),
-        },
-    };
-    let created = match row
-        .created
-        .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty())
-    {
-        None => now,
-        Some(c) => parse_time(&c)
-            .ok_or_else(|| format!("'{c}' is not a date (use RFC 3339 or YYYY-MM-DD)"))?,
-    };
-    Ok((text, submitter, track, created))
-}
-
-/// RFC 3339 timestamps, or plain dates taken as midnight UTC.
-pub fn parse_time(s: &str) -> Option<Timestamp> {
-    s.parse::<Timestamp>().ok().or_else(|| {
-        s.parse::<jiff::civil::Date>()
-            .ok()
-            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
-            .map(|z| z.timestamp())
-    })
 }
 
 fn csv_rows(file: std::fs::File) -> impl Iterator<Item = (usize, Result<Row, String>)> {

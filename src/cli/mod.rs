@@ -1,19 +1,22 @@
 //! The command line: one small module per subcommand. Exit codes: 0 done, 1 a quality gate
 //! missed, 2 the input or config could not be used (with a message saying why).
 
+mod admin;
 mod ask;
 pub mod backup;
 pub mod chat;
 mod check;
+mod config;
 mod digest;
 mod eval;
 mod export;
 mod healthcheck;
 mod import;
+mod remote;
 pub mod serve;
 
 use crate::app::App;
-use crate::config::{Config, DEFAULT_PATH};
+use crate::config::{Config, Flag, Sources};
 use crate::storage::Store;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -33,36 +36,78 @@ pub struct Cli {
 
 #[derive(Debug, clap::Args, Clone)]
 pub struct ConfigArg {
-    /// The config file.
-    #[arg(long, value_name = "FILE", env = "PROBLEMFIRST_CONFIG", default_value = DEFAULT_PATH)]
-    pub config: PathBuf,
+    /// The settings file (default: problemfirst.toml in this directory, when there is one;
+    /// otherwise the built-in settings and the environment).
+    #[arg(long, value_name = "FILE", env = "PROBLEMFIRST_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// A rules file of your own, instead of the built-in classifier rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
 }
 
 impl ConfigArg {
-    /// Reads and checks the config file; from then on, logs are written as it says.
+    /// Where the settings come from: the file, this process's environment, these flags and
+    /// `flags`.
+    pub fn sources(&self, mut flags: Vec<Flag>) -> Result<Sources, Failure> {
+        let file = crate::config::find_file(self.config.as_deref()).map_err(config_error)?;
+        if let Some(rules) = &self.rules {
+            flags.push(Flag::new("--rules", "rules", path_text(rules)));
+        }
+        Ok(Sources {
+            file,
+            env: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+            flags,
+        })
+    }
+
     pub fn load(&self) -> Result<Config, Failure> {
-        let config =
-            Config::load(&self.config).map_err(|e| Failure::Usage(format!("config error: {e}")))?;
+        self.load_with(Vec::new())
+    }
+
+    /// Reads and checks the settings; from then on, logs are written as they say.
+    pub fn load_with(&self, flags: Vec<Flag>) -> Result<Config, Failure> {
+        let config = Config::from_sources(&self.sources(flags)?).map_err(config_error)?;
         crate::telemetry::set_format(config.log.format);
         Ok(config)
     }
 }
 
-/// The config file and the data directory, for commands that use the store.
+fn config_error(e: crate::config::ConfigError) -> Failure {
+    Failure::Usage(format!("config error: {e}"))
+}
+
+fn path_text(path: &std::path::Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// The config and the data directory, for commands that use the store.
 #[derive(Debug, clap::Args, Clone)]
 pub struct DataArgs {
     #[command(flatten)]
     pub config: ConfigArg,
-    /// The data directory (default: `data_dir` in the config file).
-    #[arg(long, value_name = "DIR", env = "PROBLEMFIRST_DATA")]
+    /// The data directory (`data_dir`; also PROBLEMFIRST_DATA_DIR).
+    #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
 }
 
 impl DataArgs {
+    /// The `--data` flag as a layer of the settings, with `more`.
+    pub fn flags(&self, mut more: Vec<Flag>) -> Vec<Flag> {
+        if let Some(dir) = &self.data {
+            more.push(Flag::new("--data", "data_dir", path_text(dir)));
+        }
+        more
+    }
+
+    pub fn load(&self) -> Result<Config, Failure> {
+        self.config.load_with(self.flags(Vec::new()))
+    }
+
     pub fn open_app(&self) -> Result<App, Failure> {
-        let config = self.config.load()?;
-        let dir = self.data.clone().unwrap_or_else(|| config.data_dir.clone());
-        let store = Store::open(&dir).map_err(|e| Failure::Usage(e.to_string()))?;
+        let config = self.load()?;
+        let store = Store::open(&config.data_dir).map_err(|e| Failure::Usage(e.to_string()))?;
         Ok(App::new(Arc::new(config), store))
     }
 }
@@ -99,17 +144,11 @@ enum Command {
     Restore(backup::RestoreArgs),
     /// Ask a running bot's /healthz whether it is up (exit 0) or not (exit 1).
     Healthcheck(healthcheck::Args),
-    /// Work with the config file.
+    /// Check the settings, or start a settings file.
     Config {
         #[command(subcommand)]
-        command: ConfigCommand,
+        command: config::Command,
     },
-}
-
-#[derive(Debug, Subcommand)]
-enum ConfigCommand {
-    /// Validate the config file: exit 0 when it is good, 2 with the line and key when not.
-    Check(ConfigArg),
 }
 
 /// The Slack app manifest, built into the binary so `problemfirst manifest` works anywhere.
@@ -147,17 +186,7 @@ pub fn main() -> ExitCode {
         Command::Backup(args) => backup::run_backup(args),
         Command::Restore(args) => backup::run_restore(args),
         Command::Healthcheck(args) => healthcheck::run(args),
-        Command::Config {
-            command: ConfigCommand::Check(args),
-        } => args.load().map(|c| {
-            println!(
-                "{}: ok ({} rules, {} tracks, rules version {})",
-                c.path.display(),
-                c.rules.rules.len(),
-                c.tracks.len(),
-                c.rules.version
-            );
-        }),
+        Command::Config { command } => config::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

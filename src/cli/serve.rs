@@ -2,7 +2,7 @@
 //! they are missing or malformed, it says exactly what to set, and how to try the bot locally.
 
 use super::{DataArgs, Failure};
-use crate::domain::ChannelId;
+use crate::config::Flag;
 use crate::slack::api::{AppToken, BotToken, SigningSecret};
 use crate::startup::{Application, Mode, Settings};
 use std::sync::Arc;
@@ -11,20 +11,15 @@ use std::sync::Arc;
 pub struct Args {
     #[command(flatten)]
     data: DataArgs,
-    /// Address of the HTTP Events API listener (default: `http.listen` in the config).
-    #[arg(long, value_name = "ADDR", env = "PROBLEMFIRST_LISTEN")]
+    /// Address of the HTTP Events API listener (`http.listen`).
+    #[arg(long, value_name = "ADDR")]
     listen: Option<String>,
-    /// Channel ids whose top-level messages are pitches, comma-separated (default:
-    /// `slack.idea_channels` in the config).
-    #[arg(
-        long,
-        value_name = "IDS",
-        env = "PROBLEMFIRST_IDEA_CHANNELS",
-        value_delimiter = ','
-    )]
-    idea_channels: Option<Vec<String>>,
-    /// Address of the ops endpoints in Socket Mode (default: `ops.listen` in the config).
-    #[arg(long, value_name = "ADDR", env = "PROBLEMFIRST_OPS_LISTEN")]
+    /// Channel ids whose top-level messages are pitches, comma-separated
+    /// (`slack.idea_channels`).
+    #[arg(long, value_name = "IDS")]
+    idea_channels: Option<String>,
+    /// Address of the ops endpoints, /healthz /readyz /metrics (`ops.listen`).
+    #[arg(long, value_name = "ADDR")]
     ops_listen: Option<String>,
     /// The Slack Web API base URL (to run against a fake Slack).
     #[arg(long, value_name = "URL", env = "SLACK_API_URL", default_value = crate::slack::api::DEFAULT_API_URL)]
@@ -101,26 +96,19 @@ pub fn run(args: Args) -> Result<(), Failure> {
     // What the store adds while the bot runs is private, as what it holds already is.
     crate::storage::private::for_new_files();
     // The config is checked before anything else, so a bad setup fails fast.
-    let config = args.data.config.load()?;
+    let flags = [
+        ("--listen", "http.listen", args.listen),
+        ("--ops-listen", "ops.listen", args.ops_listen),
+        ("--idea-channels", "slack.idea_channels", args.idea_channels),
+    ]
+    .into_iter()
+    .filter_map(|(flag, key, value)| value.map(|v| Flag::new(flag, key, v)))
+    .collect();
+    let config = args.data.config.load_with(args.data.flags(flags))?;
     let mut settings = Settings::new(Arc::new(config), credentials.bot, Some(credentials.mode));
-    if let Some(dir) = args.data.data {
-        settings.data_dir = dir;
-    }
-    if let Some(channels) = args.idea_channels {
-        settings.idea_channels = channels
-            .iter()
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| ChannelId::parse(s))
-            .collect::<Result<_, _>>()
-            .map_err(|e| Failure::Usage(format!("--idea-channels: {e}")))?;
-    }
-    if let Some(listen) = args.listen {
-        settings.listen = listen;
-    }
-    if let Some(listen) = args.ops_listen {
-        settings.ops_listen = listen;
-    }
     settings.api_url = args.slack_api_url;
+    // export, import and digest, run on this bot's store for the command line.
+    settings.remote = Some(Box::new(super::admin::commands));
     // Connections are capped below the open-file limit (src/listener.rs): as high as the
     // system lets this process go.
     match crate::listener::raise_open_file_limit() {

@@ -1,6 +1,9 @@
-//! The HTTP Events API transport: the answers to `POST /slack/events`, `/slack/commands` and
-//! `/slack/interactivity` ([`Endpoint::answer`]), served on connections bounded by
-//! `crate::listener` (start-up puts the two together, with the ops endpoints beside them).
+//! The HTTP Events API transport: the answers to `POST /slack/events` ([`Endpoint::answer`]),
+//! served on connections bounded by `crate::listener` (start-up puts the two together). The one
+//! request URL takes everything Slack sends, told apart by what it is ([`Request::of`]): events
+//! are JSON; slash commands, interactivity and options requests are forms, the last two with a
+//! `payload`. `/slack/commands` and `/slack/interactivity`, the URLs of older app settings, are
+//! the same endpoint.
 //!
 //! A Slack request is read in this order, and refused at the first step it fails, so that what
 //! an unsigned sender can make the bot hold is small and brief:
@@ -77,18 +80,22 @@ impl Endpoint {
     }
 
     async fn route(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
-        let path = req.uri().path().to_string();
-        match (req.method(), path.as_str()) {
+        match (req.method(), req.uri().path()) {
             (&Method::POST, "/slack/events" | "/slack/commands" | "/slack/interactivity") => {
+                let json = req
+                    .headers()
+                    .get(hyper::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|t| t.trim_start().starts_with("application/json"));
                 let body = match self.read_verified(req).await {
                     Ok(body) => body,
                     Err(response) => return response,
                 };
                 let bot = &self.bot;
-                match path.as_str() {
-                    "/slack/events" => events(bot, body).await,
-                    "/slack/commands" => command(bot, &body).await,
-                    _ => interactivity(bot, &body).await,
+                match SlackRequest::of(json, &body) {
+                    SlackRequest::Event => events(bot, body).await,
+                    SlackRequest::Command => command(bot, &body).await,
+                    SlackRequest::Interaction => interactivity(bot, &body).await,
                 }
             }
             _ => text(StatusCode::NOT_FOUND, "not found"),
@@ -188,6 +195,32 @@ impl Endpoint {
     }
 }
 
+/// What Slack sent to the request URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlackRequest {
+    /// An Events API body: JSON.
+    Event,
+    /// A slash command (or Slack's `ssl_check`): a form without a `payload`.
+    Command,
+    /// Interactivity or an options request: a form with a `payload` of JSON.
+    Interaction,
+}
+
+impl SlackRequest {
+    /// Told apart by the content type (or, without one, by a JSON object's opening brace, which
+    /// a form encodes), and a form by its fields.
+    fn of(json: bool, body: &str) -> SlackRequest {
+        if json || body.trim_start().starts_with('{') {
+            return SlackRequest::Event;
+        }
+        let payload = form_urlencoded::parse(body.as_bytes()).any(|(k, _)| k == "payload");
+        match payload {
+            true => SlackRequest::Interaction,
+            false => SlackRequest::Command,
+        }
+    }
+}
+
 async fn events(bot: &Arc<Bot>, body: String) -> Response<Full<Bytes>> {
     match read_event(&body) {
         Ok(SlackPushEvent::UrlVerification(v)) => text(StatusCode::OK, &v.challenge),
@@ -236,7 +269,8 @@ async fn interactivity(bot: &Arc<Bot>, body: &str) -> Response<Full<Bytes>> {
     match read {
         Ok(ev) => match bot.interaction(ev).await {
             SlackInteractionResponse::ViewSubmission(r) => json(&r),
-            _ => empty(),
+            SlackInteractionResponse::BlockSuggestion(r) => json(&r),
+            SlackInteractionResponse::Empty => empty(),
         },
         Err(e) => {
             tracing::info!(error = %e, "unreadable interaction payload");

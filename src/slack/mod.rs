@@ -1,7 +1,8 @@
 //! The only code that knows Slack, in floors that each use only the ones below:
 //!
 //! - the bottom: the Web API ([`api`]: client, credentials, calls with their time limits, what a
-//!   failure means), reading what Slack sends ([`payload`]), log redaction ([`redact`]);
+//!   failure means), reading what Slack sends ([`payload`]), log redaction ([`redact`]), Slack's
+//!   markup read back as plain text for a terminal ([`mrkdwn`]);
 //! - rendering, pure: replies and forms ([`blocks`]), the triage card ([`card`]), the weekly
 //!   digest ([`digest`]); who leads ([`leads`]); the App Home's view and publishing it ([`home`]);
 //! - the outbox's delivery ([`outbox`]), the one place each kind of notice is sent from;
@@ -20,6 +21,7 @@ pub mod home;
 pub mod http;
 pub mod interaction;
 pub mod leads;
+pub mod mrkdwn;
 pub mod outbox;
 pub mod payload;
 pub mod redact;

@@ -22,6 +22,9 @@ pub(super) const DIGEST_MARKS: &str = "digest_marks";
 pub(super) const META_SCHEMA: &[u8] = b"schema_version";
 /// The highest id ever handed out; ids are never reused, so this only grows.
 pub(super) const META_LAST_ID: &[u8] = b"last_id";
+/// Before the fingerprint of an imported row, kept with the idea it was filed as, so that a row
+/// imported again is not filed twice.
+pub(super) const META_IMPORTED: &[u8] = b"imported\0";
 
 /// Separates a variable-length text part of a key from the fixed-width tail.
 const SEP: u8 = 0x00;

@@ -172,6 +172,16 @@ impl Store {
         self.inner.trees.create_all(news)
     }
 
+    /// Files imported rows, each with its fingerprint (of the row as written), in one
+    /// transaction; a row filed before, by this import or an earlier one, is not filed again.
+    /// The ideas filed, and how many rows had been.
+    pub fn import_many(
+        &self,
+        rows: &[(NewIdea, [u8; 32])],
+    ) -> Result<(Vec<Idea>, usize), StoreError> {
+        self.inner.trees.import_all(rows)
+    }
+
     /// Reads, changes and writes back one idea in a transaction, moving its index entries when
     /// its track, status, submitter or created time change. When `f` refuses (returns `Err`),
     /// nothing is written and its error comes back inside `Ok`.

@@ -63,6 +63,29 @@ impl Trees {
         self.transaction(|tx| news.iter().map(|new| tx.insert_new(new.clone())).collect())
     }
 
+    /// Files imported rows in one transaction, each under its fingerprint: a row whose
+    /// fingerprint was filed before (in this call or an earlier one) is not filed again. The
+    /// ideas filed, and how many rows were filed before.
+    pub(super) fn import_all(
+        &self,
+        rows: &[(NewIdea, [u8; 32])],
+    ) -> Result<(Vec<Idea>, usize), StoreError> {
+        self.transaction(|tx| {
+            let (mut filed, mut repeated) = (Vec::new(), 0);
+            for (new, fingerprint) in rows {
+                let key = [super::keys::META_IMPORTED, fingerprint.as_slice()].concat();
+                if tx.meta.get(&key)?.is_some() {
+                    repeated += 1;
+                    continue;
+                }
+                let idea = tx.insert_new(new.clone())?;
+                tx.meta.insert(key, &idea.id.number().to_be_bytes())?;
+                filed.push(idea);
+            }
+            Ok((filed, repeated))
+        })
+    }
+
     /// Files independent submissions together: one transaction for all, and only when that
     /// fails, one each, so that one bad submission does not fail the others.
     /// Each new idea may owe notices (its outcome to the submitter, a triage card), queued with

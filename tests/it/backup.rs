@@ -435,7 +435,11 @@ fn running_bot(mode: Mode, data: &Path, api_url: &str) -> (Running, Option<Strin
         }
         Mode::Http => {
             bot.env("SLACK_SIGNING_SECRET", "backup-test-secret")
-                .env("PROBLEMFIRST_LISTEN", format!("127.0.0.1:{}", free_port()));
+                .env("PROBLEMFIRST_LISTEN", format!("127.0.0.1:{}", free_port()))
+                .env(
+                    "PROBLEMFIRST_OPS_LISTEN",
+                    format!("127.0.0.1:{}", free_port()),
+                );
             None
         }
     };

@@ -475,3 +475,26 @@ fn eval_errors_lists_the_misjudged_pitches() {
         "without --errors nothing is listed"
     );
 }
+
+#[test]
+fn terminal_output_is_plain_text_without_slack_markup() {
+    // In Slack the question quotes the opener in bold: `(*Let's build*)`.
+    let o = run(&["check", TECH]);
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains("Question: "), "{out}");
+    assert!(!out.contains('*'), "{out}");
+    let json = check_json(TECH);
+    assert!(!string(&json, "question").contains('*'), "{json:?}");
+
+    let dir = TempDir::new().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let data = dir.path().to_string_lossy().into_owned();
+    let o = run_with_stdin(
+        &["chat", "--data", &data, "--user", "UPLAIN"],
+        format!("{TECH}\n{PROBLEM}\n").as_bytes(),
+    );
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    assert!(out.starts_with("needs-reframe IDEA-1"), "{out}");
+    assert!(!out.contains('*'), "{out}");
+}

@@ -366,7 +366,7 @@ async fn many_tracks_stay_within_the_block_limit_and_say_what_did_not_fit() {
     let mut who = Vec::new();
     for t in 0..12 {
         text.push_str(&format!(
-            "\n[[track]]\nid = \"t{t}\"\nname = \"Track {t}\"\ndescription = \"x\"\nleads = [\"{LEAD}\"]\n"
+            "\n[tracks.t{t}]\nname = \"Track {t}\"\ndescription = \"x\"\nleads = [\"{LEAD}\"]\n"
         ));
         who.push((format!("USUB{t}"), format!("t{t}")));
     }

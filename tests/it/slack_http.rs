@@ -571,8 +571,80 @@ fn the_manifest_declares_what_the_bot_handles() {
         "- message.channels",
         "socket_mode_enabled: true",
         "request_url: https://YOUR-HOST/slack/events",
-        "request_url: https://YOUR-HOST/slack/interactivity",
     ] {
         assert!(manifest.contains(needle), "the manifest lacks {needle}");
     }
+    // One request URL for everything Slack sends.
+    let urls: Vec<&str> = manifest
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once("https://").map(|(_, url)| url))
+        .collect();
+    assert_eq!(urls.len(), 3, "{urls:?}");
+    assert!(
+        urls.iter()
+            .all(|u| u.split_whitespace().next() == Some("YOUR-HOST/slack/events")),
+        "{urls:?}"
+    );
+}
+
+#[tokio::test]
+async fn one_request_url_takes_events_commands_and_actions_and_the_old_urls_still_work() {
+    let r = start().await;
+    let url = format!("{}/slack/events", r.url);
+    // An event: a pitch in the idea channel, coached because it leads with technology.
+    let pitch = signing::message_event(IDEAS, "U1", "1700000000.000700", TECH);
+    let (status, _) =
+        signing::post_json_signed(&url, SECRET, &signing::event_callback("EvOne", pitch)).await;
+    assert_eq!(status.as_u16(), 200);
+    r.fake.wait_for("chat.postEphemeral", 1, WAIT).await;
+    // A block action on the same URL: "File anyway" files it.
+    let mut click = signing::block_action(
+        "U1",
+        "file_anyway",
+        "IDEA-1",
+        IDEAS,
+        "1700000000.000700",
+        "trigOne",
+    );
+    click["response_url"] = json!(r.fake.response_url("one1"));
+    let (status, _) = signing::post_interaction_signed(&url, SECRET, &click).await;
+    assert_eq!(status.as_u16(), 200);
+    let answered = r.fake.wait_for("response/one1", 1, WAIT).await;
+    assert!(answered[0].args.to_string().contains("Filed as *IDEA-1*"));
+    // A slash command on the same URL, answered in its acknowledgement.
+    let command = signing::slash_command(PROBLEM, "U2", "C1", "trigTwo", &r.fake.response_url("x"));
+    let (status, body) = signing::post_form_signed(&url, SECRET, &command).await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    assert!(body.contains("Filed as *IDEA-2*"), "{body}");
+    // The URLs of older app settings are the same endpoint, whatever they are sent.
+    let old = format!("{}/slack/commands", r.url);
+    let command =
+        signing::slash_command(PROBLEM, "U3", "C1", "trigThree", &r.fake.response_url("y"));
+    let (status, body) = signing::post_form_signed(&old, SECRET, &command).await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    assert!(body.contains("Filed as *IDEA-3*"), "{body}");
+    assert_eq!(r.app.store().len().expect("count"), 3);
+
+    // A bad signature on the one URL is 401, whatever it carries, and changes nothing.
+    let bodies = [
+        (
+            signing::event_callback(
+                "EvBad",
+                signing::message_event(IDEAS, "U4", "1700000000.000800", PROBLEM),
+            )
+            .to_string(),
+            JSON,
+        ),
+        (signing::form_json(&command), FORM),
+        (signing::interaction_form(&click), FORM),
+    ];
+    for (body, content_type) in bodies {
+        let (status, _) = signing::post_bad_signature(&url, SECRET, &body, content_type)
+            .await
+            .expect("an answer");
+        assert_eq!(status.as_u16(), 401, "{body}");
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(r.app.store().len().expect("count"), 3, "nothing more filed");
 }

@@ -143,13 +143,13 @@ fn a_bad_lead_channel_admin_or_reaction_is_named_with_its_line_and_key() {
         (
             format!("leads = [\"{LEAD}\""),
             "leads = [\"@maria\"".to_string(),
-            "leads",
+            "tracks.execution.leads",
             "is not a Slack user id",
         ),
         (
             format!("triage_channel = \"{EXEC_TRIAGE}\""),
             "triage_channel = \"#innovation\"".to_string(),
-            "triage_channel",
+            "tracks.execution.triage_channel",
             "is not a channel id",
         ),
         (
@@ -161,7 +161,7 @@ fn a_bad_lead_channel_admin_or_reaction_is_named_with_its_line_and_key() {
         (
             "reaction = \"+1\"".to_string(),
             "reaction = \"thumbs up\"".to_string(),
-            "reaction",
+            "votes.reaction",
             "is not a reaction name",
         ),
     ] {

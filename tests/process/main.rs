@@ -7,8 +7,10 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod anywhere;
 mod crash;
 mod crash_events;
 mod listener_limits;
+mod running;
 mod serve;
 mod stop_once;

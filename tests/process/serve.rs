@@ -44,6 +44,7 @@ async fn serve_answers_ops_stops_cleanly_under_load_and_never_logs_secrets() {
         .env_remove("SLACK_APP_TOKEN")
         .env("SLACK_API_URL", fake.api_url())
         .env("PROBLEMFIRST_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PROBLEMFIRST_OPS_LISTEN", format!("127.0.0.1:{port}"))
         .env("PROBLEMFIRST_IDEA_CHANNELS", IDEAS)
         .env("RUST_LOG", "debug")
         .stdout(Stdio::null())

@@ -220,10 +220,11 @@ impl TestApp {
         status.as_u16()
     }
 
-    /// Posts a signed interaction payload; the status and the body of the answer.
+    /// Posts a signed interaction payload to the one request URL; the status and the body of the
+    /// answer.
     pub async fn interact(&self, payload: &serde_json::Value) -> (u16, String) {
         let (status, body) = super::signing::post_interaction_signed(
-            &format!("{}/slack/interactivity", self.url),
+            &format!("{}/slack/events", self.url),
             SECRET,
             payload,
         )
@@ -231,14 +232,12 @@ impl TestApp {
         (status.as_u16(), body)
     }
 
-    /// Posts a signed slash command; the status and the body of the acknowledgement.
+    /// Posts a signed slash command to the one request URL; the status and the body of the
+    /// acknowledgement.
     pub async fn command(&self, fields: &serde_json::Value) -> (u16, String) {
-        let (status, body) = super::signing::post_form_signed(
-            &format!("{}/slack/commands", self.url),
-            SECRET,
-            fields,
-        )
-        .await;
+        let (status, body) =
+            super::signing::post_form_signed(&format!("{}/slack/events", self.url), SECRET, fields)
+                .await;
         (status.as_u16(), body)
     }
 }

@@ -98,10 +98,13 @@ impl Serve {
                 .env_remove("SLACK_SIGNING_SECRET")
                 .env("PROBLEMFIRST_OPS_LISTEN", format!("127.0.0.1:{port}"));
         } else {
+            // The ops endpoints share the Slack listener, which is configured by giving both the
+            // same address.
             command
                 .env("SLACK_SIGNING_SECRET", SECRET)
                 .env_remove("SLACK_APP_TOKEN")
-                .env("PROBLEMFIRST_LISTEN", format!("127.0.0.1:{port}"));
+                .env("PROBLEMFIRST_LISTEN", format!("127.0.0.1:{port}"))
+                .env("PROBLEMFIRST_OPS_LISTEN", format!("127.0.0.1:{port}"));
         }
         #[cfg(unix)]
         if let Some(limit) = options.nofile {
