@@ -3,10 +3,12 @@
 //! names the file, the line and the key or rule at fault, so an admin can fix it in one go.
 
 use crate::domain::digest::{self, Schedule};
+use crate::domain::lexicon::Lexicon;
+use crate::domain::model::Model;
 use crate::domain::rules::{
     LanguageSpec, ModifierSpec, NoteSpec, PairSpec, QuestionSpec, RuleSpec, TrackHints, VerdictSpec,
 };
-use crate::domain::{Rules, RulesSpec};
+use crate::domain::{Classifier, Rules, RulesSpec};
 use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -261,9 +263,20 @@ impl Default for LimitsConfig {
     }
 }
 
+/// Where the learned model and the word classes are, relative to the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The model file `problemfirst train` writes.
+    pub file: PathBuf,
+    /// WordNet's word classes (`scripts/wordnet-lexicon.py` makes them).
+    pub lexicon: PathBuf,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
+    model: Spanned<ModelConfig>,
     data_dir: PathBuf,
     #[serde(default)]
     slack: SlackConfig,
@@ -317,7 +330,10 @@ pub struct Config {
     pub admins: Vec<String>,
     pub votes: VotesConfig,
     pub similar: SimilarConfig,
-    pub rules: Rules,
+    /// The rules, the word classes and the model.
+    pub classifier: Classifier,
+    /// The model and lexicon files, as found from the config file.
+    pub model: ModelConfig,
 }
 
 /// A config file that can't be used, with where and why.
@@ -358,8 +374,24 @@ impl Config {
         Config::parse(&text, path)
     }
 
-    /// Compile config text; `path` is only used in messages.
+    /// Read and compile a config file without its model, for training a new one (the model file
+    /// may be missing or made for other features).
+    pub fn load_untrained(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            key: None,
+            message: format!("can't read the config file: {e}"),
+        })?;
+        Config::compile(&text, path, false)
+    }
+
+    /// Compile config text; `path` is used in messages, and the model's files are found from it.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        Config::compile(text, path, true)
+    }
+
+    fn compile(text: &str, path: &Path, with_model: bool) -> Result<Config, ConfigError> {
         let at = |line: Option<usize>, key: Option<String>, message: String| ConfigError {
             path: path.to_path_buf(),
             line,
@@ -374,6 +406,13 @@ impl Config {
         })?;
 
         let digest = digest_config(file.digest, text, &at)?;
+        let model_line = line_of(text, file.model.span().start);
+        let model = resolve(path, file.model.into_inner());
+        // The model and the word classes are read while the rules compile.
+        let learned = {
+            let model = model.clone();
+            std::thread::spawn(move || load_learned(&model, with_model))
+        };
 
         // Remember where each rule, pair and track was written, to point errors at it.
         let mut places: Vec<(String, usize)> = Vec::new();
@@ -442,6 +481,16 @@ impl Config {
             };
             at(line, Some(key), e.problem)
         })?;
+        let (lexicon, learned_model) = learned
+            .join()
+            .unwrap_or_else(|_| Err((None, "reading the model failed".into())))
+            .map_err(|(key, message)| {
+                at(
+                    Some(model_line),
+                    Some(key.unwrap_or_else(|| "model".into())),
+                    message,
+                )
+            })?;
         Ok(Config {
             path: path.to_path_buf(),
             data_dir: file.data_dir,
@@ -456,8 +505,14 @@ impl Config {
             admins: file.admins.into_iter().map(|a| a.0).collect(),
             votes: file.votes,
             similar: file.similar,
-            rules: compiled,
+            classifier: Classifier::new(compiled, lexicon, learned_model),
+            model,
         })
+    }
+
+    /// The compiled rules.
+    pub fn rules(&self) -> &Rules {
+        &self.classifier.rules
     }
 
     pub fn track(&self, id: &str) -> Option<&TrackConfig> {
@@ -469,6 +524,46 @@ impl Config {
     pub fn track_name<'a>(&'a self, id: &'a str) -> &'a str {
         self.track(id).map_or(id, |t| t.name.as_str())
     }
+}
+
+/// Paths in `[model]` are relative to the config file.
+fn resolve(config: &Path, m: ModelConfig) -> ModelConfig {
+    let dir = config.parent().unwrap_or(Path::new(""));
+    ModelConfig {
+        file: dir.join(m.file),
+        lexicon: dir.join(m.lexicon),
+    }
+}
+
+/// Reads the word classes and the model. The one place they are loaded.
+fn load_learned(
+    m: &ModelConfig,
+    with_model: bool,
+) -> Result<(Lexicon, Model), (Option<String>, String)> {
+    let read = |key: &str, path: &Path| {
+        std::fs::read_to_string(path).map_err(|e| {
+            (
+                Some(key.to_string()),
+                format!("can't read {}: {e}", path.display()),
+            )
+        })
+    };
+    let lexicon = Lexicon::parse(&read("model.lexicon", &m.lexicon)?).map_err(|e| {
+        (
+            Some("model.lexicon".into()),
+            format!("{}:{}: {}", m.lexicon.display(), e.line, e.problem),
+        )
+    })?;
+    if !with_model {
+        return Ok((lexicon, Model::untrained()));
+    }
+    let model = Model::parse(&read("model.file", &m.file)?).map_err(|e| {
+        (
+            Some("model.file".into()),
+            format!("{}:{}: {}", m.file.display(), e.line, e.problem),
+        )
+    })?;
+    Ok((lexicon, model))
 }
 
 /// Checks `[digest]`: each bad value is reported at its own line and key.

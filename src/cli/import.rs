@@ -54,7 +54,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         let row = row.and_then(|r| check_row(r, &app, now));
         match row {
             Ok((text, submitter, track, created)) => {
-                let a = app.config.rules.assess(&text);
+                let a = app.config.classifier.assess(&text);
                 by_verdict[a.verdict as usize] += 1;
                 let track = track.unwrap_or_else(|| {
                     a.track

@@ -10,6 +10,7 @@ mod export;
 mod healthcheck;
 mod import;
 pub mod serve;
+mod train;
 
 use crate::app::App;
 use crate::config::{Config, DEFAULT_PATH};
@@ -86,6 +87,8 @@ enum Command {
     Check(check::Args),
     /// Score the classifier on a labelled JSONL file.
     Eval(eval::Args),
+    /// Fit the classifier's model on labelled JSONL files, with grouped cross-validation.
+    Train(train::Args),
     /// Print the weekly digest (text, Block Kit or JSON), or post it now.
     Digest(digest::Args),
     /// Write the whole store, as it is at one moment, to one file.
@@ -132,6 +135,7 @@ pub fn main() -> ExitCode {
         }
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Train(args) => train::run(args),
         Command::Digest(args) => digest::run(args),
         Command::Backup(args) => backup::run_backup(args),
         Command::Restore(args) => backup::run_restore(args),
@@ -140,11 +144,12 @@ pub fn main() -> ExitCode {
             command: ConfigCommand::Check(args),
         } => args.load().map(|c| {
             println!(
-                "{}: ok ({} rules, {} tracks, rules version {})",
+                "{}: ok ({} rules, {} tracks, {} weighted features, version {})",
                 c.path.display(),
-                c.rules.rules.len(),
+                c.rules().rules.len(),
                 c.tracks.len(),
-                c.rules.version
+                c.classifier.model.weights.len(),
+                c.classifier.version()
             );
         }),
     };

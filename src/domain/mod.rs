@@ -6,13 +6,20 @@ pub mod assessment;
 pub mod classifier;
 pub mod digest;
 pub mod evaluation;
+pub mod features;
 pub mod idea;
+pub mod lexicon;
+pub mod model;
 pub mod notice;
 pub mod rules;
 pub mod similarity;
 pub mod text;
+pub mod training;
 
-pub use assessment::{Assessment, Element, Hit, Scores, Side, TrackSuggestion, Verdict};
+pub use assessment::{
+    Advice, Assessment, Driver, Element, Hit, Scores, Side, TrackSuggestion, Verdict,
+};
+pub use classifier::Classifier;
 pub use idea::{
     Card, Change, Edit, Idea, IdeaId, IllegalTransition, Judgement, NewIdea, Origin, Overrule,
     Reframe, Source, Status, Transition,
