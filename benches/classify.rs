@@ -75,7 +75,7 @@ fn describe(config: &Config) {
             (200..=400).contains(&chars),
             "bench pitch of {chars} characters (want 200-400): {p}"
         );
-        let v = config.rules.assess(p).verdict;
+        let v = config.classifier.assess(p).verdict;
         counts[Verdict::ALL.iter().position(|&x| x == v).unwrap_or(0)] += 1;
     }
     let lengths = PITCHES.iter().map(|p| p.chars().count());
@@ -93,13 +93,13 @@ fn describe(config: &Config) {
 fn assess(c: &mut Criterion) {
     let config = load();
     describe(&config);
-    let rules = &config.rules;
+    let classifier = &config.classifier;
     let mut group = c.benchmark_group("assess");
     group.throughput(Throughput::Elements(PITCHES.len() as u64));
     group.bench_function("typical_pitches", |b| {
         b.iter(|| {
             for p in PITCHES {
-                black_box(rules.assess(black_box(p)));
+                black_box(classifier.assess(black_box(p)));
             }
         })
     });

@@ -25,7 +25,7 @@ fn changed(old: &str, new: &str) -> String {
 }
 
 fn parse_err(text: &str) -> ConfigError {
-    match Config::parse(text, Path::new("bad.toml")) {
+    match Config::parse(text, Path::new("config/bad.toml")) {
         Ok(_) => panic!("a bad config was accepted"),
         Err(e) => e,
     }
@@ -61,7 +61,7 @@ fn header_above(text: &str, line: usize, header: &str) -> usize {
 
 fn assert_display(e: &ConfigError, line: usize, key: &str, message_part: &str) {
     let shown = e.to_string();
-    let head = format!("bad.toml:{line}: {key}: ");
+    let head = format!("config/bad.toml:{line}: {key}: ");
     assert!(
         shown.starts_with(&head),
         "expected the message to start with {head:?}, got {shown:?}"
@@ -74,9 +74,9 @@ fn assert_display(e: &ConfigError, line: usize, key: &str, message_part: &str) {
 
 #[test]
 fn the_shipped_config_parses() {
-    let config = Config::parse(&shipped(), Path::new("bad.toml"))
+    let config = Config::parse(&shipped(), Path::new("config/bad.toml"))
         .unwrap_or_else(|e| panic!("the shipped config should parse: {e}"));
-    assert!(!config.rules.rules.is_empty());
+    assert!(!config.rules().rules.is_empty());
     assert!(config.track(&config.default_track).is_some());
 }
 
@@ -87,7 +87,7 @@ fn an_unknown_key_is_named_with_its_line() {
     let line = line_of(&text, "maxx = 4");
     assert_eq!(e.line, Some(line), "{e}");
     assert_eq!(e.key.as_deref(), Some("maxx"), "{e}");
-    assert_eq!(e.path, Path::new("bad.toml"));
+    assert_eq!(e.path, Path::new("config/bad.toml"));
     assert_display(&e, line, "maxx", "unknown field");
 }
 
@@ -357,4 +357,34 @@ fn config_check_refuses_a_missing_file() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("absent.toml"), "{stderr}");
+}
+
+#[test]
+fn a_missing_model_file_is_named_with_the_model_section() {
+    let text = changed("file = \"model.txt\"", "file = \"no-such-model.txt\"");
+    let e = parse_err(&text);
+    assert_eq!(e.line, Some(line_of(&text, "[model]")), "{e}");
+    assert_eq!(e.key.as_deref(), Some("model.file"), "{e}");
+    assert!(e.message.contains("no-such-model.txt"), "{e}");
+}
+
+#[test]
+fn a_broken_model_file_is_named_with_its_own_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/model.txt"))
+            .expect("the shipped model");
+    let broken = model.replacen("temperature = ", "temperature = warm", 1);
+    std::fs::write(dir.path().join("model.txt"), broken).expect("write");
+    let lexicon = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/wordnet/lexicon.txt");
+    let text = changed(
+        "lexicon = \"wordnet/lexicon.txt\"",
+        &format!("lexicon = {:?}", lexicon.display().to_string()),
+    );
+    let e = Config::parse(&text, &dir.path().join("bad.toml")).expect_err("refused");
+    assert_eq!(e.key.as_deref(), Some("model.file"), "{e}");
+    assert!(
+        e.message.contains("model.txt:") && e.message.contains("temperature"),
+        "{e}"
+    );
 }

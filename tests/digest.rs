@@ -1193,7 +1193,8 @@ async fn digest_post_posts_once_and_serve_would_not_post_it_again() {
 #[test]
 fn the_digest_section_is_checked_with_line_and_key() {
     let shipped = std::fs::read_to_string(shipped_path()).expect("shipped config");
-    let defaults = Config::parse(&shipped, Path::new("ok.toml")).expect("shipped config parses");
+    let defaults =
+        Config::parse(&shipped, Path::new("config/ok.toml")).expect("shipped config parses");
     assert!(defaults.digest.enabled);
     assert_eq!(defaults.digest.channel, None);
     assert_eq!(defaults.digest.schedule.zone_name, "UTC");
@@ -1213,7 +1214,7 @@ fn the_digest_section_is_checked_with_line_and_key() {
         assert!(shipped.contains(old), "the shipped config has {old}");
         let text = shipped.replacen(old, new, 1);
         let line = text.lines().position(|l| l.contains(new)).map(|i| i + 1);
-        let err = Config::parse(&text, Path::new("bad.toml")).expect_err("refused");
+        let err = Config::parse(&text, Path::new("config/bad.toml")).expect_err("refused");
         assert_eq!(err.line, line, "{err}");
         assert_eq!(err.key.as_deref(), Some(key), "{err}");
         assert!(
@@ -1223,9 +1224,9 @@ fn the_digest_section_is_checked_with_line_and_key() {
         );
     }
     let text = shipped.replacen("weekday = \"monday\"", "weekday = \"monday\"\nhour = 9", 1);
-    let err = Config::parse(&text, Path::new("bad.toml")).expect_err("unknown key refused");
+    let err = Config::parse(&text, Path::new("config/bad.toml")).expect_err("unknown key refused");
     assert!(err.to_string().contains("hour"), "{err}");
     let text = shipped.replacen("timezone = \"UTC\"", "timezone = \"Europe/Amsterdam\"", 1);
-    let c = Config::parse(&text, Path::new("ok.toml")).expect("a zone with daylight saving");
+    let c = Config::parse(&text, Path::new("config/ok.toml")).expect("a zone with daylight saving");
     assert_eq!(c.digest.schedule.zone_name, "Europe/Amsterdam");
 }

@@ -115,7 +115,7 @@ fn tracks_name_their_leads_triage_channel_and_admins() {
     let shipped = Config::parse(
         &support::roles::config_text()
             .replace(&format!("triage_channel = \"{EXEC_TRIAGE}\"\n"), ""),
-        Path::new("x.toml"),
+        Path::new("config/x.toml"),
     )
     .expect("a track without a triage channel is fine");
     assert_eq!(
@@ -127,7 +127,7 @@ fn tracks_name_their_leads_triage_channel_and_admins() {
 }
 
 fn config_error(text: &str) -> String {
-    match Config::parse(text, Path::new("bad.toml")) {
+    match Config::parse(text, Path::new("config/bad.toml")) {
         Ok(_) => panic!("a bad config was accepted"),
         Err(e) => e.to_string(),
     }
@@ -177,7 +177,7 @@ fn a_bad_lead_channel_admin_or_reaction_is_named_with_its_line_and_key() {
     }
     let colons = Config::parse(
         &base.replacen("reaction = \"+1\"", "reaction = \":bulb:\"", 1),
-        Path::new("x.toml"),
+        Path::new("config/x.toml"),
     )
     .expect("colons are accepted");
     assert_eq!(colons.votes.reaction, "bulb");

@@ -294,7 +294,8 @@ impl Classifier {
         let mut out: Vec<Driver> = Vec::new();
         let mut taken: Vec<(usize, usize)> = Vec::new();
         for ((s, e), c, kind) in spans {
-            if c <= 0.0 || out.len() == 3 {
+            // What rounds to nothing moved nothing.
+            if c < 0.005 || out.len() == 3 {
                 break;
             }
             if taken.iter().any(|&(a, b)| s < b && a < e) {
