@@ -58,6 +58,7 @@ fn new_idea(n: usize) -> NewIdea {
             confidence: 0.8,
             hits: vec![],
             rules_version: "bench".into(),
+            model_version: "bench".into(),
         },
         track: ["execution", "search"][n % 2].into(),
         filed: true,

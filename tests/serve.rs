@@ -55,7 +55,7 @@ async fn serve_answers_ops_stops_cleanly_under_load_and_never_logs_secrets() {
     assert!(shipped.contains("format = \"human\""));
     std::fs::write(
         &config,
-        shipped.replace("format = \"human\"", "format = \"json\""),
+        with_shipped_model(&shipped.replace("format = \"human\"", "format = \"json\"")),
     )
     .expect("config written");
     let data = dir.path().join("data");
@@ -199,4 +199,23 @@ async fn serve_answers_ops_stops_cleanly_under_load_and_never_logs_secrets() {
         !logs.contains("serve-test"),
         "part of a secret leaked into the logs"
     );
+}
+
+/// The shipped config's model and word classes, by absolute path, for a copy of the config
+/// written elsewhere.
+fn with_shipped_model(text: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    text.replacen(
+        "file = \"model.txt\"",
+        &format!("file = {:?}", root.join("model.txt").to_string_lossy()),
+        1,
+    )
+    .replacen(
+        "lexicon = \"wordnet/lexicon.txt\"",
+        &format!(
+            "lexicon = {:?}",
+            root.join("wordnet/lexicon.txt").to_string_lossy()
+        ),
+        1,
+    )
 }

@@ -171,7 +171,7 @@ fn a_bad_lead_channel_admin_or_reaction_is_named_with_its_line_and_key() {
     ] {
         let text = base.replacen(&old, &new, 1);
         let shown = config_error(&text);
-        let head = format!("bad.toml:{}: {key}: ", line_of(&text, &new));
+        let head = format!("config/bad.toml:{}: {key}: ", line_of(&text, &new));
         assert!(shown.starts_with(&head), "expected {head:?}, got {shown:?}");
         assert!(shown.contains(says), "{shown}");
     }

@@ -224,7 +224,21 @@ impl App {
         if statement.trim().is_empty() {
             return Err(AppError::EmptyPitch);
         }
-        let assessment = self.config.classifier.assess(&statement);
+        // The solution is parked in its own field: the reframe is judged on the problem it states,
+        // or a solution-led pitch reframed well would still read as its solution.
+        let judged_part = Reframe {
+            solution: String::new(),
+            ..fields.clone()
+        }
+        .statement();
+        let assessment = self
+            .config
+            .classifier
+            .assess(if judged_part.trim().is_empty() {
+                &statement
+            } else {
+                &judged_part
+            });
         let track = match track {
             Some(t) => self.choose_track(Some(&t), &assessment)?,
             None => draft.track.clone(),
