@@ -463,6 +463,7 @@ impl Reader<'_> {
                 .map(|a| (a.start, toks.get(i + k - 1).map_or(a.end, |b| b.end)))
         };
         let mut found = [false; 8];
+        #[allow(clippy::needless_range_loop)] // looks ahead two words from each
         for i in 0..n {
             let (a, b, c) = (at(i), at(i + 1), at(i + 2));
             if !found[0] && a == "as" && matches!(b, "a" | "an") && !c.is_empty() {
