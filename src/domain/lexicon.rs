@@ -4,8 +4,6 @@
 //! `noun.artifact`, any feeling a `noun.feeling` — without a hand-kept word list. Words in other
 //! forms are found with WordNet's own suffix rules ("nurses" → "nurse", "stopped" → "stop").
 
-use std::collections::HashMap;
-
 /// WordNet's lexicographer files, by number (`lexnames(5WN)`).
 pub const CLASS_NAMES: [&str; 45] = [
     "adj.all",
@@ -54,6 +52,43 @@ pub const CLASS_NAMES: [&str; 45] = [
     "verb.weather",
     "adj.ppl",
 ];
+
+/// What a word of a class is, in the product's words, for explanations ("names a person or a
+/// role" rather than `noun.person`).
+pub fn describe(class: u8) -> &'static str {
+    match CLASS_NAMES.get(usize::from(class)).copied().unwrap_or("") {
+        "noun.person" => "names a person or a role",
+        "noun.group" => "names a group of people",
+        "noun.feeling" | "verb.emotion" => "names a feeling",
+        "noun.time" => "a matter of time",
+        "noun.quantity" => "an amount",
+        "noun.artifact" => "names a thing",
+        "noun.act" => "names an activity",
+        "noun.state" => "names a state of affairs",
+        "noun.attribute" => "names a quality",
+        "noun.communication" => "about communication",
+        "noun.cognition" | "verb.cognition" => "about knowing or thinking",
+        "noun.location" => "names a place",
+        "noun.possession" | "verb.possession" => "about money or owning",
+        "noun.process" => "names a process",
+        "noun.event" => "names an event",
+        "noun.food" | "verb.consumption" => "about food or using things up",
+        "noun.motive" => "names a motive",
+        "noun.relation" => "names a relation",
+        "verb.motion" => "about moving",
+        "verb.communication" => "about telling or asking",
+        "verb.change" => "about changing something",
+        "verb.creation" => "about making something",
+        "verb.social" => "about people working together",
+        "verb.perception" => "about seeing or hearing",
+        "verb.contact" => "about handling things",
+        "verb.competition" => "about competing",
+        "verb.stative" => "about how things are",
+        "verb.body" | "noun.body" => "about the body",
+        "adv.all" => "says how",
+        _ => "describes something",
+    }
+}
 
 /// A part of speech, as WordNet's lexicographer file numbers tell it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,10 +142,30 @@ pub struct LexiconError {
     pub problem: String,
 }
 
-/// The word classes, keyed by lower-case word.
+/// The word classes, keyed by lower-case word: the file's text kept whole, and an
+/// open-addressing table of the words in it (FNV-1a hashes, no string per word), so loading is one
+/// pass over the lines and a look-up of a word form builds no string.
 #[derive(Debug, Clone, Default)]
 pub struct Lexicon {
-    words: HashMap<Box<str>, Entry>,
+    /// The lexicon file, as read.
+    text: Box<str>,
+    /// Per word: where it is in `text`, its length, and what it is.
+    words: Vec<(u32, u8, Entry)>,
+    /// Index + 1 into `words` (0 for an empty slot) and the high bits of the word's hash, so a
+    /// probe compares words only when their hashes agree; the length is a power of two.
+    slots: Vec<(u32, u32)>,
+}
+
+/// FNV-1a of the concatenated parts.
+fn hash(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &b in *part {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
 }
 
 /// Regular endings and what replaces them, per part of speech (WordNet's `morphy`).
@@ -140,9 +195,13 @@ impl Lexicon {
     /// Read `lexicon.txt`: `<word> <class>…` per line, `~` before the classes of an irregular form,
     /// `#` comments.
     pub fn parse(text: &str) -> Result<Lexicon, LexiconError> {
-        let mut words = HashMap::with_capacity(text.len() / 12);
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
+        let text: Box<str> = text.to_ascii_lowercase().into_boxed_str();
+        let mut words = Vec::with_capacity(text.len() / 10);
+        let mut at = 0usize;
+        for (i, raw) in text.split('\n').enumerate() {
+            let line_start = at;
+            at += raw.len() + 1;
+            let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
@@ -179,13 +238,78 @@ impl Lexicon {
             if n == 0 {
                 return Err(err(format!("'{word}' has no class")));
             }
-            words.insert(word.to_ascii_lowercase().into_boxed_str(), entry);
+            let len = u8::try_from(word.len())
+                .map_err(|_| err(format!("'{word}' is longer than 255 bytes")))?;
+            let offset = line_start + (raw.len() - raw.trim_start().len());
+            let offset = u32::try_from(offset).map_err(|_| err("the file is over 4 GB".into()))?;
+            words.push((offset, len, entry));
         }
-        Ok(Lexicon { words })
+        let bits = (words.len() * 2)
+            .next_power_of_two()
+            .trailing_zeros()
+            .max(4);
+        let mut lexicon = Lexicon {
+            text,
+            words: Vec::new(),
+            slots: vec![(0, 0); 1 << bits],
+        };
+        let mask = lexicon.slots.len() - 1;
+        for (index, &(offset, len, _)) in words.iter().enumerate() {
+            let word =
+                &lexicon.text.as_bytes()[offset as usize..offset as usize + usize::from(len)];
+            let h = hash(&[word]);
+            let tag = (h >> 32) as u32;
+            let mut slot = h as usize & mask;
+            loop {
+                match lexicon.slots[slot] {
+                    (0, _) => {
+                        lexicon.slots[slot] = (index as u32 + 1, tag);
+                        break;
+                    }
+                    // A word listed twice: the later line wins, as a map's insert would.
+                    (k, t) if t == tag && lexicon.word(&words[k as usize - 1]) == word => {
+                        lexicon.slots[slot] = (index as u32 + 1, tag);
+                        break;
+                    }
+                    _ => slot = (slot + 1) & mask,
+                }
+            }
+        }
+        lexicon.words = words;
+        Ok(lexicon)
+    }
+
+    fn word(&self, &(offset, len, _): &(u32, u8, Entry)) -> &[u8] {
+        &self.text.as_bytes()[offset as usize..offset as usize + usize::from(len)]
+    }
+
+    /// The entry of the word spelled by `stem` followed by `with`.
+    fn get(&self, stem: &[u8], with: &[u8]) -> Option<Entry> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let h = hash(&[stem, with]);
+        let tag = (h >> 32) as u32;
+        let mut slot = h as usize & mask;
+        loop {
+            let (k, t) = self.slots[slot];
+            if k == 0 {
+                return None;
+            }
+            if t == tag {
+                let w = &self.words[k as usize - 1];
+                let word = self.word(w);
+                if word.len() == stem.len() + with.len()
+                    && word.starts_with(stem)
+                    && word.ends_with(with)
+                {
+                    return Some(w.2);
+                }
+            }
+            slot = (slot + 1) & mask;
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.words.len()
+        self.slots.iter().filter(|s| s.0 != 0).count()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -194,7 +318,7 @@ impl Lexicon {
 
     /// The form itself, as listed.
     pub fn exact(&self, word: &str) -> Option<Entry> {
-        self.words.get(word).copied()
+        self.get(word.as_bytes(), b"")
     }
 
     /// What the word is, in whatever form it is written (lower case): the entries of its base
@@ -206,8 +330,8 @@ impl Lexicon {
             base: false,
         });
         let mut found = own.is_some();
-        let mut add = |base: &str, part: Part| {
-            if let Some(e) = self.words.get(base) {
+        let mut add = |stem: &str, with: &str, part: Part| {
+            if let Some(e) = self.get(stem.as_bytes(), with.as_bytes()) {
                 for c in e.classes().filter(|&c| Part::of_class(c) == part) {
                     if !merged.has(part) {
                         if let Some(slot) = merged.classes.iter_mut().find(|s| **s == u8::MAX) {
@@ -218,7 +342,6 @@ impl Lexicon {
                 }
             }
         };
-        let mut base = String::with_capacity(word.len() + 2);
         for (endings, part) in [
             (&NOUN_ENDINGS[..], Part::Noun),
             (&VERB_ENDINGS[..], Part::Verb),
@@ -226,13 +349,9 @@ impl Lexicon {
         ] {
             for &(ending, with) in endings {
                 if let Some(stem) = word.strip_suffix(ending) {
-                    if stem.len() < 2 {
-                        continue;
+                    if stem.len() >= 2 {
+                        add(stem, with, part);
                     }
-                    base.clear();
-                    base.push_str(stem);
-                    base.push_str(with);
-                    add(&base, part);
                 }
             }
         }
@@ -241,7 +360,7 @@ impl Lexicon {
             if let Some(stem) = word.strip_suffix(ending) {
                 let b = stem.as_bytes();
                 if b.len() >= 3 && b[b.len() - 1] == b[b.len() - 2] {
-                    add(&stem[..stem.len() - 1], Part::Verb);
+                    add(&stem[..stem.len() - 1], "", Part::Verb);
                 }
             }
         }
