@@ -15,6 +15,7 @@ pub mod rules;
 pub mod similarity;
 pub mod text;
 pub mod training;
+pub mod wordvec;
 
 pub use assessment::{
     Advice, Assessment, Driver, Element, Hit, Scores, Side, TrackSuggestion, Verdict,
