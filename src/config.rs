@@ -8,6 +8,7 @@ use crate::domain::model::Model;
 use crate::domain::rules::{
     LanguageSpec, ModifierSpec, NoteSpec, PairSpec, QuestionSpec, RuleSpec, TrackHints, VerdictSpec,
 };
+use crate::domain::wordvec::WordVectors;
 use crate::domain::{Classifier, Rules, RulesSpec};
 use serde::Deserialize;
 use std::fmt;
@@ -271,6 +272,10 @@ pub struct ModelConfig {
     pub file: PathBuf,
     /// WordNet's word classes (`scripts/wordnet-lexicon.py` makes them).
     pub lexicon: PathBuf,
+    /// Word vectors for the pitch's overall meaning (`scripts/word-vectors.py` makes them); a
+    /// model trained with them needs the same file.
+    #[serde(default)]
+    pub vectors: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -481,7 +486,7 @@ impl Config {
             };
             at(line, Some(key), e.problem)
         })?;
-        let (lexicon, learned_model) = learned
+        let (lexicon, vectors, learned_model) = learned
             .join()
             .unwrap_or_else(|_| Err((None, "reading the model failed".into())))
             .map_err(|(key, message)| {
@@ -505,7 +510,7 @@ impl Config {
             admins: file.admins.into_iter().map(|a| a.0).collect(),
             votes: file.votes,
             similar: file.similar,
-            classifier: Classifier::new(compiled, lexicon, learned_model),
+            classifier: Classifier::new(compiled, lexicon, vectors, learned_model),
             model,
         })
     }
@@ -532,14 +537,15 @@ fn resolve(config: &Path, m: ModelConfig) -> ModelConfig {
     ModelConfig {
         file: dir.join(m.file),
         lexicon: dir.join(m.lexicon),
+        vectors: m.vectors.map(|v| dir.join(v)),
     }
 }
 
-/// Reads the word classes and the model. The one place they are loaded.
-fn load_learned(
-    m: &ModelConfig,
-    with_model: bool,
-) -> Result<(Lexicon, Model), (Option<String>, String)> {
+/// What the classifier learned or looked up: word classes, word vectors (if any), the model.
+type Learned = (Lexicon, Option<WordVectors>, Model);
+
+/// Reads the word classes, the word vectors and the model. The one place they are loaded.
+fn load_learned(m: &ModelConfig, with_model: bool) -> Result<Learned, (Option<String>, String)> {
     let read = |key: &str, path: &Path| {
         std::fs::read_to_string(path).map_err(|e| {
             (
@@ -554,8 +560,25 @@ fn load_learned(
             format!("{}:{}: {}", m.lexicon.display(), e.line, e.problem),
         )
     })?;
+    let vectors = match &m.vectors {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| {
+                (
+                    Some("model.vectors".to_string()),
+                    format!("can't read {}: {e}", path.display()),
+                )
+            })?;
+            Some(WordVectors::parse(&bytes).map_err(|e| {
+                (
+                    Some("model.vectors".to_string()),
+                    format!("{}: {e}", path.display()),
+                )
+            })?)
+        }
+        None => None,
+    };
     if !with_model {
-        return Ok((lexicon, Model::untrained()));
+        return Ok((lexicon, vectors, Model::untrained()));
     }
     let model = Model::parse(&read("model.file", &m.file)?).map_err(|e| {
         (
@@ -563,7 +586,24 @@ fn load_learned(
             format!("{}:{}: {}", m.file.display(), e.line, e.problem),
         )
     })?;
-    Ok((lexicon, model))
+    let wanted = vectors.as_ref().map(WordVectors::fingerprint);
+    if model.vectors != wanted {
+        return Err((
+            Some("model.vectors".into()),
+            format!(
+                "{} was trained with {}, the config gives {}: retrain it with `problemfirst train`",
+                m.file.display(),
+                model
+                    .vectors
+                    .as_deref()
+                    .map_or("no word vectors".into(), |v| format!("word vectors {v}")),
+                wanted
+                    .as_deref()
+                    .map_or("none".into(), |v| format!("word vectors {v}")),
+            ),
+        ));
+    }
+    Ok((lexicon, vectors, model))
 }
 
 /// Checks `[digest]`: each bad value is reported at its own line and key.

@@ -561,11 +561,16 @@ fn train_is_deterministic_and_writes_a_model_the_config_loads() {
     let shipped = std::fs::read_to_string(root.join("config/problemfirst.toml"))
         .unwrap_or_else(|e| panic!("shipped config: {e}"));
     let lexicon = root.join("config/wordnet/lexicon.txt");
+    let vectors = root.join("config/wordvec/vectors.bin");
     let text = shipped
         .replace("file = \"model.txt\"", "file = \"first.txt\"")
         .replace(
             "lexicon = \"wordnet/lexicon.txt\"",
             &format!("lexicon = {:?}", lexicon.to_string_lossy()),
+        )
+        .replace(
+            "vectors = \"wordvec/vectors.bin\"",
+            &format!("vectors = {:?}", vectors.to_string_lossy()),
         );
     let config_path = dir.path().join("problemfirst.toml");
     std::fs::write(&config_path, text).unwrap_or_else(|e| panic!("write: {e}"));

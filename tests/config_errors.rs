@@ -376,10 +376,17 @@ fn a_broken_model_file_is_named_with_its_own_line() {
             .expect("the shipped model");
     let broken = model.replacen("temperature = ", "temperature = warm", 1);
     std::fs::write(dir.path().join("model.txt"), broken).expect("write");
-    let lexicon = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/wordnet/lexicon.txt");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let lexicon = root.join("wordnet/lexicon.txt");
+    let vectors = root.join("wordvec/vectors.bin");
     let text = changed(
         "lexicon = \"wordnet/lexicon.txt\"",
         &format!("lexicon = {:?}", lexicon.display().to_string()),
+    )
+    .replacen(
+        "vectors = \"wordvec/vectors.bin\"",
+        &format!("vectors = {:?}", vectors.display().to_string()),
+        1,
     );
     let e = Config::parse(&text, &dir.path().join("bad.toml")).expect_err("refused");
     assert_eq!(e.key.as_deref(), Some("model.file"), "{e}");
@@ -387,4 +394,21 @@ fn a_broken_model_file_is_named_with_its_own_line() {
         e.message.contains("model.txt:") && e.message.contains("temperature"),
         "{e}"
     );
+}
+
+#[test]
+fn word_vectors_that_are_not_the_models_are_refused() {
+    // Not a vectors file at all: named with its key.
+    let text = changed(
+        "vectors = \"wordvec/vectors.bin\"",
+        "vectors = \"wordnet/lexicon.txt\"",
+    );
+    let e = parse_err(&text);
+    assert_eq!(e.key.as_deref(), Some("model.vectors"), "{e}");
+    assert!(e.message.contains("word-vector"), "{e}");
+    // No vectors for a model trained with them: the model says what it needs.
+    let text = changed("vectors = \"wordvec/vectors.bin\"", "");
+    let e = parse_err(&text);
+    assert_eq!(e.key.as_deref(), Some("model.vectors"), "{e}");
+    assert!(e.message.contains("retrain"), "{e}");
 }

@@ -218,4 +218,12 @@ fn with_shipped_model(text: &str) -> String {
         ),
         1,
     )
+    .replacen(
+        "vectors = \"wordvec/vectors.bin\"",
+        &format!(
+            "vectors = {:?}",
+            root.join("wordvec/vectors.bin").to_string_lossy()
+        ),
+        1,
+    )
 }

@@ -30,6 +30,10 @@ pub struct Args {
     /// cover cases the labelled files miss). May be given more than once.
     #[arg(long, value_name = "FILE")]
     extra: Vec<PathBuf>,
+    /// How much cross-validated accuracy the verdict's offsets may give up to catch more
+    /// tech-led pitches (0: the offsets of the best accuracy, ties going to tech recall).
+    #[arg(long, value_name = "X", default_value_t = 0.0)]
+    accuracy_slack: f64,
     /// Inverse strength of the L2 regularisation (higher fits the training pitches more closely).
     #[arg(long, value_name = "C", default_value_t = 4.0)]
     c: f64,
@@ -149,9 +153,15 @@ pub fn run(args: Args) -> Result<(), Failure> {
         seed: args.seed,
         max_false_nag: args.max_false_nag,
         c: args.c,
+        accuracy_slack: args.accuracy_slack,
         ..Settings::default()
     };
     let (report, mut model) = training::train(&samples, &settings);
+    model.vectors = config
+        .classifier
+        .vectors
+        .as_ref()
+        .map(crate::domain::wordvec::WordVectors::fingerprint);
     let names = |files: &[PathBuf]| -> String {
         files
             .iter()
@@ -284,6 +294,11 @@ fn describe(r: &Report, s: &Settings) -> String {
         s.max_false_nag * 100.0,
         r.thresholds.tip_below,
         s.sure_precision * 100.0
+    ));
+    out.push_str(&format!(
+        "Offsets on the log-probabilities of tech and vague: {:.1} and {:.1} (the most tech-led \
+         pitches caught within {:.3} of the best accuracy)\n",
+        r.thresholds.offsets[0], r.thresholds.offsets[1], s.accuracy_slack
     ));
     let _ = CLASSES;
     out

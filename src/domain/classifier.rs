@@ -9,12 +9,13 @@
 use super::assessment::{
     Advice, Assessment, Driver, Element, Hit, Scores, Side, TrackSuggestion, Verdict,
 };
-use super::features::{Feature, Kind, Reader, RuleHit};
+use super::features::{has_content, Cue, Feature, Kind, Reader, RuleHit};
 use super::lexicon::Lexicon;
 use super::model::{class_index, Model, CLASSES};
 use super::rules::{Language, Role, Rules, Scope};
 use super::text::{normalize, Layout, Normalized};
 use super::training::decide;
+use super::wordvec::WordVectors;
 use regex::SetMatches;
 
 /// A hit while it is being weighed; spans are in the normalised text.
@@ -33,6 +34,7 @@ struct Weighed {
 pub struct Classifier {
     pub rules: Rules,
     pub lexicon: Lexicon,
+    pub vectors: Option<WordVectors>,
     pub model: Model,
 }
 
@@ -45,10 +47,16 @@ struct Read<'a> {
 }
 
 impl Classifier {
-    pub fn new(rules: Rules, lexicon: Lexicon, model: Model) -> Classifier {
+    pub fn new(
+        rules: Rules,
+        lexicon: Lexicon,
+        vectors: Option<WordVectors>,
+        model: Model,
+    ) -> Classifier {
         Classifier {
             rules,
             lexicon,
+            vectors,
             model,
         }
     }
@@ -135,6 +143,7 @@ impl Classifier {
             .map_or((0, text.len()), |s| (s.span.start, s.span.end));
         Reader {
             lexicon: &self.lexicon,
+            vectors: self.vectors.as_ref(),
         }
         .read(text, first, layout.sentences.len(), &rule_hits)
     }
@@ -272,22 +281,27 @@ impl Classifier {
         original: &str,
     ) -> Vec<Driver> {
         let v = class_index(verdict);
-        let mut spans: Vec<((usize, usize), f32, Kind)> = Vec::new();
+        let text = norm.text.as_str();
+        let mut each: Vec<((usize, usize), f32, Kind)> = Vec::with_capacity(features.len());
         for f in features {
             let (Some(span), Some(w)) = (f.span, self.model.weight(f.key)) else {
                 continue;
             };
             let others = (w.iter().sum::<f32>() - w[v]) / 2.0;
-            let c = f.value * (w[v] - others);
-            match spans.iter_mut().find(|(s, _, _)| *s == span) {
-                Some(entry) => {
+            each.push((span, f.value * (w[v] - others), f.kind));
+        }
+        // Added up per span; a rule or a cue explains a phrase better than its words do.
+        each.sort_unstable_by_key(|e| e.0);
+        let mut spans: Vec<((usize, usize), f32, Kind)> = Vec::with_capacity(each.len());
+        for (span, c, kind) in each {
+            match spans.last_mut() {
+                Some(entry) if entry.0 == span => {
                     entry.1 += c;
-                    // A rule or a cue explains a phrase better than its words do.
-                    if matches!(f.kind, Kind::Rule(_) | Kind::Cue(_)) {
-                        entry.2 = f.kind;
+                    if matches!(kind, Kind::Rule(_) | Kind::Cue(_)) {
+                        entry.2 = kind;
                     }
                 }
-                None => spans.push((span, c, f.kind)),
+                _ => spans.push((span, c, kind)),
             }
         }
         spans.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -299,6 +313,16 @@ impl Classifier {
                 break;
             }
             if taken.iter().any(|&(a, b)| s < b && a < e) {
+                continue;
+            }
+            // A bare function word ("for", "we") or the pitch's length moves a verdict but
+            // explains nothing: only rules, the shape cues that say something, and phrases
+            // with a content word are named.
+            let telling = match kind {
+                Kind::Rule(_) | Kind::Cue(Cue::Question) => true,
+                _ => has_content(text.get(s..e).unwrap_or_default()),
+            };
+            if !telling {
                 continue;
             }
             taken.push((s, e));
@@ -316,7 +340,6 @@ impl Classifier {
 
     /// What a feature says, in the product's words.
     fn why(&self, kind: Kind) -> String {
-        use super::features::Cue;
         match kind {
             Kind::Rule(i) => self.rules.rules.get(usize::from(i)).map_or_else(
                 || "names who is affected and what is hard for them".to_string(),
@@ -344,12 +367,10 @@ impl Classifier {
                 Cue::FirstWord | Cue::FirstClass(_) => "how it opens".into(),
                 Cue::Sentences(_) | Cue::Length(_) => "its length".into(),
             },
-            Kind::Class(c) => format!(
-                "a word of the kind {}",
-                super::lexicon::CLASS_NAMES[usize::from(c)]
-            ),
+            Kind::Class(c) => super::lexicon::describe(c).into(),
             Kind::Opening => "how it opens".into(),
             Kind::Word | Kind::Pair | Kind::Affix => "the wording".into(),
+            Kind::Meaning => "the pitch's overall meaning".into(),
         }
     }
 }
@@ -371,7 +392,11 @@ fn reason(verdict: Verdict, drivers: &[Driver], layout: &Layout, norm: &Normaliz
         }
         (Verdict::Tech, false) => "It reads as a solution rather than someone's problem.".into(),
         (Verdict::Problem, true) => {
-            format!("It names who is affected and what is hard for them: {quoted}.")
+            let also = drivers
+                .get(1)
+                .map(|d| format!(", *{}*", d.text.trim()))
+                .unwrap_or_default();
+            format!("It names who is affected and what is hard for them: {quoted}{also}.")
         }
         (Verdict::Problem, false) => "It names who is affected and what is hard for them.".into(),
         (Verdict::Vague, true) => {

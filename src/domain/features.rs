@@ -7,7 +7,8 @@
 //! Features come in blocks; each block's values are scaled to unit length and then by the block's
 //! weight, so a long pitch does not outweigh a short one and no block drowns the others.
 
-use super::lexicon::{Lexicon, Part, CLASS_NAMES};
+use super::lexicon::{Entry, Lexicon, Part, CLASS_NAMES};
+use super::wordvec::WordVectors;
 
 /// Which block a feature belongs to; also what an explanation says about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -26,6 +27,8 @@ pub enum Kind {
     Cue(Cue),
     /// One of the first words of the opening sentence.
     Opening,
+    /// A dimension of the pitch's mean word vector.
+    Meaning,
 }
 
 impl Kind {
@@ -37,16 +40,17 @@ impl Kind {
             Kind::Class(_) => 3,
             Kind::Cue(_) => 4,
             Kind::Opening => 5,
+            Kind::Meaning => 6,
         }
     }
 }
 
-/// The blocks' weights: words and pairs; affixes; rules; classes; cues; opening words. Part of the
-/// feature set a model is trained on ([`FEATURE_SET`]).
-const BLOCK_WEIGHTS: [f32; 6] = [1.0, 0.5, 0.5, 0.5, 0.5, 0.5];
+/// The blocks' weights: words and pairs; affixes; rules; classes; cues; opening words; meaning.
+/// Part of the feature set a model is trained on ([`FEATURE_SET`]).
+const BLOCK_WEIGHTS: [f32; 7] = [1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 1.0];
 
 /// The feature set's name, kept in a model file: a model trained on other features is refused.
-pub const FEATURE_SET: &str = "pf-2";
+pub const FEATURE_SET: &str = "pf-3";
 
 /// Structure cues: the shape of a pitch rather than its words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -121,17 +125,23 @@ pub fn key_of(prefix: &str, parts: &[&str]) -> u64 {
     parts.iter().fold(Fnv::new().str(prefix), |h, p| h.str(p)).0
 }
 
-/// A word of the pitch: lower-case ASCII letters and digits (with an inner apostrophe).
-#[derive(Debug, Clone)]
+/// A word of the pitch (ASCII letters and digits, with an inner apostrophe), as a span of the
+/// text, with what is known of it: read once, used by every block.
+#[derive(Debug, Clone, Copy)]
 struct Token {
-    text: String,
     start: usize,
     end: usize,
+    /// Closed-class flags ([`closed`]).
+    flags: u16,
+    /// Its number among the cue words, 0 for none.
+    word: u8,
+    /// The word's WordNet classes, in whatever form it is written.
+    entry: Option<Entry>,
 }
 
-fn tokens(text: &str) -> Vec<Token> {
-    let b = text.as_bytes();
-    let mut out = Vec::with_capacity(text.len() / 5);
+/// The spans of the words of `lower` (the pitch, ASCII lower-cased).
+fn spans(lower: &str, mut each: impl FnMut(usize, usize)) {
+    let b = lower.as_bytes();
     let mut i = 0;
     while i < b.len() {
         if !b[i].is_ascii_alphanumeric() {
@@ -149,13 +159,8 @@ fn tokens(text: &str) -> Vec<Token> {
                 i += 1;
             }
         }
-        out.push(Token {
-            text: text[start..i].to_ascii_lowercase(),
-            start,
-            end: i,
-        });
+        each(start, i);
     }
-    out
 }
 
 const AUXILIARIES: &[&str] = &[
@@ -240,13 +245,192 @@ const UNITS: &[&str] = &[
     "miles", "meter", "meters", "metres", "eur", "euros", "dollars", "usd", "people", "times",
 ];
 
-fn is(list: &[&str], w: &str) -> bool {
-    list.contains(&w)
+const AUX: u16 = 1;
+const MODAL: u16 = 2;
+const PRONOUN: u16 = 4;
+const DETERMINER: u16 = 8;
+const FUNCTION: u16 = 16;
+const OPENER: u16 = 32;
+const UNIT: u16 = 64;
+const NUMBER: u16 = 128;
+
+/// The words the shape cues look for ("as a", "how might we", "so that", "i'd like"…), numbered
+/// so the cues compare numbers rather than strings.
+const CUE_WORDS: [&str; 49] = [
+    "a",
+    "add",
+    "an",
+    "as",
+    "be",
+    "because",
+    "can",
+    "consider",
+    "cool",
+    "could",
+    "customer",
+    "customers",
+    "do",
+    "don't",
+    "due",
+    "good",
+    "great",
+    "have",
+    "he",
+    "helpful",
+    "how",
+    "i",
+    "i'd",
+    "like",
+    "love",
+    "make",
+    "me",
+    "might",
+    "my",
+    "nice",
+    "our",
+    "people",
+    "please",
+    "provide",
+    "result",
+    "she",
+    "since",
+    "so",
+    "that",
+    "they",
+    "to",
+    "us",
+    "user",
+    "users",
+    "we",
+    "we'd",
+    "wish",
+    "won't",
+    "would",
+];
+
+/// The number of a cue word (0 is none), at compile time.
+const fn cue_word(w: &str) -> u8 {
+    let w = w.as_bytes();
+    let mut i = 0;
+    while i < CUE_WORDS.len() {
+        let c = CUE_WORDS[i].as_bytes();
+        if c.len() == w.len() {
+            let mut k = 0;
+            while k < c.len() && c[k] == w[k] {
+                k += 1;
+            }
+            if k == c.len() {
+                return i as u8 + 1;
+            }
+        }
+        i += 1;
+    }
+    panic!("not in CUE_WORDS")
+}
+
+macro_rules! cue_words {
+    ($($name:ident = $word:literal),* $(,)?) => {
+        $(const $name: u8 = cue_word($word);)*
+    };
+}
+
+cue_words! {
+    W_A = "a", W_ADD = "add", W_AN = "an", W_AS = "as", W_BE = "be", W_BECAUSE = "because",
+    W_CAN = "can", W_CONSIDER = "consider", W_COOL = "cool", W_COULD = "could",
+    W_CUSTOMER = "customer", W_CUSTOMERS = "customers", W_DO = "do", W_DONT = "don't",
+    W_DUE = "due", W_GOOD = "good", W_GREAT = "great", W_HAVE = "have", W_HE = "he",
+    W_HELPFUL = "helpful", W_HOW = "how", W_I = "i", W_ID = "i'd", W_LIKE = "like",
+    W_LOVE = "love", W_MAKE = "make", W_ME = "me", W_MIGHT = "might", W_MY = "my",
+    W_NICE = "nice", W_OUR = "our", W_PEOPLE = "people", W_PLEASE = "please",
+    W_PROVIDE = "provide", W_RESULT = "result", W_SHE = "she", W_SINCE = "since", W_SO = "so",
+    W_THAT = "that", W_THEY = "they", W_TO = "to", W_US = "us", W_USER = "user",
+    W_USERS = "users", W_WE = "we", W_WED = "we'd", W_WISH = "wish", W_WONT = "won't",
+    W_WOULD = "would",
+}
+
+/// The closed-class words and the cue words, with their flags and cue-word numbers, hashed once.
+fn closed_table() -> &'static std::collections::HashMap<&'static str, (u16, u8), BuildFnv> {
+    static TABLE: std::sync::OnceLock<
+        std::collections::HashMap<&'static str, (u16, u8), BuildFnv>,
+    > = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t: std::collections::HashMap<&'static str, (u16, u8), BuildFnv> =
+            std::collections::HashMap::with_hasher(BuildFnv);
+        for (i, w) in CUE_WORDS.iter().enumerate() {
+            t.entry(*w).or_insert((0, 0)).1 = i as u8 + 1;
+        }
+        for (list, flag) in [
+            (AUXILIARIES, AUX),
+            (MODALS, MODAL),
+            (PRONOUNS, PRONOUN),
+            (DETERMINERS, DETERMINER),
+            (FUNCTION_WORDS, FUNCTION),
+            (OPENERS, OPENER),
+            (UNITS, UNIT),
+        ] {
+            for w in list {
+                t.entry(*w).or_insert((0, 0)).0 |= flag;
+            }
+        }
+        t
+    })
+}
+
+/// The closed-class flags and the cue-word number of a lower-case word.
+fn closed(w: &str) -> (u16, u8) {
+    if !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()) {
+        return (NUMBER, 0);
+    }
+    closed_table().get(w).copied().unwrap_or((0, 0))
+}
+
+/// Whether a phrase has a word worth naming: anything but articles, pronouns, auxiliaries,
+/// modals and the other function words ("the", "we", "is", "can"). A number counts.
+pub fn has_content(phrase: &str) -> bool {
+    const ALSO: &[&str] = &[
+        "how", "why", "what", "when", "where", "who", "which", "if", "as", "let", "lets", "let's",
+        "no", "i'd", "we'd", "because", "since", "so", "also", "just", "really", "very", "about",
+    ];
+    let lower = phrase.to_ascii_lowercase();
+    let mut found = false;
+    spans(&lower, |s, e| {
+        let w = &lower[s..e];
+        found |= closed(w).0 & (FUNCTION | AUX | MODAL | PRONOUN | DETERMINER) == 0
+            && !ALSO.contains(&w);
+    });
+    found
+}
+
+/// FNV-1a as a `HashMap` hasher, for short words.
+#[derive(Clone, Copy, Default)]
+struct BuildFnv;
+
+struct FnvHasher(u64);
+
+impl std::hash::BuildHasher for BuildFnv {
+    type Hasher = FnvHasher;
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
 }
 
 /// Builds the features of one pitch.
 pub struct Reader<'a> {
     pub lexicon: &'a Lexicon,
+    /// The word vectors, when the model reads the pitch's overall meaning.
+    pub vectors: Option<&'a WordVectors>,
 }
 
 /// A rule hit as the reader needs it: the rule's index and id, and its span.
@@ -267,8 +451,33 @@ impl Reader<'_> {
         sentences: usize,
         hits: &[RuleHit],
     ) -> Vec<Feature> {
-        let toks = tokens(text);
-        let mut out: Vec<Feature> = Vec::with_capacity(toks.len() * 3 + 32);
+        let lower = text.to_ascii_lowercase();
+        let mut toks: Vec<Token> = Vec::with_capacity(text.len() / 5 + 1);
+        spans(&lower, |start, end| {
+            let w = &lower[start..end];
+            let (flags, word) = closed(w);
+            let entry = if flags & (FUNCTION | NUMBER) != 0 {
+                None
+            } else {
+                self.lexicon.lookup(w)
+            };
+            toks.push(Token {
+                start,
+                end,
+                flags,
+                word,
+                entry,
+            });
+        });
+        let word = |t: &Token| -> &str {
+            if t.flags & NUMBER != 0 {
+                "<num>"
+            } else {
+                &lower[t.start..t.end]
+            }
+        };
+        let dims = self.vectors.map_or(0, WordVectors::dims);
+        let mut out: Vec<Feature> = Vec::with_capacity(toks.len() * 5 + 48 + dims);
         let mut push = |kind: Kind, key: u64, value: f32, span: Option<(usize, usize)>| {
             out.push(Feature {
                 key,
@@ -278,13 +487,6 @@ impl Reader<'_> {
             })
         };
         // Words and pairs; numbers are one word.
-        fn word(t: &Token) -> &str {
-            if t.text.bytes().all(|b| b.is_ascii_digit()) {
-                "<num>"
-            } else {
-                &t.text
-            }
-        }
         let w = Fnv::new().str("w");
         let p = Fnv::new().str("b");
         let mut prev: Option<&Token> = None;
@@ -308,31 +510,24 @@ impl Reader<'_> {
             );
         }
         // Endings and beginnings of longer words.
-        for t in toks
-            .iter()
-            .filter(|t| t.text.len() >= 5 && t.text.is_ascii())
-        {
-            let s = t.text.as_str();
+        let (s3, s2, p4) = (
+            Fnv::new().str("s3"),
+            Fnv::new().str("s2"),
+            Fnv::new().str("p4"),
+        );
+        for t in toks.iter().filter(|t| t.end - t.start >= 5) {
+            let s = &lower[t.start..t.end];
             let span = Some((t.start, t.end));
-            push(
-                Kind::Affix,
-                Fnv::new().str("s3").str(&s[s.len() - 3..]).0,
-                1.0,
-                span,
-            );
-            push(
-                Kind::Affix,
-                Fnv::new().str("s2").str(&s[s.len() - 2..]).0,
-                1.0,
-                span,
-            );
-            push(Kind::Affix, Fnv::new().str("p4").str(&s[..4]).0, 1.0, span);
+            push(Kind::Affix, s3.str(&s[s.len() - 3..]).0, 1.0, span);
+            push(Kind::Affix, s2.str(&s[s.len() - 2..]).0, 1.0, span);
+            push(Kind::Affix, p4.str(&s[..4]).0, 1.0, span);
         }
         // Rule hits, once per rule.
+        let r = Fnv::new().str("r");
         for h in hits {
             push(
                 Kind::Rule(h.index),
-                Fnv::new().str("r").str(h.id).0,
+                r.str(h.id).0,
                 1.0,
                 Some((h.start, h.end)),
             );
@@ -341,10 +536,7 @@ impl Reader<'_> {
         let mut classes = [0f32; CLASS_NAMES.len()];
         let mut class_span: [Option<(usize, usize)>; CLASS_NAMES.len()] = [None; CLASS_NAMES.len()];
         for t in &toks {
-            if is(FUNCTION_WORDS, &t.text) || t.text.bytes().all(|b| b.is_ascii_digit()) {
-                continue;
-            }
-            if let Some(e) = self.lexicon.lookup(&t.text) {
+            if let Some(e) = t.entry {
                 let n = e.classes().count() as f32;
                 for c in e.classes() {
                     classes[usize::from(c)] += 1.0 / n;
@@ -352,31 +544,41 @@ impl Reader<'_> {
                 }
             }
         }
+        let wn = Fnv::new().str("wn");
         for (c, &count) in classes.iter().enumerate() {
             if count > 0.0 {
                 push(
                     Kind::Class(c as u8),
-                    Fnv::new().str("wn").str(CLASS_NAMES[c]).0,
+                    wn.str(CLASS_NAMES[c]).0,
                     count.ln_1p(),
                     class_span[c],
                 );
             }
         }
         // Structure.
-        self.cues(text, &toks, first_sentence, sentences, &mut push);
+        self.cues(text, &lower, &toks, first_sentence, sentences, &mut push);
         // The opening words.
-        let opening: Vec<&Token> = toks
+        let f = Fnv::new().str("f");
+        for t in toks
             .iter()
             .filter(|t| t.start >= first_sentence.0 && t.end <= first_sentence.1)
             .take(6)
-            .collect();
-        for t in opening {
+        {
             push(
                 Kind::Opening,
-                Fnv::new().str("f").str(&t.text).0,
+                f.str(&lower[t.start..t.end]).0,
                 1.0,
                 Some((t.start, t.end)),
             );
+        }
+        // The pitch's overall meaning: its mean word vector, one feature per dimension.
+        if let Some(vectors) = self.vectors {
+            let mut v = [0f32; MAX_DIMS];
+            let v = &mut v[..dims.min(MAX_DIMS)];
+            vectors.meaning(text, v);
+            for (i, &x) in v.iter().enumerate() {
+                push(Kind::Meaning, meaning_key(i), x, None);
+            }
         }
         finish(out)
     }
@@ -384,19 +586,20 @@ impl Reader<'_> {
     fn cues(
         &self,
         text: &str,
+        lower: &str,
         toks: &[Token],
         first_sentence: (usize, usize),
         sentences: usize,
         push: &mut impl FnMut(Kind, u64, f32, Option<(usize, usize)>),
     ) {
-        let mut cue = |c: Cue, name: &str, span: Option<(usize, usize)>| {
-            push(Kind::Cue(c), Fnv::new().str("s").str(name).0, 1.0, span)
-        };
+        let s = Fnv::new().str("s");
+        let mut cue =
+            |c: Cue, key: Fnv, span: Option<(usize, usize)>| push(Kind::Cue(c), key.0, 1.0, span);
         let n = toks.len();
         let bin = |k: usize| -> &'static str { ["0", "1", "2", "3", "4"][k.min(4)] };
         cue(
             Cue::Sentences(sentences.clamp(1, 4) as u8 - 1),
-            &format!("nsent{}", bin(sentences.clamp(1, 4))),
+            s.str("nsent").str(bin(sentences.clamp(1, 4))),
             None,
         );
         let len_bin = match n {
@@ -406,152 +609,169 @@ impl Reader<'_> {
             20..=39 => 3,
             _ => 4,
         };
-        cue(Cue::Length(len_bin), &format!("len{len_bin}"), None);
-        let first: Vec<&Token> = toks
-            .iter()
-            .filter(|t| t.start >= first_sentence.0 && t.end <= first_sentence.1)
-            .collect();
-        if let Some(w0) = first.first() {
+        cue(
+            Cue::Length(len_bin),
+            s.str("len").str(bin(usize::from(len_bin))),
+            None,
+        );
+        let text_of = |t: &Token| &lower[t.start..t.end];
+        let in_first = |t: &&Token| t.start >= first_sentence.0 && t.end <= first_sentence.1;
+        let mut first = toks.iter().filter(in_first);
+        let w0 = first.next();
+        if let Some(w0) = w0 {
             let span0 = Some((w0.start, w0.end));
-            let w1 = first.get(1).map_or("</s>", |t| t.text.as_str());
-            let own = self.lexicon.exact(&w0.text);
-            let aux = |w: &str| is(AUXILIARIES, w) || is(MODALS, w);
-            if own.is_some_and(|e| e.is_base_verb()) && !aux(&w0.text) {
-                cue(Cue::VerbOpener, "first_verb_base", span0);
-                let object = is(DETERMINERS, w1)
-                    || (!aux(w1) && self.lexicon.lookup(w1).is_some_and(|e| e.has(Part::Noun)));
+            let w1 = first.next();
+            let aux = |t: &Token| t.flags & (AUX | MODAL) != 0;
+            let own = self.lexicon.exact(text_of(w0));
+            if own.is_some_and(|e| e.is_base_verb()) && !aux(w0) {
+                cue(Cue::VerbOpener, s.str("first_verb_base"), span0);
+                let object = w1.is_some_and(|w1| {
+                    w1.flags & DETERMINER != 0
+                        || (!aux(w1) && w1.entry.is_some_and(|e| e.has(Part::Noun)))
+                });
                 if object {
-                    cue(Cue::Imperative, "imperative", span0);
+                    cue(Cue::Imperative, s.str("imperative"), span0);
                 }
             }
-            if let Some(e) = self.lexicon.lookup(&w0.text) {
+            if let Some(e) = w0.entry {
                 for c in e.classes() {
                     cue(
                         Cue::FirstClass(c),
-                        &format!("first_wn:{}", CLASS_NAMES[usize::from(c)]),
+                        s.str("first_wn").str(CLASS_NAMES[usize::from(c)]),
                         span0,
                     );
                 }
             }
-            if is(OPENERS, &w0.text) || aux(&w0.text) {
-                cue(Cue::FirstWord, &format!("first:{}", w0.text), span0);
+            if w0.flags & (OPENER | AUX | MODAL) != 0 {
+                cue(Cue::FirstWord, s.str("first").str(text_of(w0)), span0);
             }
-            if w0.text == "please" {
-                cue(Cue::Please, "please", span0);
+            if w0.word == W_PLEASE {
+                cue(Cue::Please, s.str("please"), span0);
             }
         }
-        let has_verb = first.iter().any(|t| {
-            is(AUXILIARIES, &t.text)
-                || is(MODALS, &t.text)
-                || is(PRONOUNS, &t.text)
-                || (t.text.ends_with("ed")
-                    && self
-                        .lexicon
-                        .lookup(&t.text)
-                        .is_some_and(|e| e.has(Part::Verb)))
+        let has_verb = toks.iter().filter(in_first).any(|t| {
+            t.flags & (AUX | MODAL | PRONOUN) != 0
+                || (text_of(t).ends_with("ed") && t.entry.is_some_and(|e| e.has(Part::Verb)))
         });
         if !has_verb {
-            let span = first.first().map(|a| (a.start, first[first.len() - 1].end));
-            cue(Cue::Verbless, "no_aux_first", span);
+            let end = toks.iter().rfind(|t| in_first(t)).map(|t| t.end);
+            let span = w0.map(|a| (a.start, end.unwrap_or(a.end)));
+            cue(Cue::Verbless, s.str("no_aux_first"), span);
         }
         if let Some(q) = text.find('?') {
-            cue(Cue::Question, "question", Some((q, q + 1)));
+            cue(Cue::Question, s.str("question"), Some((q, q + 1)));
         }
-        let at = |i: usize| toks.get(i).map_or("", |t| t.text.as_str());
+        let at = |i: usize| toks.get(i).map_or(0, |t| t.word);
         let span = |i: usize, k: usize| {
             toks.get(i)
                 .map(|a| (a.start, toks.get(i + k - 1).map_or(a.end, |b| b.end)))
         };
         let mut found = [false; 8];
-        #[allow(clippy::needless_range_loop)] // looks ahead two words from each
-        for i in 0..n {
-            let (a, b, c) = (at(i), at(i + 1), at(i + 2));
-            if !found[0] && a == "as" && matches!(b, "a" | "an") && !c.is_empty() {
+        for (i, t) in toks.iter().enumerate() {
+            let (a, b, c) = (t.word, at(i + 1), at(i + 2));
+            if !found[0] && a == W_AS && matches!(b, W_A | W_AN) && i + 2 < n {
                 found[0] = true;
-                cue(Cue::UserStory, "as_a", span(i, 3));
+                cue(Cue::UserStory, s.str("as_a"), span(i, 3));
             }
-            if !found[1] && a == "how" && matches!(b, "might" | "can" | "could" | "do") && c == "we"
+            if !found[1] && a == W_HOW && matches!(b, W_MIGHT | W_CAN | W_COULD | W_DO) && c == W_WE
             {
                 found[1] = true;
-                cue(Cue::HowMightWe, "hmw", span(i, 3));
+                cue(Cue::HowMightWe, s.str("hmw"), span(i, 3));
             }
             let so_who = matches!(
                 b,
-                "i" | "we"
-                    | "they"
-                    | "he"
-                    | "she"
-                    | "user"
-                    | "users"
-                    | "customer"
-                    | "customers"
-                    | "people"
+                W_I | W_WE
+                    | W_THEY
+                    | W_HE
+                    | W_SHE
+                    | W_USER
+                    | W_USERS
+                    | W_CUSTOMER
+                    | W_CUSTOMERS
+                    | W_PEOPLE
             );
             if !found[2]
-                && a == "so"
-                && (b == "that" || (so_who && matches!(c, "can" | "could" | "don't" | "won't")))
+                && a == W_SO
+                && (b == W_THAT || (so_who && matches!(c, W_CAN | W_COULD | W_DONT | W_WONT)))
             {
                 found[2] = true;
-                cue(Cue::SoThat, "so_that", span(i, 2));
+                cue(Cue::SoThat, s.str("so_that"), span(i, 2));
             }
-            let wish = (matches!(a, "i'd" | "we'd") && matches!(b, "like" | "love"))
-                || (matches!(a, "i" | "we") && b == "would" && matches!(c, "like" | "love"))
-                || (a == "would"
-                    && b == "be"
-                    && matches!(c, "nice" | "great" | "good" | "cool" | "helpful"))
-                || (a == "nice" && b == "to" && c == "have")
-                || (a == "i" && b == "wish")
-                || (a == "please" && matches!(b, "add" | "make" | "provide" | "consider"));
+            let wish = (matches!(a, W_ID | W_WED) && matches!(b, W_LIKE | W_LOVE))
+                || (matches!(a, W_I | W_WE) && b == W_WOULD && matches!(c, W_LIKE | W_LOVE))
+                || (a == W_WOULD
+                    && b == W_BE
+                    && matches!(c, W_NICE | W_GREAT | W_GOOD | W_COOL | W_HELPFUL))
+                || (a == W_NICE && b == W_TO && c == W_HAVE)
+                || (a == W_I && b == W_WISH)
+                || (a == W_PLEASE && matches!(b, W_ADD | W_MAKE | W_PROVIDE | W_CONSIDER));
             if !found[3] && wish {
                 found[3] = true;
-                cue(Cue::Wish, "wish", span(i, 2));
+                cue(Cue::Wish, s.str("wish"), span(i, 2));
             }
-            let number = a.bytes().next().is_some_and(|x| x.is_ascii_digit());
-            if !found[4] && number {
-                let t = &toks[i];
+            let first_byte = lower.as_bytes()[t.start];
+            if !found[4] && first_byte.is_ascii_digit() {
                 let after = text[t.end..].trim_start_matches(' ');
                 let before = text[..t.start].trim_end_matches(' ');
-                let unit = is(UNITS, b)
+                let unit = toks.get(i + 1).is_some_and(|n| n.flags & UNIT != 0)
                     || after.starts_with('%')
                     || before.ends_with(['$', '\u{20ac}', '\u{a3}']);
                 if unit {
                     found[4] = true;
-                    cue(Cue::Measure, "num_unit", span(i, 2));
+                    cue(Cue::Measure, s.str("num_unit"), span(i, 2));
                 }
             }
-            if !found[5] && a.bytes().any(|x| x.is_ascii_digit()) {
+            if !found[5] && text_of(t).bytes().any(|x| x.is_ascii_digit()) {
                 found[5] = true;
-                cue(Cue::Digit, "digit", span(i, 1));
+                cue(Cue::Digit, s.str("digit"), span(i, 1));
             }
-            let because = matches!(a, "because" | "since")
-                || (a == "due" && b == "to")
-                || (a == "as" && b == "a" && c == "result");
+            let because = matches!(a, W_BECAUSE | W_SINCE)
+                || (a == W_DUE && b == W_TO)
+                || (a == W_AS && b == W_A && c == W_RESULT);
             if !found[6] && because {
                 found[6] = true;
-                cue(Cue::Because, "because", span(i, 1));
+                cue(Cue::Because, s.str("because"), span(i, 1));
             }
-            if !found[7] && matches!(a, "i" | "we" | "my" | "our" | "me" | "us") {
+            if !found[7] && matches!(a, W_I | W_WE | W_MY | W_OUR | W_ME | W_US) {
                 found[7] = true;
-                cue(Cue::FirstPerson, "first_person", span(i, 1));
+                cue(Cue::FirstPerson, s.str("first_person"), span(i, 1));
             }
         }
-        if let Some(i) = toks.iter().position(|t| t.text == "i") {
-            cue(Cue::Myself, "i", span(i, 1));
+        if let Some(i) = toks.iter().position(|t| t.word == W_I) {
+            cue(Cue::Myself, s.str("i"), span(i, 1));
         }
     }
 }
 
+/// The most dimensions of word vectors the reader takes.
+pub const MAX_DIMS: usize = 256;
+
+/// The name of a dimension of the pitch's meaning.
+fn meaning_key(i: usize) -> u64 {
+    Fnv::new().str("m").bytes(&(i as u32).to_le_bytes()).0
+}
+
 /// Keeps the first of each feature, then scales each block to unit length times its weight.
 fn finish(mut out: Vec<Feature>) -> Vec<Feature> {
-    // The first occurrence (smallest span start) of each key stays.
-    out.sort_unstable_by(|a, b| {
-        a.key.cmp(&b.key).then(
-            a.span
-                .map_or(usize::MAX, |s| s.0)
-                .cmp(&b.span.map_or(usize::MAX, |s| s.0)),
-        )
+    // The first occurrence of each key stays: the words are read in order, so it is the
+    // earliest span. An open-addressing set of the keys seen, as sorting cost more.
+    let mut seen = vec![0u64; (out.len() * 2).next_power_of_two().max(16)];
+    let mask = seen.len() - 1;
+    out.retain(|f| {
+        // 0 marks an empty slot; a key of 0 is kept apart.
+        let key = f.key.max(1);
+        let mut slot = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as usize & mask;
+        loop {
+            match seen[slot] {
+                0 => {
+                    seen[slot] = key;
+                    return true;
+                }
+                k if k == key => return false,
+                _ => slot = (slot + 1) & mask,
+            }
+        }
     });
-    out.dedup_by_key(|f| f.key);
     let mut norms = [0f32; BLOCK_WEIGHTS.len()];
     for f in &out {
         norms[f.kind.block()] += f.value * f.value;
@@ -570,7 +790,10 @@ mod tests {
     fn read(text: &str) -> Vec<Feature> {
         let lexicon =
             Lexicon::parse("nurse 18 29\nupdate 10 30\nform 10 36\nwait 04 42\n").unwrap();
-        let r = Reader { lexicon: &lexicon };
+        let r = Reader {
+            lexicon: &lexicon,
+            vectors: None,
+        };
         r.read(text, (0, text.len()), 1, &[])
     }
 
@@ -608,6 +831,17 @@ mod tests {
         let mut keys: Vec<u64> = f.iter().map(|x| x.key).collect();
         keys.dedup();
         assert_eq!(keys.len(), f.len(), "every feature once");
+    }
+
+    #[test]
+    fn function_words_are_not_content() {
+        assert!(!has_content("how we"));
+        assert!(!has_content("It is the"));
+        assert!(has_content("the nurses"));
+        assert!(has_content("40"));
+        assert!(!has_content("?"));
+        assert!(!has_content("How"));
+        assert!(!has_content("because"));
     }
 
     #[test]

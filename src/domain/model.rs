@@ -6,6 +6,7 @@
 
 use super::assessment::Verdict;
 use super::features::{Feature, FEATURE_SET};
+use sha2::Digest;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -40,6 +41,11 @@ pub struct Thresholds {
     /// From `coach_below` up to this, the bot is unsure: the idea is filed with one optional tip.
     /// At or above it the idea is filed as it is.
     pub tip_below: f32,
+    /// Added to the log-probabilities of tech and vague when the verdict is chosen among the
+    /// classes (chosen on out-of-fold predictions, like the thresholds): the arg-max of a model
+    /// trained with balanced classes is not the best decision for every measure.
+    #[serde(default)]
+    pub offsets: [f32; 2],
 }
 
 use serde::{Deserialize, Serialize};
@@ -56,6 +62,10 @@ pub struct Model {
     /// Logits are divided by this before the softmax (temperature scaling).
     pub temperature: f32,
     pub thresholds: Thresholds,
+    /// The word vectors it was trained with ([`WordVectors::fingerprint`]), if any.
+    ///
+    /// [`WordVectors::fingerprint`]: super::wordvec::WordVectors::fingerprint
+    pub vectors: Option<String>,
 }
 
 /// Why a model file can't be used.
@@ -90,7 +100,9 @@ impl Model {
             thresholds: Thresholds {
                 coach_below: 0.0,
                 tip_below: 1.0,
+                offsets: [0.0; 2],
             },
+            vectors: None,
         }
     }
 
@@ -121,6 +133,7 @@ impl Model {
         let mut header: HashMap<&str, (usize, &str)> = HashMap::new();
         let mut weights = Weights::with_capacity_and_hasher(text.len() / 40, Default::default());
         let mut in_weights = false;
+        let mut lines = sha2::Sha256::new();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             let err = |problem: String| ModelError {
@@ -157,6 +170,8 @@ impl Model {
             if parts.next().is_some() {
                 return Err(err("more than three weights".into()));
             }
+            lines.update(line.as_bytes());
+            lines.update(b"\n");
             if weights.insert(key, w).is_some() {
                 return Err(err(format!("feature {key:016x} is listed twice")));
             }
@@ -202,9 +217,17 @@ impl Model {
                 problem: "`temperature` must be above 0".into(),
             });
         }
+        let offset = |k: &str| -> Result<f32, ModelError> {
+            if header.contains_key(k) {
+                number(k)
+            } else {
+                Ok(0.0)
+            }
+        };
         let thresholds = Thresholds {
             coach_below: number("coach_below")?,
             tip_below: number("tip_below")?,
+            offsets: [offset("tech_offset")?, offset("vague_offset")?],
         };
         if !(0.0..=1.0).contains(&thresholds.coach_below)
             || !(thresholds.coach_below..=1.0).contains(&thresholds.tip_below)
@@ -215,6 +238,10 @@ impl Model {
             });
         }
         let trained_on = header.get("trained_on").map_or("", |v| v.1).to_string();
+        let vectors = header
+            .get("vectors")
+            .map(|v| v.1.to_string())
+            .filter(|v| !v.is_empty() && v != "none");
         let mut model = Model {
             version: String::new(),
             trained_on,
@@ -222,8 +249,9 @@ impl Model {
             weights,
             temperature,
             thresholds,
+            vectors,
         };
-        model.version = model.fingerprint();
+        model.version = model.fingerprint_with(lines);
         Ok(model)
     }
 
@@ -255,34 +283,58 @@ impl Model {
         let _ = writeln!(out, "temperature = {:.4}", self.temperature);
         let _ = writeln!(out, "coach_below = {:.4}", self.thresholds.coach_below);
         let _ = writeln!(out, "tip_below = {:.4}", self.thresholds.tip_below);
+        let _ = writeln!(out, "tech_offset = {:.4}", self.thresholds.offsets[0]);
+        let _ = writeln!(out, "vague_offset = {:.4}", self.thresholds.offsets[1]);
+        let _ = writeln!(
+            out,
+            "vectors = \"{}\"",
+            self.vectors.as_deref().unwrap_or("none")
+        );
         out.push_str("\n[weights]\n");
-        let mut keys: Vec<&u64> = self.weights.keys().collect();
-        keys.sort_unstable();
-        for k in keys {
-            let w = self.weights[k];
-            let _ = writeln!(out, "{k:016x} {:.5} {:.5} {:.5}", w[0], w[1], w[2]);
+        for line in self.weight_lines() {
+            out.push_str(&line);
+            out.push('\n');
         }
         out
     }
 
+    /// The weights as the file lists them, sorted by feature name.
+    fn weight_lines(&self) -> impl Iterator<Item = String> + '_ {
+        let mut keys: Vec<&u64> = self.weights.keys().collect();
+        keys.sort_unstable();
+        keys.into_iter().map(|k| {
+            let w = self.weights[k];
+            format!("{k:016x} {:.5} {:.5} {:.5}", w[0], w[1], w[2])
+        })
+    }
+
     /// A short hash of everything that decides a verdict, in a fixed order.
     fn fingerprint(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
+        let mut lines = sha2::Sha256::new();
+        for line in self.weight_lines() {
+            lines.update(line.as_bytes());
+            lines.update(b"\n");
+        }
+        self.fingerprint_with(lines)
+    }
+
+    /// The fingerprint, given the hash of the weight lines (as read, or as written).
+    fn fingerprint_with(&self, lines: sha2::Sha256) -> String {
+        let mut h = sha2::Sha256::new();
         h.update(FEATURE_SET.as_bytes());
         for b in self.bias {
             h.update(format!("{b:.6}").as_bytes());
         }
         h.update(format!(
-            "{:.4} {:.4} {:.4}",
-            self.temperature, self.thresholds.coach_below, self.thresholds.tip_below
+            "{:.4} {:.4} {:.4} {:.4} {:.4} {}",
+            self.temperature,
+            self.thresholds.coach_below,
+            self.thresholds.tip_below,
+            self.thresholds.offsets[0],
+            self.thresholds.offsets[1],
+            self.vectors.as_deref().unwrap_or("none")
         ));
-        let mut keys: Vec<&u64> = self.weights.keys().collect();
-        keys.sort_unstable();
-        for k in keys {
-            let w = self.weights[k];
-            h.update(format!("{k:016x} {:.5} {:.5} {:.5}\n", w[0], w[1], w[2]).as_bytes());
-        }
+        h.update(lines.finalize());
         h.finalize()
             .iter()
             .take(6)
@@ -317,7 +369,9 @@ mod tests {
             thresholds: Thresholds {
                 coach_below: 0.3,
                 tip_below: 0.6,
+                offsets: [0.25, -0.5],
             },
+            vectors: Some("3x2-abc".into()),
         }
     }
 
@@ -330,6 +384,7 @@ mod tests {
         assert_eq!(back.bias, m.bias);
         assert_eq!(back.thresholds, m.thresholds);
         assert_eq!(back.version, m.fingerprint());
+        assert_eq!(back.vectors, m.vectors);
         assert_eq!(back.to_text(&["trained for a test".into()]), text);
     }
 
@@ -342,7 +397,7 @@ mod tests {
             broken.lines().nth(e.line - 1).unwrap().contains(" x "),
             "{e}"
         );
-        let e = Model::parse(&text.replace("pf-2", "pf-0")).unwrap_err();
+        let e = Model::parse(&text.replace("pf-3", "pf-0")).unwrap_err();
         assert!(e.problem.contains("retrain"), "{e}");
         assert!(Model::parse(&text.replace("coach_below = 0.3000", "coach_below = 0.9")).is_err());
     }

@@ -48,6 +48,8 @@ pub struct Settings {
     pub max_false_nag: f64,
     /// Among pitches filed without a tip, at least this share must be problem-led.
     pub sure_precision: f64,
+    /// How much accuracy the offsets may give up for tech recall.
+    pub accuracy_slack: f64,
 }
 
 impl Default for Settings {
@@ -60,6 +62,7 @@ impl Default for Settings {
             iterations: 300,
             max_false_nag: 0.08,
             sure_precision: 0.9,
+            accuracy_slack: 0.0,
         }
     }
 }
@@ -103,16 +106,26 @@ pub struct Report {
     pub groups: usize,
 }
 
-/// The verdict and whether buttons are shown, from calibrated probabilities.
+/// The verdict and whether buttons are shown, from calibrated probabilities: buttons below
+/// `coach_below`, problem-led from `tip_below` up, and otherwise the most likely verdict once the
+/// offsets are added to the log-probabilities.
 pub fn decide(p: [f32; 3], t: Thresholds) -> (usize, bool) {
+    let score = |c: usize| {
+        p[c].max(1e-9).ln()
+            + match c {
+                1 => t.offsets[0],
+                2 => t.offsets[1],
+                _ => 0.0,
+            }
+    };
     if p[0] < t.coach_below {
-        (if p[1] >= p[2] { 1 } else { 2 }, true)
+        (if score(1) >= score(2) { 1 } else { 2 }, true)
     } else if p[0] >= t.tip_below {
         (0, false)
     } else {
         let mut best = 0;
         for c in 1..3 {
-            if p[c] > p[best] {
+            if score(c) > score(best) {
                 best = c;
             }
         }
@@ -120,11 +133,49 @@ pub fn decide(p: [f32; 3], t: Thresholds) -> (usize, bool) {
     }
 }
 
+/// The offsets: the most tech-led pitches caught while the accuracy stays within
+/// `accuracy_slack` of the best any offsets reach, on the out-of-fold predictions.
+fn choose_offsets(probs: &[[f32; 3]], labels: &[usize], t: Thresholds, s: &Settings) -> [f32; 2] {
+    let grid: Vec<f32> = (-10..=15).map(|k| k as f32 / 10.0).collect();
+    let mut scored = Vec::with_capacity(grid.len() * grid.len());
+    for &tech in &grid {
+        for &vague in &grid {
+            let t = Thresholds {
+                offsets: [tech, vague],
+                ..t
+            };
+            let items: Vec<(usize, usize, bool)> = probs
+                .iter()
+                .zip(labels)
+                .map(|(p, &l)| {
+                    let (v, b) = decide(*p, t);
+                    (l, v, b)
+                })
+                .collect();
+            let f = figures(&items);
+            scored.push(([tech, vague], f.accuracy, f.tech_recall));
+        }
+    }
+    let best = scored.iter().map(|x| x.1).fold(0.0, f64::max);
+    // Ties go to the smallest offsets.
+    let size = |o: [f32; 2]| o[0].abs() + o[1].abs();
+    scored
+        .iter()
+        .filter(|x| x.1 >= best - s.accuracy_slack)
+        .max_by(|a, b| {
+            a.2.total_cmp(&b.2)
+                .then(a.1.total_cmp(&b.1))
+                .then(size(b.0).total_cmp(&size(a.0)))
+        })
+        .map_or([0.0; 2], |x| x.0)
+}
+
 /// Folds by group: groups in a seeded order, the largest first, each to the fold with the fewest
-/// pitches so far.
+/// pitches so far. Training-only pitches train in every fold, so they take no part in this: the
+/// folds of the scored pitches are the same with or without them.
 pub fn assign_folds(samples: &[Sample], folds: usize, seed: u64) -> Vec<usize> {
     let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, s) in samples.iter().enumerate() {
+    for (i, s) in samples.iter().enumerate().filter(|(_, s)| s.scored) {
         groups.entry(s.group.as_str()).or_default().push(i);
     }
     let mut order: Vec<(&str, Vec<usize>)> = groups.into_iter().collect();
@@ -422,6 +473,7 @@ fn choose_thresholds(p: &[f32], labels: &[usize], s: &Settings) -> Thresholds {
     Thresholds {
         coach_below: round4(coach_below),
         tip_below: round4(tip_below),
+        offsets: [0.0; 2],
     }
 }
 
@@ -506,7 +558,8 @@ pub fn train(samples: &[Sample], s: &Settings) -> (Report, Model) {
         .map(|z| softmax(*z, temperature as f32))
         .collect();
     let p_problem: Vec<f32> = probs.iter().map(|p| p[0]).collect();
-    let thresholds = choose_thresholds(&p_problem, &labels, s);
+    let mut thresholds = choose_thresholds(&p_problem, &labels, s);
+    thresholds.offsets = choose_offsets(&probs, &labels, thresholds, s);
     let decided: Vec<(usize, usize, bool)> = probs
         .iter()
         .zip(&labels)
@@ -537,7 +590,11 @@ pub fn train(samples: &[Sample], s: &Settings) -> (Report, Model) {
         per_label[l] += 1;
     }
     let groups = {
-        let mut g: Vec<&str> = samples.iter().map(|s| s.group.as_str()).collect();
+        let mut g: Vec<&str> = samples
+            .iter()
+            .filter(|s| s.scored)
+            .map(|s| s.group.as_str())
+            .collect();
         g.sort_unstable();
         g.dedup();
         g.len()
@@ -563,6 +620,7 @@ pub fn train(samples: &[Sample], s: &Settings) -> (Report, Model) {
         weights: m.weights,
         temperature: temperature as f32,
         thresholds,
+        vectors: None,
     };
     // Weights that round to zero say nothing: the file leaves them out.
     model
@@ -622,6 +680,17 @@ mod tests {
         let mut load = [0; 4];
         f.iter().for_each(|&x| load[x] += 1);
         assert!(load.iter().all(|&n| n == 30), "{load:?}");
+        let mut more = s.clone();
+        more.extend(s.iter().take(20).map(|x| Sample {
+            scored: false,
+            group: "extra".into(),
+            ..x.clone()
+        }));
+        assert_eq!(
+            &assign_folds(&more, 4, 7)[..s.len()],
+            &f[..],
+            "extras change no fold"
+        );
     }
 
     #[test]
@@ -644,12 +713,19 @@ mod tests {
         let t = Thresholds {
             coach_below: 0.3,
             tip_below: 0.7,
+            offsets: [0.0; 2],
         };
         assert_eq!(decide([0.2, 0.5, 0.3], t), (1, true));
         assert_eq!(decide([0.2, 0.3, 0.5], t), (2, true));
         assert_eq!(decide([0.5, 0.3, 0.2], t), (0, false));
         assert_eq!(decide([0.4, 0.45, 0.15], t), (1, false));
         assert_eq!(decide([0.7, 0.2, 0.1], t), (0, false));
+        let leaning = Thresholds {
+            offsets: [1.0, 0.0],
+            ..t
+        };
+        assert_eq!(decide([0.45, 0.25, 0.3], t), (0, false));
+        assert_eq!(decide([0.45, 0.25, 0.3], leaning), (1, false));
     }
 
     #[test]
