@@ -327,8 +327,11 @@ impl Classifier {
             }
             taken.push((s, e));
             let (os, oe) = norm.original_span(s, e);
+            // A rule's match may take the space after its last word: "Put a ".
+            let said = original.get(os..oe).unwrap_or_default();
+            let oe = os + said.trim_end().len();
             out.push(Driver {
-                text: original.get(os..oe).unwrap_or_default().to_string(),
+                text: said.trim_end().to_string(),
                 start: os,
                 end: oe,
                 weight: round2(c),
@@ -392,11 +395,21 @@ fn reason(verdict: Verdict, drivers: &[Driver], layout: &Layout, norm: &Normaliz
         }
         (Verdict::Tech, false) => "It reads as a solution rather than someone's problem.".into(),
         (Verdict::Problem, true) => {
-            let also = drivers
-                .get(1)
-                .map(|d| format!(", *{}*", d.text.trim()))
-                .unwrap_or_default();
-            format!("It names who is affected and what is hard for them: {quoted}{also}.")
+            // The two strongest phrases with a content word: "*wait*, *2 days*", not "because".
+            let phrases: Vec<String> = drivers
+                .iter()
+                .filter(|d| has_content(&d.text))
+                .take(2)
+                .map(|d| format!("*{}*", d.text.trim()))
+                .collect();
+            if phrases.is_empty() {
+                "It names who is affected and what is hard for them.".into()
+            } else {
+                format!(
+                    "It names who is affected and what is hard for them: {}.",
+                    phrases.join(", ")
+                )
+            }
         }
         (Verdict::Problem, false) => "It names who is affected and what is hard for them.".into(),
         (Verdict::Vague, true) => {
