@@ -24,7 +24,7 @@ pub struct Args {
     seed: u64,
     /// The highest share of problem-led pitches that may get the coaching buttons; sets the
     /// lower threshold.
-    #[arg(long, value_name = "X", default_value_t = 0.08)]
+    #[arg(long, value_name = "X", default_value_t = 0.05)]
     max_false_nag: f64,
     /// Pitches that only ever train, never scored in cross-validation (e.g. pitches written to
     /// cover cases the labelled files miss). May be given more than once.

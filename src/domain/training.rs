@@ -60,7 +60,7 @@ impl Default for Settings {
             c: 4.0,
             min_count: 2,
             iterations: 300,
-            max_false_nag: 0.08,
+            max_false_nag: 0.05,
             sure_precision: 0.9,
             accuracy_slack: 0.0,
         }
