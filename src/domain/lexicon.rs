@@ -168,6 +168,20 @@ fn hash(parts: &[&[u8]]) -> u64 {
     h
 }
 
+/// Whether two short byte strings are the same, byte by byte: for the few bytes of a word or an
+/// ending, a call to `memcmp` (what `==` on slices makes) costs more than the comparison.
+#[inline]
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// `word` without `ending`, if it ends so.
+#[inline]
+fn strip<'w>(word: &'w [u8], ending: &[u8]) -> Option<&'w [u8]> {
+    let cut = word.len().checked_sub(ending.len())?;
+    same(&word[cut..], ending).then(|| &word[..cut])
+}
+
 /// Regular endings and what replaces them, per part of speech (WordNet's `morphy`).
 const NOUN_ENDINGS: [(&str, &str); 8] = [
     ("s", ""),
@@ -298,8 +312,8 @@ impl Lexicon {
                 let w = &self.words[k as usize - 1];
                 let word = self.word(w);
                 if word.len() == stem.len() + with.len()
-                    && word.starts_with(stem)
-                    && word.ends_with(with)
+                    && same(&word[..stem.len()], stem)
+                    && same(&word[stem.len()..], with)
                 {
                     return Some(w.2);
                 }
@@ -330,8 +344,8 @@ impl Lexicon {
             base: false,
         });
         let mut found = own.is_some();
-        let mut add = |stem: &str, with: &str, part: Part| {
-            if let Some(e) = self.get(stem.as_bytes(), with.as_bytes()) {
+        let mut add = |stem: &[u8], with: &str, part: Part| {
+            if let Some(e) = self.get(stem, with.as_bytes()) {
                 for c in e.classes().filter(|&c| Part::of_class(c) == part) {
                     if !merged.has(part) {
                         if let Some(slot) = merged.classes.iter_mut().find(|s| **s == u8::MAX) {
@@ -342,13 +356,19 @@ impl Lexicon {
                 }
             }
         };
+        let word = word.as_bytes();
+        // Every regular ending ends in one of these letters; most words end in another, and are
+        // done here.
+        if !matches!(word.last(), Some(b's' | b'n' | b'd' | b'g' | b'r' | b't')) {
+            return own;
+        }
         for (endings, part) in [
             (&NOUN_ENDINGS[..], Part::Noun),
             (&VERB_ENDINGS[..], Part::Verb),
             (&ADJECTIVE_ENDINGS[..], Part::Adjective),
         ] {
             for &(ending, with) in endings {
-                if let Some(stem) = word.strip_suffix(ending) {
+                if let Some(stem) = strip(word, ending.as_bytes()) {
                     if stem.len() >= 2 {
                         add(stem, with, part);
                     }
@@ -357,10 +377,9 @@ impl Lexicon {
         }
         // A doubled consonant before -ed/-ing: "stopped", "planning".
         for ending in ["ed", "ing"] {
-            if let Some(stem) = word.strip_suffix(ending) {
-                let b = stem.as_bytes();
+            if let Some(b) = strip(word, ending.as_bytes()) {
                 if b.len() >= 3 && b[b.len() - 1] == b[b.len() - 2] {
-                    add(&stem[..stem.len() - 1], "", Part::Verb);
+                    add(&b[..b.len() - 1], "", Part::Verb);
                 }
             }
         }

@@ -9,6 +9,7 @@
 //! longest vocabulary pieces, continuations written `##…`; a word with no such split, or longer
 //! than 100 characters, is one unknown token.
 
+use super::lexicon::same;
 use unicode_normalization::char::decompose_canonical;
 use unicode_normalization::char::is_combining_mark;
 
@@ -171,12 +172,12 @@ impl WordVectors {
             }
             if t == tag {
                 let t = self.token(row as usize);
-                let same = if continuation {
-                    t.len() == piece.len() + 2 && t.starts_with(b"##") && &t[2..] == piece
+                let hit = if continuation {
+                    t.len() == piece.len() + 2 && t.starts_with(b"##") && same(&t[2..], piece)
                 } else {
-                    t == piece
+                    same(t, piece)
                 };
-                if same {
+                if hit {
                     return Some(row);
                 }
             }
@@ -262,7 +263,15 @@ impl WordVectors {
     /// tokens). `out` must have `dims()` slots.
     pub fn meaning(&self, text: &str, out: &mut [f32]) {
         let d = self.dims;
-        let mut sum = vec![0i32; d];
+        // On the stack for the dimensions shipped; a wider file gets a heap buffer.
+        let mut stack = [0i32; 128];
+        let mut heap = Vec::new();
+        let sum: &mut [i32] = if d <= stack.len() {
+            &mut stack[..d]
+        } else {
+            heap.resize(d, 0);
+            &mut heap
+        };
         let mut any = false;
         self.tokens_of(text, &mut |row| {
             any = true;
@@ -275,7 +284,7 @@ impl WordVectors {
         if !any {
             return;
         }
-        for ((o, &s), &k) in out.iter_mut().zip(&sum).zip(&self.scale) {
+        for ((o, &s), &k) in out.iter_mut().zip(sum.iter()).zip(&self.scale) {
             *o = s as f32 * k;
         }
         let norm = out.iter().map(|x| x * x).sum::<f32>().sqrt();
