@@ -40,6 +40,15 @@ pub struct Args {
     /// Cross-validate and print the figures, but write no model.
     #[arg(long)]
     dry_run: bool,
+    /// Exit 1 when the cross-validated accuracy (mean over folds) is below this.
+    #[arg(long, value_name = "X")]
+    min_cv_accuracy: Option<f64>,
+    /// Exit 1 when the cross-validated false-nag rate (mean over folds) is above this.
+    #[arg(long, value_name = "X")]
+    max_cv_false_nag: Option<f64>,
+    /// Exit 1 when the cross-validated tech recall (mean over folds) is below this.
+    #[arg(long, value_name = "X")]
+    min_cv_tech_recall: Option<f64>,
     /// Labelled JSONL files: `train.jsonl`, a company's `export --feedback`.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -199,12 +208,13 @@ pub fn run(args: Args) -> Result<(), Failure> {
             spread(&report.per_fold, |f| f.coach_recall),
         ),
     ];
+    let gate = gate(&args, &report.per_fold);
     if args.dry_run {
         println!(
             "\n(dry run: no model written; {:.1} s)",
             started.elapsed().as_secs_f64()
         );
-        return Ok(());
+        return gate;
     }
     let out = args
         .out
@@ -221,7 +231,36 @@ pub fn run(args: Args) -> Result<(), Failure> {
             .unwrap_or_default(),
         started.elapsed().as_secs_f64()
     );
-    Ok(())
+    gate
+}
+
+/// The quality gate on the cross-validated figures: the means over folds, where every pitch is
+/// scored by a model that never saw its source.
+fn gate(args: &Args, folds: &[Figures]) -> Result<(), Failure> {
+    let mean = |f: fn(&Figures) -> f64| mean_sd(&folds.iter().map(f).collect::<Vec<_>>()).0;
+    let (accuracy, false_nag, tech_recall) = (
+        mean(|f| f.accuracy),
+        mean(|f| f.false_nag),
+        mean(|f| f.tech_recall),
+    );
+    let mut missed = Vec::new();
+    if let Some(min) = args.min_cv_accuracy.filter(|&m| accuracy < m) {
+        missed.push(format!("accuracy {accuracy:.3} < {min}"));
+    }
+    if let Some(max) = args.max_cv_false_nag.filter(|&m| false_nag > m) {
+        missed.push(format!("false-nag rate {false_nag:.3} > {max}"));
+    }
+    if let Some(min) = args.min_cv_tech_recall.filter(|&m| tech_recall < m) {
+        missed.push(format!("tech recall {tech_recall:.3} < {min}"));
+    }
+    if missed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Gate(format!(
+            "cross-validated quality gate missed: {}",
+            missed.join("; ")
+        )))
+    }
 }
 
 fn spread(folds: &[Figures], f: impl Fn(&Figures) -> f64) -> String {
