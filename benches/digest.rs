@@ -60,6 +60,7 @@ fn new_idea(n: usize) -> NewIdea {
             confidence: 0.8,
             hits: vec![],
             rules_version: "bench".into(),
+            model_version: "bench".into(),
         },
         track: TrackId::parse(["execution", "search"][n % 2]).expect("a track"),
         filed: true,

@@ -30,6 +30,7 @@ fn new_idea(n: usize) -> NewIdea {
             confidence: 0.8,
             hits: vec![],
             rules_version: "bench".into(),
+            model_version: "bench".into(),
         },
         track: TrackId::parse(&format!("track-{}", n % TRACKS)).expect("a track"),
         filed: true,

@@ -1,17 +1,17 @@
 //! The configuration: the company's settings, layered (built-in defaults < the settings file <
 //! `PROBLEMFIRST_…` variables < flags, see `layers`), and the classifier's rules (built in, or a
-//! file of a company's own, see `rules_file`), read into ready objects — compiled rules, tracks,
-//! settings — once, at start-up. Unknown keys are errors, and every error says where the value at
+//! file of a company's own, see `rules_file`, with the learned model the rules name), read into
+//! ready objects — the classifier, tracks, settings — once, at start-up. Unknown keys are errors, and every error says where the value at
 //! fault came from: the file and line, or the variable, or the flag, with the key or rule.
 
 mod layers;
 mod rules_file;
 
 pub use layers::{find_file, Flag, Sources, ENV_PREFIX, ENV_SEPARATOR};
-pub use rules_file::built_in_file;
+pub use rules_file::{built_in_file, ModelConfig};
 
 use crate::domain::digest::{self, Schedule};
-use crate::domain::{ChannelId, Rules, TrackId, UserId};
+use crate::domain::{ChannelId, Classifier, Rules, TrackId, UserId};
 use figment::value::magic::RelativePathBuf;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -266,7 +266,10 @@ pub struct Config {
     pub admins: Vec<UserId>,
     pub votes: VotesConfig,
     pub similar: SimilarConfig,
-    pub rules: Rules,
+    /// The rules, the word classes and the model.
+    pub classifier: Classifier,
+    /// The model and word-class files the rules name, as found from the rules file.
+    pub model: ModelConfig,
 }
 
 /// Where a value came from.
@@ -340,12 +343,23 @@ impl Config {
     /// The built-in settings with the rules text `text`, as if read from `path`.
     pub fn with_rules(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let settings = Sources::default().merge()?;
-        Config::compile(&settings, Some((path.to_path_buf(), text.to_string())))
+        Config::compile(
+            &settings,
+            Some((path.to_path_buf(), text.to_string())),
+            true,
+        )
     }
 
     /// The settings from `sources`, with the rules they name (or the built-in ones).
     pub fn from_sources(sources: &Sources) -> Result<Config, ConfigError> {
-        Config::compile(&sources.merge()?, None)
+        Config::compile(&sources.merge()?, None, true)
+    }
+
+    /// The settings from `sources` and their rules without the rules' model, for training a new
+    /// one (the model file may be missing or made for other features): the classifier judges
+    /// with an untrained model.
+    pub fn load_untrained(sources: &Sources) -> Result<Config, ConfigError> {
+        Config::compile(&sources.merge()?, None, false)
     }
 
     /// The settings in effect, as TOML, each with where it came from (`config check`).
@@ -355,10 +369,11 @@ impl Config {
     }
 
     /// Checks the merged settings and compiles the rules: `rules_text` when given, else the
-    /// file the settings name, else the built-in rules.
+    /// file the settings name, else the built-in rules; and reads their model (`with_model`).
     fn compile(
         merged: &layers::Merged,
         rules_text: Option<(PathBuf, String)>,
+        with_model: bool,
     ) -> Result<Config, ConfigError> {
         let file: SettingsFile = merged
             .figment
@@ -394,14 +409,13 @@ impl Config {
             Some((path, text)) => (Origin::File(path.clone()), text.as_str()),
             None => (Origin::BuiltIn, rules_file::BUILT_IN),
         };
-        let rules = rules_file::compile(text, &origin, &tracks, &file.default_track).map_err(
-            |p| match p {
+        let compiled = rules_file::compile(text, &origin, &tracks, &file.default_track, with_model)
+            .map_err(|p| match p {
                 rules_file::RulesProblem::InRules(e) => e,
                 rules_file::RulesProblem::InSettings { key, message } => {
                     merged.error(&key, message)
                 }
-            },
-        )?;
+            })?;
         Ok(Config {
             file: merged.file_path().map(Path::to_path_buf),
             rules_file: rules_text.map(|(path, _)| path),
@@ -417,8 +431,14 @@ impl Config {
             admins: file.admins.into_iter().map(|a| a.0).collect(),
             votes: file.votes,
             similar: file.similar,
-            rules,
+            classifier: compiled.classifier,
+            model: compiled.model,
         })
+    }
+
+    /// The compiled rules.
+    pub fn rules(&self) -> &Rules {
+        &self.classifier.rules
     }
 
     pub fn track(&self, id: &str) -> Option<&TrackConfig> {

@@ -1,35 +1,30 @@
-//! The classifier on any UTF-8 text, with the shipped rules compiled once: it must not panic, and
-//! what it reports must hold together (confidence in 0..=1, finite scores, hit spans that are
-//! char boundaries of the original text and hold the hit's text).
+//! The classifier on any UTF-8 text, with the built-in rules and model loaded once: it must not
+//! panic, and what it reports must hold together (confidence in 0..=1, finite probabilities, hit
+//! spans that are char boundaries of the original text and hold the hit's text).
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use problemfirst::config::Config;
-use problemfirst::domain::Rules;
-use std::path::Path;
+use problemfirst::domain::Classifier;
 use std::sync::LazyLock;
 
-static RULES: LazyLock<Rules> = LazyLock::new(|| {
-    let text = include_str!("../../config/problemfirst.toml");
-    match Config::parse(text, Path::new("config/problemfirst.toml")) {
-        Ok(config) => config.rules,
-        Err(e) => panic!("the shipped config does not load: {e}"),
-    }
-});
+static CLASSIFIER: LazyLock<Classifier> = LazyLock::new(|| Config::built_in().classifier);
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let a = RULES.assess(text);
+    let a = CLASSIFIER.assess(text);
     assert!(
         (0.0..=1.0).contains(&a.confidence),
         "confidence {}",
         a.confidence
     );
     assert!(
-        a.scores.problem.is_finite() && a.scores.tech.is_finite() && a.scores.vague.is_finite()
+        a.probabilities.problem.is_finite()
+            && a.probabilities.tech.is_finite()
+            && a.probabilities.vague.is_finite()
     );
     assert!(!a.question.trim().is_empty(), "no question");
     for h in &a.hits {

@@ -61,7 +61,7 @@ impl App {
             let fingerprint = fingerprint(&row);
             match self.check_row(row, now) {
                 Ok((text, submitter, track, created)) => {
-                    let a = self.config().rules.assess(&text);
+                    let a = self.config().classifier.assess(&text);
                     let track = track.unwrap_or_else(|| {
                         a.track
                             .track

@@ -35,4 +35,6 @@ pub struct Reply {
     /// Short labelled facts ("Track" → "Execution").
     pub fields: Vec<(String, String)>,
     pub actions: Vec<Action>,
+    /// One optional, gentle suggestion, shown apart from the text (the idea is filed already).
+    pub tip: Option<String>,
 }

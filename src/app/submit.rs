@@ -1,11 +1,13 @@
-//! Submitting and coaching: a problem-led pitch is filed at once; a tech-led or vague one is kept
-//! as a draft while the person reframes it, files it anyway or withdraws it. A reframe that is
-//! still not problem-led is sent back once, naming what is missing; the second time it is filed.
+//! Submitting and coaching. The bot coaches only when it is sure: a pitch that is clearly not
+//! problem-led is kept as a draft while the person reframes it, files it anyway or withdraws it;
+//! one it is unsure about is filed with one optional tip; a problem-led one is filed as it is. A
+//! reframe that is still clearly not problem-led is sent back once, naming what is missing; the
+//! second time it is filed.
 
 use super::{Action, App, AppError, Reply};
 use crate::domain::{
-    Assessment, Audience, ChannelId, Element, Idea, IdeaId, Judgement, MessageTs, NewIdea, Notice,
-    Origin, Reframe, Side, Source, Status, TrackId, Transition, UserId, Verdict,
+    Advice, Assessment, Audience, ChannelId, Element, Idea, IdeaId, Judgement, MessageTs, NewIdea,
+    Notice, Origin, Reframe, Side, Source, Status, TrackId, Transition, UserId, Verdict,
 };
 use crate::storage::{Quota, StoreError};
 
@@ -124,7 +126,7 @@ impl App {
             });
         }
         let pitch = clip(s.pitch.trim(), MAX_PITCH_CHARS);
-        let assessment = self.config.rules.assess(&pitch);
+        let assessment = self.config.classifier.assess(&pitch);
         if !crate::domain::text::normalize(&pitch)
             .text
             .chars()
@@ -133,7 +135,7 @@ impl App {
             return Err(AppError::EmptyPitch);
         }
         let track = self.choose_track(s.track.as_deref(), &assessment)?;
-        let filed = assessment.verdict == Verdict::Problem;
+        let filed = assessment.advice != Advice::Coach;
         let audience = s.answer.audience(&s.submitter, filed);
         let now = self.now();
         let new = NewIdea {
@@ -211,12 +213,26 @@ impl App {
         if statement.trim().is_empty() {
             return Err(AppError::EmptyPitch);
         }
-        let assessment = self.config.rules.assess(&statement);
+        // The solution is parked in its own field: the reframe is judged on the problem it states,
+        // or a solution-led pitch reframed well would still read as its solution.
+        let judged_part = Reframe {
+            solution: String::new(),
+            ..fields.clone()
+        }
+        .statement();
+        let assessment = self
+            .config
+            .classifier
+            .assess(if judged_part.trim().is_empty() {
+                &statement
+            } else {
+                &judged_part
+            });
         let track = match track {
             Some(t) => self.choose_track(Some(&t), &assessment)?,
             None => draft.track.clone(),
         };
-        let problem_led = assessment.verdict == Verdict::Problem;
+        let problem_led = assessment.advice != Advice::Coach;
         let send_back = !problem_led && draft.reframe_rounds == 0;
         let result = if problem_led {
             "problem"
@@ -281,7 +297,7 @@ impl App {
             Ok::<_, AppError>(self.filed_notices(idea, to.as_ref()))
         })?;
         self.store.durable().await?;
-        let assessment = self.config.rules.assess(&idea.pitch);
+        let assessment = self.config.classifier.assess(&idea.pitch);
         let similar = self.similar(&idea).await?;
         Ok(Filed {
             idea,
@@ -373,7 +389,7 @@ impl App {
                     .as_ref()
                     .map(Reframe::statement)
                     .unwrap_or_else(|| idea.pitch.clone());
-                let assessment = self.config.rules.assess(&text);
+                let assessment = self.config.classifier.assess(&text);
                 Ok(coaching(idea, assessment, Vec::new()).reply())
             }
             Status::Withdrawn => Ok(Reply {
@@ -381,7 +397,7 @@ impl App {
                 ..Reply::default()
             }),
             _ => {
-                let assessment = self.config.rules.assess(&idea.headline_text());
+                let assessment = self.config.classifier.assess(&idea.headline_text());
                 let similar = self.similar(&idea).await?;
                 Ok(Filed {
                     idea,
@@ -462,6 +478,17 @@ impl Filed {
             let list: Vec<String> = self.similar.iter().map(Similar::line).collect();
             text.push_str(&list.join("; "));
         }
+        // Unsure whether it is problem-led: the one question, offered, not asked. Only for a
+        // pitch filed as it came; a reframe or a "file anyway" has had its question.
+        let tip = (self.assessment.advice == Advice::Tip
+            && self.idea.reframe_judged.is_none()
+            && !self.assessment.question.is_empty())
+        .then(|| {
+            format!(
+                "If you like, one thing to add: {}",
+                self.assessment.question
+            )
+        });
         Reply {
             text,
             fields: vec![
@@ -472,6 +499,7 @@ impl Filed {
                 ),
             ],
             actions: Vec::new(),
+            tip,
         }
     }
 }
@@ -496,6 +524,7 @@ impl Coaching {
                 Action::FileAnyway(id),
                 Action::Withdraw(id),
             ],
+            tip: None,
         }
     }
 }

@@ -299,6 +299,9 @@ fn show(out: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
         let lead = if i == 0 { "bot> " } else { "     " };
         writeln!(out, "{lead}{line}")?;
     }
+    if let Some(tip) = &reply.tip {
+        writeln!(out, "     Tip: {tip}")?;
+    }
     if !reply.actions.is_empty() {
         let keys: Vec<String> = reply
             .actions

@@ -1,7 +1,7 @@
 //! `problemfirst check`: assess one pitch offline and explain the verdict.
 
 use super::{text_arg, ConfigArg, Failure};
-use crate::domain::{Assessment, Side};
+use crate::domain::{Advice, Assessment, Side};
 use crate::slack::mrkdwn::plain;
 use serde::Serialize;
 
@@ -29,6 +29,11 @@ struct JsonHit<'a> {
 struct JsonAssessment<'a> {
     verdict: &'a str,
     confidence: f32,
+    advice: &'a str,
+    probabilities: crate::domain::Scores,
+    drivers: &'a [crate::domain::Driver],
+    reason: &'a str,
+    version: String,
     track: &'a str,
     track_reason: String,
     present: Vec<&'a str>,
@@ -41,11 +46,16 @@ struct JsonAssessment<'a> {
 pub fn run(args: Args) -> Result<(), Failure> {
     let config = args.config.load()?;
     let text = text_arg(&args.text)?;
-    let a = config.rules.assess(&text);
+    let a = config.classifier.assess(&text);
     if args.json {
         let out = JsonAssessment {
             verdict: a.verdict.as_str(),
             confidence: a.confidence,
+            advice: a.advice.as_str(),
+            probabilities: a.probabilities,
+            drivers: &a.drivers,
+            reason: &a.reason,
+            version: config.classifier.version(),
             track: a.track.track.as_deref().unwrap_or("unsure"),
             track_reason: plain(&a.track.reason),
             present: a.present.iter().map(|e| e.as_str()).collect(),
@@ -74,10 +84,16 @@ pub fn run(args: Args) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A few lines a person can read: the verdict, why, what is there and missing, the question.
+/// A few lines a person can read: the verdict, why, what moved it, what is there and missing,
+/// the question.
 pub fn explain(a: &Assessment) -> String {
+    let answer = match a.advice {
+        Advice::File => "filed as it is",
+        Advice::Tip => "filed, with an optional tip",
+        Advice::Coach => "kept as a draft: Reframe, File anyway or Withdraw",
+    };
     let mut out = format!(
-        "{} ({} confidence {:.2})\n{}\n",
+        "{} ({} confidence {:.2}): {answer}\n{}\n",
         a.verdict.describe(),
         confidence_word(a.confidence),
         a.confidence,
@@ -85,6 +101,14 @@ pub fn explain(a: &Assessment) -> String {
     );
     for note in &a.notes {
         out.push_str(&format!("Note: {note}\n"));
+    }
+    if !a.drivers.is_empty() {
+        let moved: Vec<String> = a
+            .drivers
+            .iter()
+            .map(|d| format!("\"{}\" ({}, {:+.2})", d.text, d.why, d.weight))
+            .collect();
+        out.push_str(&format!("Moved most by: {}\n", moved.join("; ")));
     }
     for (side, label) in [
         (Side::Problem, "Problem signals"),
@@ -96,12 +120,10 @@ pub fn explain(a: &Assessment) -> String {
             out.push_str(&format!("{label}: {}\n", quote_all(&phrases)));
         }
     }
-    if !a.hits.is_empty() {
-        out.push_str(&format!(
-            "Score: problem {:.2}, tech {:.2}, vague {:.2}\n",
-            a.scores.problem, a.scores.tech, a.scores.vague
-        ));
-    }
+    out.push_str(&format!(
+        "Probabilities: problem {:.2}, tech {:.2}, vague {:.2}\n",
+        a.probabilities.problem, a.probabilities.tech, a.probabilities.vague
+    ));
     let names =
         |v: &[crate::domain::Element]| v.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
     if !a.present.is_empty() {

@@ -61,10 +61,11 @@ fn check(args: &ConfigArg) -> Result<(), Failure> {
         None => "no settings file".to_string(),
     };
     out.push_str(&format!(
-        "\nok: {settings}; rules {rules} ({} rules, {} tracks, rules version {})\n",
-        config.rules.rules.len(),
+        "\nok: {settings}; rules {rules} ({} rules, {} tracks, {} weighted features, version {})\n",
+        config.rules().rules.len(),
         config.tracks.len(),
-        config.rules.version
+        config.classifier.model.weights.len(),
+        config.classifier.version()
     ));
     print!("{out}");
     Ok(())

@@ -2,7 +2,7 @@
 
 use super::{ConfigArg, Failure};
 use crate::domain::evaluation::Evaluation;
-use crate::domain::{Side, Verdict};
+use crate::domain::{Advice, Side, Verdict};
 use std::io::BufRead;
 use std::path::PathBuf;
 
@@ -19,12 +19,15 @@ pub struct Args {
     /// Exit 1 when accuracy is below this.
     #[arg(long, value_name = "X")]
     min_accuracy: Option<f64>,
-    /// Exit 1 when the false-nag rate is above this.
+    /// Exit 1 when the false-nag rate (problem-led pitches given buttons) is above this.
     #[arg(long, value_name = "X")]
     max_false_nag: Option<f64>,
     /// Exit 1 when tech recall is below this.
     #[arg(long, value_name = "X")]
     min_tech_recall: Option<f64>,
+    /// Exit 1 when coach recall (tech-led and vague pitches given buttons) is below this.
+    #[arg(long, value_name = "X")]
+    min_coach_recall: Option<f64>,
     /// JSONL file: one object per line with `text` and `label` (problem, tech or vague).
     file: PathBuf,
 }
@@ -54,8 +57,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
             .label
             .parse()
             .map_err(|e| Failure::Usage(format!("{at}: {e}")))?;
-        let a = config.rules.assess(&item.text);
-        pairs.push((gold, a.verdict));
+        let a = config.classifier.assess(&item.text);
+        pairs.push((gold, a.verdict, a.advice == Advice::Coach));
         if a.verdict != gold {
             errors.push((at, gold, a));
         }
@@ -76,14 +79,20 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if args.errors {
         for (at, gold, a) in &errors {
             println!(
-                "\n{at}: expected {gold}, got {} ({:.2})",
-                a.verdict, a.confidence
+                "\n{at}: expected {gold}, got {} ({:.2}, {})",
+                a.verdict,
+                a.confidence,
+                a.advice.as_str()
             );
             println!(
-                "  P {:.2}  T {:.2}  V {:.2}",
-                a.scores.problem, a.scores.tech, a.scores.vague
+                "  P(problem) {:.2}  P(tech) {:.2}  P(vague) {:.2}",
+                a.probabilities.problem, a.probabilities.tech, a.probabilities.vague
             );
-            for h in &a.hits {
+            println!("  {}", a.reason);
+            for d in &a.drivers {
+                println!("  moved by \"{}\" ({}, {:+.2})", d.text, d.why, d.weight);
+            }
+            for h in a.hits.iter().filter(|h| h.weight > 0.0) {
                 let side = match h.side {
                     Side::Problem => "+P",
                     Side::Tech => "+T",
@@ -110,6 +119,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     if let Some(min) = args.min_tech_recall.filter(|&m| e.tech_recall < m) {
         missed.push(format!("tech recall {:.3} < {min}", e.tech_recall));
+    }
+    if let Some(min) = args.min_coach_recall.filter(|&m| e.coach_recall < m) {
+        missed.push(format!("coach recall {:.3} < {min}", e.coach_recall));
     }
     if missed.is_empty() {
         Ok(())
@@ -158,8 +170,8 @@ fn report(e: &Evaluation) -> String {
         ));
     }
     out.push_str(&format!(
-        "\naccuracy        {:.3}\nfalse-nag rate  {:.3}\ntech recall     {:.3}\n",
-        e.accuracy, e.false_nag_rate, e.tech_recall
+        "\naccuracy        {:.3}\ntech recall     {:.3}\nfalse-nag rate  {:.3}  (problem-led pitches given buttons)\ncoach recall    {:.3}  (tech-led and vague pitches given buttons)\n",
+        e.accuracy, e.tech_recall, e.false_nag_rate, e.coach_recall
     ));
     out
 }

@@ -14,6 +14,7 @@ mod healthcheck;
 mod import;
 mod remote;
 pub mod serve;
+mod train;
 
 use crate::app::App;
 use crate::config::{Config, Flag, Sources};
@@ -64,6 +65,13 @@ impl ConfigArg {
 
     pub fn load(&self) -> Result<Config, Failure> {
         self.load_with(Vec::new())
+    }
+
+    /// The settings and rules without the rules' model, for training a new one.
+    pub fn load_untrained(&self) -> Result<Config, Failure> {
+        let config = Config::load_untrained(&self.sources(Vec::new())?).map_err(config_error)?;
+        crate::telemetry::set_format(config.log.format);
+        Ok(config)
     }
 
     /// Reads and checks the settings; from then on, logs are written as they say.
@@ -136,6 +144,8 @@ enum Command {
     Check(check::Args),
     /// Score the classifier on a labelled JSONL file.
     Eval(eval::Args),
+    /// Fit the classifier's model on labelled JSONL files, with grouped cross-validation.
+    Train(train::Args),
     /// Print the weekly digest (text, Block Kit or JSON), or post it now.
     Digest(digest::Args),
     /// Write the whole store, as it is at one moment, to one file.
@@ -182,6 +192,7 @@ pub fn main() -> ExitCode {
         }
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Train(args) => train::run(args),
         Command::Digest(args) => digest::run(args),
         Command::Backup(args) => backup::run_backup(args),
         Command::Restore(args) => backup::run_restore(args),

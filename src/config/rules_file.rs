@@ -1,14 +1,20 @@
 //! The classifier's rules file: the built-in one (`config/rules.toml`, carried in the binary) or
-//! an override a company points `rules` at. Read with its own parser, which keeps where each rule,
-//! pair and question was written, so that an error names the file, the line and the rule.
+//! an override a company points `rules` at, with the learned model and the word classes it names
+//! in `[model]`. Read with its own parser, which keeps where each rule, pair and question was
+//! written, so that an error names the file, the line and the rule.
 
 use super::{ConfigError, Origin, TrackConfig};
+use crate::domain::lexicon::Lexicon;
+use crate::domain::model::Model;
 use crate::domain::rules::{
     LanguageSpec, ModifierSpec, NoteSpec, PairSpec, QuestionSpec, RuleSpec, TrackHints, VerdictSpec,
 };
-use crate::domain::{Rules, RulesSpec, TrackId};
+use crate::domain::wordvec::WordVectors;
+use crate::domain::{Classifier, Rules, RulesSpec, TrackId};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 /// The built-in rules, the file in the source tree: one source for the binary and the repository.
@@ -17,7 +23,21 @@ pub const BUILT_IN: &str = include_str!("../../config/rules.toml");
 /// Files the built-in rules name beside themselves (paths relative to `config/`), carried in the
 /// binary with them, so that the built-in rules never read the disk. A rules file on disk reads
 /// its own from beside it instead.
-const BUILT_IN_FILES: &[(&str, &[u8])] = &[];
+const BUILT_IN_FILES: &[(&str, &[u8])] = &[
+    ("model.txt", include_bytes!("../../config/model.txt")),
+    (
+        "wordnet/lexicon.txt",
+        include_bytes!("../../config/wordnet/lexicon.txt"),
+    ),
+    (
+        "wordvec/vectors.bin",
+        include_bytes!("../../config/wordvec/vectors.bin"),
+    ),
+];
+
+/// Where the built-in rules file is in the source tree; the paths in its `[model]` are relative
+/// to this directory there (`train` writes the built-in model there, for the next build to carry).
+const BUILT_IN_DIR: &str = "config";
 
 /// A file the built-in rules name, by its path relative to the built-in rules file.
 pub fn built_in_file(name: &str) -> Option<&'static [u8]> {
@@ -27,9 +47,43 @@ pub fn built_in_file(name: &str) -> Option<&'static [u8]> {
         .map(|(_, bytes)| *bytes)
 }
 
+/// Where the learned model and the word classes are, relative to the rules file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The model file `problemfirst train` writes.
+    pub file: PathBuf,
+    /// WordNet's word classes (`scripts/wordnet-lexicon.py` makes them).
+    pub lexicon: PathBuf,
+    /// Word vectors for the pitch's overall meaning (`scripts/word-vectors.py` makes them); a
+    /// model trained with them needs the same file.
+    #[serde(default)]
+    pub vectors: Option<PathBuf>,
+}
+
+impl ModelConfig {
+    /// The paths joined to `dir`.
+    fn under(&self, dir: &Path) -> ModelConfig {
+        ModelConfig {
+            file: dir.join(&self.file),
+            lexicon: dir.join(&self.lexicon),
+            vectors: self.vectors.as_ref().map(|v| dir.join(v)),
+        }
+    }
+}
+
+/// The rules compiled, with the model and word classes they name.
+pub struct Compiled {
+    pub classifier: Classifier,
+    /// The `[model]` files: beside the rules file read, or for the built-in rules where they are
+    /// in the source tree (the binary carries them).
+    pub model: ModelConfig,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RulesFile {
+    model: Spanned<ModelConfig>,
     verdict: VerdictSpec,
     modifiers: ModifierSpec,
     language: LanguageSpec,
@@ -51,13 +105,16 @@ pub enum RulesProblem {
     InSettings { key: String, message: String },
 }
 
-/// Parses and compiles the rules text `text` (from `origin`) with the company's tracks.
+/// Parses and compiles the rules text `text` (from `origin`) with the company's tracks, and
+/// reads the word classes, the word vectors and — `with_model` — the learned model it names.
+/// Without the model (for training a new one), the classifier judges with an untrained one.
 pub fn compile(
     text: &str,
     origin: &Origin,
     tracks: &[TrackConfig],
     default_track: &TrackId,
-) -> Result<Rules, RulesProblem> {
+    with_model: bool,
+) -> Result<Compiled, RulesProblem> {
     let at = |line: Option<usize>, key: Option<String>, message: String| {
         RulesProblem::InRules(ConfigError {
             origin: origin.clone(),
@@ -72,6 +129,21 @@ pub fn compile(
         let key = key_in(&message).or_else(|| e.span().and_then(|s| key_at(text, s.start)));
         at(line, key, message)
     })?;
+
+    let model_line = line_of(text, file.model.span().start);
+    let written = file.model.into_inner();
+    let (files, model) = match origin {
+        Origin::File(path) => {
+            let beside = written.under(path.parent().unwrap_or(Path::new("")));
+            (ModelFiles::OnDisk(beside.clone()), beside)
+        }
+        _ => (
+            ModelFiles::BuiltIn(written.clone()),
+            written.under(Path::new(BUILT_IN_DIR)),
+        ),
+    };
+    // The model and the word classes are read while the rules compile.
+    let learned = std::thread::spawn(move || load_learned(&files, with_model));
 
     // Remember where each rule, pair and question was written, to point errors at it.
     let mut places: Vec<(String, usize)> = Vec::new();
@@ -112,7 +184,7 @@ pub fn compile(
             .collect(),
         default_track: default_track.to_string(),
     };
-    Rules::compile(spec).map_err(|e| {
+    let rules = Rules::compile(spec).map_err(|e| {
         if let Some(track) =
             e.id.strip_prefix("track '")
                 .and_then(|t| t.strip_suffix('\''))
@@ -143,7 +215,125 @@ pub fn compile(
             e.id.clone()
         };
         at(line, Some(key), e.problem)
+    })?;
+    let (lexicon, vectors, learned_model) = learned
+        .join()
+        .unwrap_or_else(|_| Err((None, "reading the model failed".into())))
+        .map_err(|(key, message)| {
+            at(
+                Some(model_line),
+                Some(key.unwrap_or_else(|| "model".into())),
+                message,
+            )
+        })?;
+    Ok(Compiled {
+        classifier: Classifier::new(rules, lexicon, vectors, learned_model),
+        model,
     })
+}
+
+/// Where the `[model]` files are read from.
+enum ModelFiles {
+    /// The built-in rules' own, carried in the binary: by the paths as written.
+    BuiltIn(ModelConfig),
+    /// A rules file's, beside it on disk: the paths joined to its directory.
+    OnDisk(ModelConfig),
+}
+
+impl ModelFiles {
+    fn paths(&self) -> &ModelConfig {
+        match self {
+            ModelFiles::BuiltIn(m) | ModelFiles::OnDisk(m) => m,
+        }
+    }
+
+    /// The bytes of one of the files, named by its key for errors.
+    fn read(&self, key: &str, path: &Path) -> Result<Cow<'static, [u8]>, (Option<String>, String)> {
+        match self {
+            ModelFiles::BuiltIn(_) => path
+                .to_str()
+                .and_then(built_in_file)
+                .map(Cow::Borrowed)
+                .ok_or_else(|| {
+                    (
+                        Some(key.to_string()),
+                        format!(
+                            "the built-in rules name {}, which the binary does not carry",
+                            path.display()
+                        ),
+                    )
+                }),
+            ModelFiles::OnDisk(_) => std::fs::read(path).map(Cow::Owned).map_err(|e| {
+                (
+                    Some(key.to_string()),
+                    format!("can't read {}: {e}", path.display()),
+                )
+            }),
+        }
+    }
+
+    fn read_text(&self, key: &str, path: &Path) -> Result<String, (Option<String>, String)> {
+        let bytes = self.read(key, path)?;
+        String::from_utf8(bytes.into_owned()).map_err(|e| {
+            (
+                Some(key.to_string()),
+                format!("{} is not UTF-8 text: {e}", path.display()),
+            )
+        })
+    }
+}
+
+/// What the classifier learned or looked up: word classes, word vectors (if any), the model.
+type Learned = (Lexicon, Option<WordVectors>, Model);
+
+/// Reads the word classes, the word vectors and the model. The one place they are loaded.
+fn load_learned(files: &ModelFiles, with_model: bool) -> Result<Learned, (Option<String>, String)> {
+    let m = files.paths();
+    let lexicon = Lexicon::parse(&files.read_text("model.lexicon", &m.lexicon)?).map_err(|e| {
+        (
+            Some("model.lexicon".into()),
+            format!("{}:{}: {}", m.lexicon.display(), e.line, e.problem),
+        )
+    })?;
+    let vectors = match &m.vectors {
+        Some(path) => {
+            let bytes = files.read("model.vectors", path)?;
+            Some(WordVectors::parse(&bytes).map_err(|e| {
+                (
+                    Some("model.vectors".to_string()),
+                    format!("{}: {e}", path.display()),
+                )
+            })?)
+        }
+        None => None,
+    };
+    if !with_model {
+        return Ok((lexicon, vectors, Model::untrained()));
+    }
+    let model = Model::parse(&files.read_text("model.file", &m.file)?).map_err(|e| {
+        (
+            Some("model.file".into()),
+            format!("{}:{}: {}", m.file.display(), e.line, e.problem),
+        )
+    })?;
+    let wanted = vectors.as_ref().map(WordVectors::fingerprint);
+    if model.vectors != wanted {
+        return Err((
+            Some("model.vectors".into()),
+            format!(
+                "{} was trained with {}, the rules give {}: retrain it with `problemfirst train`",
+                m.file.display(),
+                model
+                    .vectors
+                    .as_deref()
+                    .map_or("no word vectors".into(), |v| format!("word vectors {v}")),
+                wanted
+                    .as_deref()
+                    .map_or("none".into(), |v| format!("word vectors {v}")),
+            ),
+        ));
+    }
+    Ok((lexicon, vectors, model))
 }
 
 /// 1-based line of a byte offset.

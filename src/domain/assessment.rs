@@ -166,7 +166,7 @@ pub(crate) fn finite<S: serde::Serializer>(n: &f32, s: S) -> Result<S::Ok, S::Er
     }
 }
 
-/// The sums the verdict was decided on.
+/// The calibrated probabilities of the three verdicts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
     pub problem: f32,
@@ -181,24 +181,66 @@ pub struct TrackSuggestion {
     pub reason: String,
 }
 
+/// How the bot answers a pitch, from how sure the model is that it is problem-led.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Advice {
+    /// Clearly problem-led: filed as it is.
+    File,
+    /// Unsure: filed, with one optional, gentle tip.
+    Tip,
+    /// Clearly not problem-led: kept as a draft with Reframe, File anyway and Withdraw.
+    Coach,
+}
+
+impl Advice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Advice::File => "file",
+            Advice::Tip => "tip",
+            Advice::Coach => "coach",
+        }
+    }
+}
+
+/// A phrase that moved the verdict: its span in the original text and how much it moved it
+/// (the model's weight for the verdict against the others, times the feature's value).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Driver {
+    pub text: String,
+    pub start: usize,
+    pub end: usize,
+    #[serde(serialize_with = "finite")]
+    pub weight: f32,
+    /// What kind of signal it is, in words ("opens with a solution").
+    pub why: String,
+}
+
 /// The full result of assessing one pitch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assessment {
     pub verdict: Verdict,
+    /// The calibrated probability of the verdict.
     pub confidence: f32,
+    /// File, file with a tip, or coach with buttons.
+    pub advice: Advice,
     pub track: TrackSuggestion,
     pub present: Vec<Element>,
     pub missing: Vec<Element>,
     pub hits: Vec<Hit>,
+    /// The phrases that moved the verdict most, strongest first.
+    pub drivers: Vec<Driver>,
     /// The one coaching question for this pitch.
     pub question: String,
     /// Polite remarks about the input itself (too long, not English, empty).
     pub notes: Vec<String>,
-    pub scores: Scores,
+    pub probabilities: Scores,
     /// Why the verdict came out as it did, in one sentence.
     pub reason: String,
     /// Hash of the rules that produced this assessment, so old verdicts can be told apart.
     pub rules_version: String,
+    /// Hash of the model that produced it.
+    pub model_version: String,
 }
 
 impl Assessment {

@@ -1,13 +1,21 @@
-//! The classifier: reads a pitch and weighs it against the rules. Problem-side hits (who, pain,
-//! evidence, impact, workaround) against tech-side hits (solution openers, "need a <noun>",
-//! technology terms) and vague benefits; then modifiers that make the rules read like a person
-//! would — negation, questions, technology as the subject of a pain, the company as the only
-//! "victim", "but the real issue is…". Every weight it used is reported as a hit, so a verdict can
-//! always be explained.
+//! The classifier: reads a pitch and judges it. The rules (`config/rules.toml`) find the
+//! phrases a coach would point at — who is affected, what is hard, solution openers, technology
+//! terms, vague benefits — with modifiers that read like a person would (negation, questions,
+//! technology as the subject of a pain, "but the real issue is…"). Those hits, broad word classes,
+//! the pitch's shape and its words are the features of a learned model (`config/model.txt`),
+//! which gives calibrated probabilities of the three verdicts. The hits say what is present and
+//! missing and pick the one question; the model's weights say which phrases moved the verdict.
 
-use super::assessment::{Assessment, Element, Hit, Scores, Side, TrackSuggestion, Verdict};
+use super::assessment::{
+    Advice, Assessment, Driver, Element, Hit, Scores, Side, TrackSuggestion, Verdict,
+};
+use super::features::{has_content, Cue, Feature, Kind, Reader, RuleHit};
+use super::lexicon::Lexicon;
+use super::model::{class_index, Model, CLASSES};
 use super::rules::{Language, Role, Rules, Scope};
 use super::text::{normalize, Layout, Normalized};
+use super::training::decide;
+use super::wordvec::WordVectors;
 use regex::SetMatches;
 
 /// A hit while it is being weighed; spans are in the normalised text.
@@ -20,11 +28,47 @@ struct Weighed {
     modifier: Option<&'static str>,
 }
 
-impl Rules {
-    /// Assess a pitch. Never panics, whatever the string.
-    pub fn assess(&self, raw: &str) -> Assessment {
+/// The rules, the word classes and the model: everything that judges a pitch, built once at
+/// start-up and shared.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    pub rules: Rules,
+    pub lexicon: Lexicon,
+    pub vectors: Option<WordVectors>,
+    pub model: Model,
+}
+
+/// A pitch made ready for judging: cut to the limit, normalised, laid out, with its rule hits.
+struct Read<'a> {
+    text: &'a str,
+    norm: Normalized,
+    layout: Layout,
+    notes: Vec<String>,
+}
+
+impl Classifier {
+    pub fn new(
+        rules: Rules,
+        lexicon: Lexicon,
+        vectors: Option<WordVectors>,
+        model: Model,
+    ) -> Classifier {
+        Classifier {
+            rules,
+            lexicon,
+            vectors,
+            model,
+        }
+    }
+
+    /// The version kept with every judgement: the rules' and the model's.
+    pub fn version(&self) -> String {
+        format!("{}+{}", self.rules.version, self.model.version)
+    }
+
+    fn prepare<'a>(&self, raw: &'a str) -> Read<'a> {
         let mut notes = Vec::new();
-        let limit = self.verdict.max_chars;
+        let limit = self.rules.verdict.max_chars;
         // A string of at most `limit` bytes has at most `limit` characters: no need to count.
         let cut = if raw.len() <= limit {
             None
@@ -33,19 +77,40 @@ impl Rules {
         };
         let text = match cut {
             Some((cut, _)) => {
-                notes.push(self.notes.too_long.replace("{limit}", &limit.to_string()));
+                notes.push(
+                    self.rules
+                        .notes
+                        .too_long
+                        .replace("{limit}", &limit.to_string()),
+                );
                 &raw[..cut]
             }
             None => raw,
         };
         let norm = normalize(text);
+        let layout = Layout::of(&norm.text);
+        Read {
+            text,
+            norm,
+            layout,
+            notes,
+        }
+    }
+
+    /// Assess a pitch. Never panics, whatever the string.
+    pub fn assess(&self, raw: &str) -> Assessment {
+        let Read {
+            text,
+            norm,
+            layout,
+            mut notes,
+        } = self.prepare(raw);
         if !norm.text.chars().any(char::is_alphanumeric) {
-            notes.push(self.notes.empty.clone());
+            notes.push(self.rules.notes.empty.clone());
             return self.without_judgement(notes, "empty", "There is nothing to assess yet.");
         }
-        let layout = Layout::of(&norm.text);
-        if !self.looks_english(&norm.text, &layout) {
-            notes.push(self.notes.not_english.clone());
+        if !self.rules.looks_english(&norm.text, &layout) {
+            notes.push(self.rules.notes.not_english.clone());
             return self.without_judgement(
                 notes,
                 "not_english",
@@ -55,17 +120,47 @@ impl Rules {
         self.judge(text, &norm, &layout, notes)
     }
 
+    /// What the model reads in a pitch, for training.
+    pub fn features(&self, raw: &str) -> Vec<Feature> {
+        let read = self.prepare(raw);
+        let hits = self.rules.weigh(&read.norm.text, &read.layout).0;
+        self.read(&read.norm.text, &read.layout, &hits)
+    }
+
+    fn read(&self, text: &str, layout: &Layout, hits: &[Weighed]) -> Vec<Feature> {
+        let mut rule_hits: Vec<RuleHit> = Vec::with_capacity(hits.len());
+        for h in hits.iter().filter(|h| h.weight > 0.0) {
+            rule_hits.push(RuleHit {
+                index: h.rule.min(usize::from(u16::MAX)) as u16,
+                id: self.rules.rule_id(h.rule),
+                start: h.start,
+                end: h.end,
+            });
+        }
+        let first = layout
+            .sentences
+            .first()
+            .map_or((0, text.len()), |s| (s.span.start, s.span.end));
+        Reader {
+            lexicon: &self.lexicon,
+            vectors: self.vectors.as_ref(),
+        }
+        .read(text, first, layout.sentences.len(), &rule_hits)
+    }
+
     fn without_judgement(&self, notes: Vec<String>, trigger: &str, reason: &str) -> Assessment {
         let question = self
+            .rules
             .questions
             .iter()
             .find(|q| q.trigger == trigger)
-            .or_else(|| self.questions.iter().find(|q| q.trigger == "thin"))
+            .or_else(|| self.rules.questions.iter().find(|q| q.trigger == "thin"))
             .map(|q| q.text.clone())
             .unwrap_or_default();
         Assessment {
             verdict: Verdict::Vague,
-            confidence: 0.9,
+            confidence: 1.0,
+            advice: Advice::Coach,
             track: TrackSuggestion {
                 track: None,
                 reason: "unsure: nothing to go on yet".into(),
@@ -73,18 +168,261 @@ impl Rules {
             present: Vec::new(),
             missing: Element::ALL.to_vec(),
             hits: Vec::new(),
+            drivers: Vec::new(),
             question: fill(&question, &Fill::default()),
             notes,
-            scores: Scores::default(),
+            probabilities: Scores {
+                problem: 0.0,
+                tech: 0.0,
+                vague: 1.0,
+            },
             reason: reason.into(),
-            rules_version: self.version.clone(),
+            rules_version: self.rules.version.clone(),
+            model_version: self.model.version.clone(),
         }
     }
 
-    /// Pitches in other languages get a polite note rather than a guess. English is recognised by
-    /// its function words; a text needs several words of another language and none of English's
-    /// to be turned away, so non-native English still counts.
-    fn looks_english(&self, text: &str, layout: &Layout) -> bool {
+    fn judge(
+        &self,
+        original: &str,
+        norm: &Normalized,
+        layout: &Layout,
+        notes: Vec<String>,
+    ) -> Assessment {
+        let rules = &self.rules;
+        let text = norm.text.as_str();
+        let (hits, matched) = rules.weigh(text, layout);
+        let features = self.read(text, layout, &hits);
+        let p = self.model.probabilities(&features);
+        let thresholds = self.model.thresholds;
+        let (class, buttons) = decide(p, thresholds);
+        let verdict = CLASSES[class];
+        let advice = if buttons {
+            Advice::Coach
+        } else if p[0] < thresholds.tip_below {
+            Advice::Tip
+        } else {
+            Advice::File
+        };
+
+        let has = |e: Element| {
+            hits.iter().any(|h| {
+                h.weight > 0.0
+                    && h.rule < rules.rules.len()
+                    && rules.rules[h.rule].spec.element == Some(e)
+            })
+        };
+        let present: Vec<Element> = Element::ALL.into_iter().filter(|&e| has(e)).collect();
+        let missing: Vec<Element> = Element::ALL.into_iter().filter(|&e| !has(e)).collect();
+        let has_problem = has(Element::Who) && has(Element::Problem);
+        let thin = layout.word_count() < rules.verdict.thin_words;
+        let drivers = self.drivers(&features, verdict, norm, original);
+        let reason = reason(verdict, &drivers, layout, norm);
+
+        let fillers = Fill::from_hits(rules, norm, original, &hits);
+        let question = rules.pick_question(
+            &Facts {
+                verdict,
+                hits: &hits,
+                present: &present,
+                thin,
+                has_problem,
+            },
+            &fillers,
+            norm,
+            original,
+        );
+        let track = rules.suggest_track(text, &matched, norm, original);
+        let hits = hits
+            .into_iter()
+            .map(|h| {
+                let (s, e) = norm.original_span(h.start, h.end);
+                let (rule, side) = rules.rule_meta(h.rule);
+                Hit {
+                    rule,
+                    side,
+                    text: original.get(s..e).unwrap_or_default().to_string(),
+                    start: s,
+                    end: e,
+                    modifier: h.modifier.map(str::to_string),
+                    weight: round2(h.weight),
+                }
+            })
+            .collect();
+        Assessment {
+            verdict,
+            confidence: round2(p[class]),
+            advice,
+            track,
+            present,
+            missing,
+            hits,
+            drivers,
+            question,
+            notes,
+            probabilities: Scores {
+                problem: round3(p[0]),
+                tech: round3(p[1]),
+                vague: round3(p[2]),
+            },
+            reason,
+            rules_version: rules.version.clone(),
+            model_version: self.model.version.clone(),
+        }
+    }
+
+    /// The phrases that moved the verdict most: each feature's weight for the verdict, against
+    /// the other two, times its value, added up per span; the strongest three that do not overlap.
+    fn drivers(
+        &self,
+        features: &[Feature],
+        verdict: Verdict,
+        norm: &Normalized,
+        original: &str,
+    ) -> Vec<Driver> {
+        let v = class_index(verdict);
+        let text = norm.text.as_str();
+        let mut each: Vec<((usize, usize), f32, Kind)> = Vec::with_capacity(features.len());
+        for f in features {
+            let (Some(span), Some(w)) = (f.span, self.model.weight(f.key)) else {
+                continue;
+            };
+            let others = (w.iter().sum::<f32>() - w[v]) / 2.0;
+            each.push((span, f.value * (w[v] - others), f.kind));
+        }
+        // Added up per span; a rule or a cue explains a phrase better than its words do.
+        each.sort_unstable_by_key(|e| e.0);
+        let mut spans: Vec<((usize, usize), f32, Kind)> = Vec::with_capacity(each.len());
+        for (span, c, kind) in each {
+            match spans.last_mut() {
+                Some(entry) if entry.0 == span => {
+                    entry.1 += c;
+                    if matches!(kind, Kind::Rule(_) | Kind::Cue(_)) {
+                        entry.2 = kind;
+                    }
+                }
+                _ => spans.push((span, c, kind)),
+            }
+        }
+        spans.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut out: Vec<Driver> = Vec::new();
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        for ((s, e), c, kind) in spans {
+            // What rounds to nothing moved nothing.
+            if c < 0.005 || out.len() == 3 {
+                break;
+            }
+            if taken.iter().any(|&(a, b)| s < b && a < e) {
+                continue;
+            }
+            // A bare function word ("for", "we") or the pitch's length moves a verdict but
+            // explains nothing: only rules, the shape cues that say something, and phrases
+            // with a content word are named.
+            let telling = match kind {
+                Kind::Rule(_) | Kind::Cue(Cue::Question) => true,
+                _ => has_content(text.get(s..e).unwrap_or_default()),
+            };
+            if !telling {
+                continue;
+            }
+            taken.push((s, e));
+            let (os, oe) = norm.original_span(s, e);
+            // A rule's match may take the space after its last word: "Put a ".
+            let said = original.get(os..oe).unwrap_or_default();
+            let oe = os + said.trim_end().len();
+            out.push(Driver {
+                text: said.trim_end().to_string(),
+                start: os,
+                end: oe,
+                weight: round2(c),
+                why: self.why(kind),
+            });
+        }
+        out
+    }
+
+    /// What a feature says, in the product's words.
+    fn why(&self, kind: Kind) -> String {
+        match kind {
+            Kind::Rule(i) => self.rules.rules.get(usize::from(i)).map_or_else(
+                || "names who is affected and what is hard for them".to_string(),
+                |r| {
+                    r.spec
+                        .message
+                        .replace(": '%s'", "")
+                        .replace("'%s'", "")
+                        .trim()
+                        .to_string()
+                },
+            ),
+            Kind::Cue(c) => match c {
+                Cue::VerbOpener | Cue::Imperative => "opens with something to do".into(),
+                Cue::Verbless => "names a thing rather than what happens".into(),
+                Cue::Question => "asks a question".into(),
+                Cue::UserStory => "tells it as a user story".into(),
+                Cue::HowMightWe => "asks how we might help".into(),
+                Cue::SoThat => "says what it is for".into(),
+                Cue::Wish => "wishes for something".into(),
+                Cue::Measure | Cue::Digit => "gives a number".into(),
+                Cue::Because => "gives a reason".into(),
+                Cue::FirstPerson | Cue::Myself => "speaks from experience".into(),
+                Cue::Please => "asks for something".into(),
+                Cue::FirstWord | Cue::FirstClass(_) => "how it opens".into(),
+                Cue::Sentences(_) | Cue::Length(_) => "its length".into(),
+            },
+            Kind::Class(c) => super::lexicon::describe(c).into(),
+            Kind::Opening => "how it opens".into(),
+            Kind::Word | Kind::Pair | Kind::Affix => "the wording".into(),
+            Kind::Meaning => "the pitch's overall meaning".into(),
+        }
+    }
+}
+
+/// Why the verdict came out as it did, in one sentence in the product's voice.
+fn reason(verdict: Verdict, drivers: &[Driver], layout: &Layout, norm: &Normalized) -> String {
+    let top = drivers.first();
+    let quoted = top
+        .map(|d| format!("*{}*", d.text.trim()))
+        .unwrap_or_default();
+    let opens = top.is_some_and(|d| {
+        let first = layout.sentences.first().map_or(0, |s| s.first_word);
+        norm.original_span(first, first + 1).0 == d.start
+    });
+    match (verdict, top.is_some()) {
+        (Verdict::Tech, true) if opens => format!("You open with a solution: {quoted}."),
+        (Verdict::Tech, true) => {
+            format!("It reads as a solution ({quoted}) rather than someone's problem.")
+        }
+        (Verdict::Tech, false) => "It reads as a solution rather than someone's problem.".into(),
+        (Verdict::Problem, true) => {
+            // The two strongest phrases with a content word: "*wait*, *2 days*", not "because".
+            let phrases: Vec<String> = drivers
+                .iter()
+                .filter(|d| has_content(&d.text))
+                .take(2)
+                .map(|d| format!("*{}*", d.text.trim()))
+                .collect();
+            if phrases.is_empty() {
+                "It names who is affected and what is hard for them.".into()
+            } else {
+                format!(
+                    "It names who is affected and what is hard for them: {}.",
+                    phrases.join(", ")
+                )
+            }
+        }
+        (Verdict::Problem, false) => "It names who is affected and what is hard for them.".into(),
+        (Verdict::Vague, true) => {
+            format!("It describes a goal ({quoted}) without who is affected or what goes wrong.")
+        }
+        (Verdict::Vague, false) => {
+            "It does not yet say who is affected or what is hard for them.".into()
+        }
+    }
+}
+
+impl Rules {
+    pub(crate) fn looks_english(&self, text: &str, layout: &Layout) -> bool {
         let ascii = text.is_ascii();
         // ASCII letters are all Latin, so only a text with other characters can fail this.
         if !ascii {
@@ -131,138 +469,26 @@ impl Rules {
         !(foreign >= 2 && foreign > english * 2)
     }
 
-    fn judge(
-        &self,
-        original: &str,
-        norm: &Normalized,
-        layout: &Layout,
-        notes: Vec<String>,
-    ) -> Assessment {
-        let text = norm.text.as_str();
+    /// Every rule hit, weighed: found, modified (negation, questions, contrast…), capped, with
+    /// the pair bonuses after them. Also which patterns of the set matched.
+    fn weigh(&self, text: &str, layout: &Layout) -> (Vec<Weighed>, SetMatches) {
         let matched = self.set.matches(text);
         let mut hits = self.find_hits(text, layout, &matched);
         self.apply_modifiers(text, layout, &matched, &mut hits);
         apply_caps(self, text, &mut hits);
         let pair_hits = self.pair_bonuses(layout, &hits);
         hits.extend(pair_hits);
+        (hits, matched)
+    }
 
-        let mut scores = Scores::default();
-        for h in &hits {
-            match self.side_of(h) {
-                Side::Problem => scores.problem += h.weight,
-                Side::Tech => scores.tech += h.weight,
-                Side::Vague => scores.vague += h.weight,
-            }
-        }
-        let has = |e: Element| {
-            hits.iter().any(|h| {
-                h.weight > 0.0
-                    && h.rule < self.rules.len()
-                    && self.rules[h.rule].spec.element == Some(e)
-            })
-        };
-        let present: Vec<Element> = Element::ALL.into_iter().filter(|&e| has(e)).collect();
-        let missing: Vec<Element> = Element::ALL.into_iter().filter(|&e| !has(e)).collect();
-        let has_problem = has(Element::Who) && has(Element::Problem);
-        let leading = layout.leading_sentence();
-        let opener_leads = hits.iter().any(|h| {
-            h.weight > 0.0
-                && h.rule < self.rules.len()
-                && self.rules[h.rule].spec.role == Role::Opener
-                && layout.sentence_of(h.start) == leading
-        });
-        let words = layout.word_count();
-        let thin = words < self.verdict.thin_words;
-        let v = &self.verdict;
-        let margin = scores.problem - scores.tech - v.vague_factor * scores.vague;
-        let paired = hits.iter().any(|h| h.rule >= self.rules.len());
-
-        let (verdict, reason) = if opener_leads {
-            if has_problem
-                && scores.problem >= v.opener_override_problem
-                && margin >= v.opener_override_margin
-            {
-                (
-                    Verdict::Problem,
-                    "It opens with a solution, but goes on to name who is affected and what is hard for them.".to_string(),
-                )
-            } else {
-                (
-                    Verdict::Tech,
-                    "It opens with a solution before naming a problem.".to_string(),
-                )
-            }
-        } else if scores.problem >= v.problem_min
-            && margin >= v.problem_margin
-            && (!thin || (has_problem && paired))
-        {
-            (
-                Verdict::Problem,
-                "It names who is affected and what is hard for them.".to_string(),
-            )
-        } else if scores.tech >= v.tech_min
-            && scores.tech >= problem_without_bare_actors(self, &hits, &scores)
-        {
-            (
-                Verdict::Tech,
-                "It names a technology or solution, but no one's problem.".to_string(),
-            )
-        } else {
-            let why = if scores.vague > 0.0 {
-                "It describes a goal in general words, without who is affected or what goes wrong."
-            } else {
-                "It does not yet say who is affected or what is hard for them."
-            };
-            (Verdict::Vague, why.to_string())
-        };
-
-        let confidence = confidence(self, verdict, &scores, margin, &hits, thin);
-        let fillers = Fill::from_hits(self, norm, original, &hits);
-        let question = self.pick_question(
-            &Facts {
-                verdict,
-                hits: &hits,
-                present: &present,
-                thin,
-                has_problem,
-            },
-            &fillers,
-            norm,
-            original,
-        );
-        let track = self.suggest_track(text, &matched, norm, original);
-        let hits = hits
-            .into_iter()
-            .map(|h| {
-                let (s, e) = norm.original_span(h.start, h.end);
-                let (rule, side) = self.rule_meta(h.rule);
-                Hit {
-                    rule,
-                    side,
-                    text: original.get(s..e).unwrap_or_default().to_string(),
-                    start: s,
-                    end: e,
-                    modifier: h.modifier.map(str::to_string),
-                    weight: round2(h.weight),
-                }
-            })
-            .collect();
-        Assessment {
-            verdict,
-            confidence: round2(confidence),
-            track,
-            present,
-            missing,
-            hits,
-            question,
-            notes,
-            scores: Scores {
-                problem: round2(scores.problem),
-                tech: round2(scores.tech),
-                vague: round2(scores.vague),
-            },
-            reason,
-            rules_version: self.version.clone(),
+    /// A rule's (or pair's) id by its index.
+    fn rule_id(&self, idx: usize) -> &str {
+        match self.rules.get(idx) {
+            Some(r) => &r.spec.id,
+            None => self
+                .pairs
+                .get(idx - self.rules.len())
+                .map_or("", |p| p.spec.id.as_str()),
         }
     }
 
@@ -275,12 +501,6 @@ impl Rules {
                 (p.spec.id.clone(), Side::Problem)
             }
         }
-    }
-
-    fn side_of(&self, h: &Weighed) -> Side {
-        self.rules
-            .get(h.rule)
-            .map_or(Side::Problem, |r| r.spec.side)
     }
 
     fn find_hits(&self, text: &str, layout: &Layout, matched: &SetMatches) -> Vec<Weighed> {
@@ -623,29 +843,6 @@ impl Rules {
     }
 }
 
-/// Problem points as they weigh against a solution: naming people without saying what is hard
-/// for them is no problem ("Let's outsource the helpdesk to a partner").
-fn problem_without_bare_actors(rules: &Rules, hits: &[Weighed], s: &Scores) -> f32 {
-    let side_is = |h: &Weighed, e: Option<Element>| {
-        rules
-            .rules
-            .get(h.rule)
-            .is_some_and(|r| r.spec.side == Side::Problem && r.spec.element == e)
-    };
-    let has_problem = hits
-        .iter()
-        .any(|h| h.weight > 0.0 && (side_is(h, Some(Element::Problem)) || side_is(h, None)));
-    if has_problem {
-        return s.problem;
-    }
-    let who: f32 = hits
-        .iter()
-        .filter(|h| side_is(h, Some(Element::Who)))
-        .map(|h| h.weight)
-        .sum();
-    s.problem - who
-}
-
 /// Per rule, only the strongest `cap` distinct phrases count; a phrase said twice counts once.
 fn apply_caps(rules: &Rules, text: &str, hits: &mut [Weighed]) {
     let mut order: Vec<usize> = (0..hits.len()).collect();
@@ -721,52 +918,6 @@ fn reported_quotes(rules: &Rules, text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-fn confidence(
-    rules: &Rules,
-    verdict: Verdict,
-    s: &Scores,
-    margin: f32,
-    hits: &[Weighed],
-    thin: bool,
-) -> f32 {
-    let v = &rules.verdict;
-    if verdict == Verdict::Vague {
-        return (0.9 - 0.15 * s.problem.max(s.tech)).clamp(0.5, 0.9);
-    }
-    let groups = {
-        let mut g: Vec<usize> = hits
-            .iter()
-            .filter(|h| h.weight > 0.0)
-            .map(|h| h.rule)
-            .collect();
-        g.sort_unstable();
-        g.dedup();
-        g.len() as f32
-    };
-    let mixed = s.problem >= v.problem_min && s.tech >= v.tech_min;
-    let flipped = hits.iter().any(|h| {
-        matches!(
-            h.modifier,
-            Some("negated" | "question" | "before a contrast" | "after a contrast")
-        )
-    });
-    let mut c = 0.5 + 0.08 * margin.abs() + 0.03 * groups
-        - if mixed { 0.15 } else { 0.0 }
-        - if flipped { 0.1 } else { 0.0 };
-    c = c.clamp(0.5, 0.95);
-    if thin {
-        c *= 0.7;
-    }
-    let deciding = match verdict {
-        Verdict::Problem => s.problem - v.problem_min,
-        _ => s.tech - v.tech_min,
-    };
-    if deciding.abs() < 0.5 {
-        c = c.min(0.7);
-    }
-    c.clamp(0.0, 1.0)
-}
-
 /// The largest char boundary at or below `i`.
 fn floor_char(text: &str, mut i: usize) -> usize {
     i = i.min(text.len());
@@ -778,6 +929,10 @@ fn floor_char(text: &str, mut i: usize) -> usize {
 
 fn round2(x: f32) -> f32 {
     (x * 100.0).round() / 100.0
+}
+
+fn round3(x: f32) -> f32 {
+    (x * 1000.0).round() / 1000.0
 }
 
 /// What the verdict found, for choosing the question.

@@ -1,6 +1,7 @@
 //! How well the classifier agrees with labelled pitches: confusion matrix, precision, recall and
-//! F1 per label, accuracy, the false-nag rate (problem-led pitches that would wrongly be asked to
-//! reframe) and tech recall (technology-led pitches that are caught).
+//! F1 per label, accuracy, tech recall (technology-led pitches that are caught), the false-nag
+//! rate (problem-led pitches given the Reframe / File anyway / Withdraw buttons) and coach recall
+//! (technology-led and vague pitches given them).
 
 use super::assessment::Verdict;
 use serde::Serialize;
@@ -17,16 +18,21 @@ pub struct LabelScore {
 pub struct Evaluation {
     pub n: usize,
     pub accuracy: f64,
+    /// Problem-led pitches given buttons.
     pub false_nag_rate: f64,
     pub tech_recall: f64,
+    /// Technology-led and vague pitches given buttons.
+    pub coach_recall: f64,
     pub per_label: BTreeMap<Verdict, LabelScore>,
     /// gold label → predicted label → count.
     pub confusion: BTreeMap<Verdict, BTreeMap<Verdict, usize>>,
 }
 
 impl Evaluation {
-    /// Score predictions against gold labels, given as (gold, predicted) pairs.
-    pub fn of(pairs: &[(Verdict, Verdict)]) -> Evaluation {
+    /// Score predictions against gold labels, given as (gold, predicted, given buttons).
+    pub fn of(items: &[(Verdict, Verdict, bool)]) -> Evaluation {
+        let pairs: Vec<(Verdict, Verdict)> = items.iter().map(|&(g, p, _)| (g, p)).collect();
+        let pairs = &pairs[..];
         let mut confusion: BTreeMap<Verdict, BTreeMap<Verdict, usize>> = Verdict::ALL
             .iter()
             .map(|&g| (g, Verdict::ALL.iter().map(|&p| (p, 0)).collect()))
@@ -67,13 +73,17 @@ impl Evaluation {
             })
             .collect();
         let problems = gold_total(Verdict::Problem);
+        let coached = |problem: bool| {
+            items
+                .iter()
+                .filter(|&&(g, _, b)| b && (g == Verdict::Problem) == problem)
+                .count()
+        };
         Evaluation {
             n,
             accuracy: ratio(correct, n),
-            false_nag_rate: ratio(
-                problems - count(Verdict::Problem, Verdict::Problem),
-                problems,
-            ),
+            false_nag_rate: ratio(coached(true), problems),
+            coach_recall: ratio(coached(false), n - problems),
             tech_recall: ratio(
                 count(Verdict::Tech, Verdict::Tech),
                 gold_total(Verdict::Tech),
@@ -92,14 +102,15 @@ mod tests {
     #[test]
     fn metrics_follow_their_definitions() {
         let pairs = [
-            (Problem, Problem),
-            (Problem, Tech),
-            (Tech, Tech),
-            (Tech, Tech),
-            (Tech, Vague),
-            (Vague, Vague),
+            (Problem, Problem, false),
+            (Problem, Tech, true),
+            (Tech, Tech, true),
+            (Tech, Tech, true),
+            (Tech, Vague, false),
+            (Vague, Vague, true),
         ];
         let e = Evaluation::of(&pairs);
+        assert!((e.coach_recall - 3.0 / 4.0).abs() < 1e-9);
         assert_eq!(e.n, 6);
         assert!((e.accuracy - 4.0 / 6.0).abs() < 1e-9);
         assert!((e.false_nag_rate - 0.5).abs() < 1e-9);

@@ -123,6 +123,9 @@ pub struct Judgement {
     pub confidence: f32,
     pub hits: Vec<Hit>,
     pub rules_version: String,
+    /// The model that judged it (empty for ideas judged before there was one).
+    #[serde(default)]
+    pub model_version: String,
 }
 
 impl From<&Assessment> for Judgement {
@@ -132,6 +135,7 @@ impl From<&Assessment> for Judgement {
             confidence: a.confidence,
             hits: a.hits.clone(),
             rules_version: a.rules_version.clone(),
+            model_version: a.model_version.clone(),
         }
     }
 }

@@ -6,16 +6,24 @@ pub mod assessment;
 pub mod classifier;
 pub mod digest;
 pub mod evaluation;
+pub mod features;
 pub mod idea;
 pub mod ids;
+pub mod lexicon;
+pub mod model;
 pub mod notice;
 pub mod rules;
 pub mod similarity;
 pub mod status;
 pub mod text;
+pub mod training;
 pub mod triage;
+pub mod wordvec;
 
-pub use assessment::{Assessment, Element, Hit, Scores, Side, TrackSuggestion, Verdict};
+pub use assessment::{
+    Advice, Assessment, Driver, Element, Hit, Scores, Side, TrackSuggestion, Verdict,
+};
+pub use classifier::Classifier;
 pub use idea::{Card, Change, Edit, Idea, Judgement, NewIdea, Origin, Overrule, Reframe, Source};
 pub use ids::{BadId, ChannelId, IdeaId, MessageTs, TrackId, UserId, WeekStart};
 pub use notice::{Audience, Notice};

@@ -138,17 +138,13 @@ pub struct ModifierSpec {
     pub leading_opener: f32,
 }
 
-/// Thresholds of the verdict.
+/// How much of a pitch is read, and when it is thin.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerdictSpec {
-    pub problem_min: f32,
-    pub problem_margin: f32,
-    pub tech_min: f32,
-    pub vague_factor: f32,
-    pub opener_override_problem: f32,
-    pub opener_override_margin: f32,
+    /// Under this many words a pitch is thin: the question asks for more.
     pub thin_words: usize,
+    /// Only this many characters are read.
     pub max_chars: usize,
 }
 

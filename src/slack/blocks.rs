@@ -122,6 +122,12 @@ pub fn reply_blocks(reply: &Reply) -> Vec<SlackBlock> {
     let mut blocks: Vec<SlackBlock> = vec![SlackSectionBlock::new()
         .with_text(md!("{}", shorten(&reply.text, SECTION_TEXT_MAX)))
         .into()];
+    if let Some(tip) = &reply.tip {
+        blocks.push(
+            SlackContextBlock::new(vec![md!(":bulb: {}", shorten(tip, SECTION_TEXT_MAX - 16))])
+                .into(),
+        );
+    }
     if !reply.fields.is_empty() {
         let fields = reply
             .fields
@@ -328,6 +334,7 @@ mod tests {
                 Action::FileAnyway(id),
                 Action::Withdraw(id),
             ],
+            tip: None,
         };
         let v = json(&reply_blocks(&reply));
         assert_eq!(v[0]["type"], "section");
@@ -340,6 +347,26 @@ mod tests {
         assert_eq!(ids, ["reframe", "file_anyway", "withdraw"]);
         assert!((0..3).all(|i| buttons[i]["value"] == "IDEA-7"));
         assert_eq!(buttons[0]["style"], "primary");
+    }
+
+    #[test]
+    fn a_tip_is_a_context_line_within_its_limit_and_brings_no_buttons() {
+        let reply = Reply {
+            text: "Filed as *IDEA-3* in *Execution*.".into(),
+            tip: Some(format!(
+                "If you like, one thing to add: {}",
+                "why? ".repeat(2000)
+            )),
+            ..Reply::default()
+        };
+        let v = json(&reply_blocks(&reply));
+        assert_eq!(v[1]["type"], "context");
+        let tip = v[1]["elements"][0]["text"].as_str().unwrap_or_default();
+        assert!(tip.starts_with(":bulb: If you like"));
+        assert!(tip.chars().count() <= SECTION_TEXT_MAX);
+        assert!(v
+            .as_array()
+            .is_some_and(|b| b.iter().all(|b| b["type"] != "actions")));
     }
 
     #[test]

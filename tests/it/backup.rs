@@ -33,6 +33,7 @@ fn new_idea(n: usize) -> NewIdea {
             confidence: 0.8,
             hits: vec![],
             rules_version: "test".into(),
+            model_version: "test".into(),
         },
         track: ids::track(TRACKS[n % 3]),
         filed: true,

@@ -7,7 +7,7 @@
 //! failures are not persisted to disk (a found counterexample belongs in a plain `#[test]` below).
 
 use problemfirst::config::Config;
-use problemfirst::domain::{Assessment, Verdict};
+use problemfirst::domain::{Advice, Assessment, Verdict};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use proptest::test_runner::Config as ProptestConfig;
@@ -23,7 +23,7 @@ fn config() -> &'static Config {
 }
 
 fn assess(text: &str) -> Assessment {
-    config().rules.assess(text)
+    config().classifier.assess(text)
 }
 
 fn cases(n: u32) -> ProptestConfig {
@@ -386,16 +386,25 @@ fn plain_tech_occurrences() -> Vec<(String, String)> {
     out
 }
 
+/// The weight of the solution-side rule hits: what the rules tell the model about technology.
+fn tech_weight(a: &Assessment) -> f32 {
+    a.hits
+        .iter()
+        .filter(|h| h.side == problemfirst::domain::Side::Tech)
+        .map(|h| h.weight)
+        .sum()
+}
+
 fn check_negation(before: &str, after: &str, neg: &str) -> Result<(), TestCaseError> {
     let plain = format!("{before}{after}");
     let negated = format!("{before}{neg}{after}");
     let a = assess(&plain);
     let b = assess(&negated);
     prop_assert!(
-        b.scores.tech <= a.scores.tech,
+        tech_weight(&b) <= tech_weight(&a),
         "tech score rose from {} to {}\nplain:   {}\nnegated: {}\nplain hits:   {:?}\nnegated hits: {:?}",
-        a.scores.tech,
-        b.scores.tech,
+        tech_weight(&a),
+        tech_weight(&b),
         plain,
         negated,
         a.hits.iter().map(|h| format!("{}:{}:{}", h.rule, h.text, h.weight)).collect::<Vec<_>>(),
@@ -620,9 +629,31 @@ fn check_invariants(text: &str) -> Result<(), TestCaseError> {
         "confidence {} out of 0..=1",
         a.confidence
     );
+    let p = a.probabilities;
+    prop_assert!(p.problem.is_finite() && p.tech.is_finite() && p.vague.is_finite());
     prop_assert!(
-        a.scores.problem.is_finite() && a.scores.tech.is_finite() && a.scores.vague.is_finite()
+        (p.problem + p.tech + p.vague - 1.0).abs() < 0.01,
+        "probabilities {p:?} do not add up to one"
     );
+    // Buttons only for a pitch that is not judged problem-led; a problem verdict is filed.
+    if a.advice == Advice::Coach {
+        prop_assert!(a.verdict != Verdict::Problem, "{a:?}");
+    }
+    for d in &a.drivers {
+        prop_assert!(
+            d.start <= d.end
+                && d.end <= text.len()
+                && text.is_char_boundary(d.start)
+                && text.is_char_boundary(d.end),
+            "driver {:?} {}..{} outside {:?}",
+            d.text,
+            d.start,
+            d.end,
+            text
+        );
+        prop_assert_eq!(&text[d.start..d.end], d.text.as_str());
+        prop_assert!(d.weight > 0.0, "a driver moves the verdict: {d:?}");
+    }
     for h in &a.hits {
         prop_assert!(
             h.start <= h.end && h.end <= text.len(),
@@ -849,7 +880,7 @@ fn a_negated_technology_term_counts_for_nothing() {
     let plain = assess("We should build a chatbot for the sales team.");
     let negated = assess("We should build no chatbot for the sales team.");
     assert!(
-        negated.scores.tech < plain.scores.tech,
+        tech_weight(&negated) < tech_weight(&plain),
         "{plain:?}\n{negated:?}"
     );
     let hit = negated

@@ -498,3 +498,130 @@ fn terminal_output_is_plain_text_without_slack_markup() {
     assert!(out.starts_with("needs-reframe IDEA-1"), "{out}");
     assert!(!out.contains('*'), "{out}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// train
+
+/// Labelled pitches written for this test, from four made-up sources.
+fn training_file() -> Labelled {
+    let problems = [
+        "Our drivers wait 40 minutes at the depot every morning because the loading list is printed late.",
+        "Nurses on the night shift can't find a free wheelchair, so patients wait at reception.",
+        "New joiners spend their first week without a laptop and sit idle while IT chases approvals.",
+        "Customers who call about a late parcel wait 25 minutes on hold and many hang up.",
+        "Warehouse staff re-type every order from email by hand, which causes mistakes every day.",
+        "Teachers spend Monday mornings chasing missing permission slips from parents.",
+    ];
+    let techs = [
+        "Let's build a blockchain platform for our contracts.",
+        "We should roll out an AI chatbot on the intranet.",
+        "Implement Kubernetes for every service.",
+        "Buy standing desks for the second floor.",
+        "Introduce a mobile app for the canteen menu.",
+        "What if we used drones to deliver parcels?",
+    ];
+    let vagues = [
+        "We need to be more innovative.",
+        "Better collaboration across teams.",
+        "Our culture should be more agile.",
+        "Innovation is the future of our company.",
+    ];
+    let mut lines = Vec::new();
+    for (i, (texts, label)) in [
+        (&problems[..], "problem"),
+        (&techs[..], "tech"),
+        (&vagues[..], "vague"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for (j, t) in texts.iter().enumerate() {
+            let source = format!("https://github.com/team{}/ideas/issues/{}", (i + j) % 4, j);
+            lines.push(
+                serde_json::json!({ "text": t, "label": label, "source": source }).to_string(),
+            );
+        }
+    }
+    write_jsonl(&lines)
+}
+
+#[test]
+fn train_is_deterministic_and_writes_a_model_the_config_loads() {
+    let file = training_file();
+    let dir = TempDir::new().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let first = dir.path().join("first.txt");
+    let second = dir.path().join("second.txt");
+    for out in [&first, &second] {
+        let o = run(&[
+            "train",
+            "--folds",
+            "3",
+            "--seed",
+            "7",
+            "--out",
+            &out.to_string_lossy(),
+            &file.path(),
+        ]);
+        assert_exit(&o, 0);
+        let said = stdout(&o);
+        for part in [
+            "mean±sd",
+            "coach recall",
+            "Reliability",
+            "coach_below",
+            "tip_below",
+        ] {
+            assert!(said.contains(part), "no {part:?} in {said}");
+        }
+    }
+    let a = std::fs::read_to_string(&first).unwrap_or_default();
+    let b = std::fs::read_to_string(&second).unwrap_or_default();
+    assert!(a.contains("[weights]"), "{a}");
+    assert_eq!(a, b, "the same file and seed give the same model");
+
+    // Rules that point at the new model load and judge with it.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shipped = std::fs::read_to_string(root.join("config/rules.toml"))
+        .unwrap_or_else(|e| panic!("shipped rules: {e}"));
+    let lexicon = root.join("config/wordnet/lexicon.txt");
+    let vectors = root.join("config/wordvec/vectors.bin");
+    let text = shipped
+        .replace("file = \"model.txt\"", "file = \"first.txt\"")
+        .replace(
+            "lexicon = \"wordnet/lexicon.txt\"",
+            &format!("lexicon = {:?}", lexicon.to_string_lossy()),
+        )
+        .replace(
+            "vectors = \"wordvec/vectors.bin\"",
+            &format!("vectors = {:?}", vectors.to_string_lossy()),
+        );
+    let rules_path = dir.path().join("rules.toml");
+    std::fs::write(&rules_path, text).unwrap_or_else(|e| panic!("write: {e}"));
+    let o = run(&[
+        "check",
+        "--json",
+        "--rules",
+        &rules_path.to_string_lossy(),
+        "Let's build a blockchain platform for the suppliers.",
+    ]);
+    assert_exit(&o, 0);
+    let obj = one_json_object(&o);
+    let version = string(&obj, "version");
+    let model_version = a
+        .lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .map(|v| v.trim_matches('"').to_string())
+        .unwrap_or_default();
+    assert!(
+        !model_version.is_empty() && version.ends_with(&model_version),
+        "{version} is not judged by {model_version}"
+    );
+}
+
+#[test]
+fn train_refuses_a_bad_label_naming_the_line() {
+    let file = write_jsonl(&[jsonl_line(TECH, "tech"), jsonl_line(VAGUE, "maybe")]);
+    let o = run(&["train", "--dry-run", &file.path()]);
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("pitches.jsonl:2"), "{}", stderr(&o));
+}

@@ -44,14 +44,14 @@ fn changed_rules(old: &str, new: &str) -> String {
 }
 
 fn parse_err(text: &str) -> ConfigError {
-    match Config::parse(text, Path::new("bad.toml")) {
+    match Config::parse(text, Path::new("config/bad.toml")) {
         Ok(_) => panic!("bad settings were accepted"),
         Err(e) => e,
     }
 }
 
 fn rules_err(text: &str) -> ConfigError {
-    match Config::with_rules(text, Path::new("bad.toml")) {
+    match Config::with_rules(text, Path::new("config/bad.toml")) {
         Ok(_) => panic!("bad rules were accepted"),
         Err(e) => e,
     }
@@ -98,7 +98,7 @@ fn header_above(text: &str, line: usize, header: &str) -> usize {
 
 fn assert_display(e: &ConfigError, line: usize, key: &str, message_part: &str) {
     let shown = e.to_string();
-    let head = format!("bad.toml:{line}: {key}: ");
+    let head = format!("config/bad.toml:{line}: {key}: ");
     assert!(
         shown.starts_with(&head),
         "expected the message to start with {head:?}, got {shown:?}"
@@ -112,16 +112,21 @@ fn assert_display(e: &ConfigError, line: usize, key: &str, message_part: &str) {
 #[test]
 fn the_built_in_settings_and_rules_load_and_the_shipped_files_are_them() {
     let built_in = Config::built_in();
-    assert!(!built_in.rules.rules.is_empty());
+    assert!(!built_in.rules().rules.is_empty());
     assert!(built_in.track(&built_in.default_track).is_some());
     assert_eq!(built_in.file, None);
     assert_eq!(built_in.rules_file, None);
-    let config = Config::parse(&shipped(), Path::new("ok.toml"))
+    let config = Config::parse(&shipped(), Path::new("config/ok.toml"))
         .unwrap_or_else(|e| panic!("the shipped settings should parse: {e}"));
-    let rules = Config::with_rules(&rules(), Path::new("ok.toml"))
+    // As if read from the source tree: its `[model]` files are the ones beside it there.
+    let rules = Config::with_rules(&rules(), Path::new("config/ok.toml"))
         .unwrap_or_else(|e| panic!("the shipped rules should parse: {e}"));
-    assert_eq!(config.rules.version, built_in.rules.version);
-    assert_eq!(rules.rules.version, built_in.rules.version);
+    assert_eq!(config.rules().version, built_in.rules().version);
+    assert_eq!(rules.rules().version, built_in.rules().version);
+    // The binary carries the learned model beside its rules, and it is the shipped one.
+    assert!(!built_in.classifier.model.weights.is_empty());
+    assert_eq!(rules.classifier.version(), built_in.classifier.version());
+    assert_eq!(config.classifier.version(), built_in.classifier.version());
     let ids = |c: &Config| {
         c.tracks
             .iter()
@@ -158,7 +163,7 @@ fn an_unknown_key_is_named_with_its_line() {
     let line = line_of(&text, "maxx = 4");
     assert_eq!(e.line, Some(line), "{e}");
     assert_eq!(e.key.as_deref(), Some("similar.maxx"), "{e}");
-    assert_eq!(e.origin, Origin::File("bad.toml".into()));
+    assert_eq!(e.origin, Origin::File("config/bad.toml".into()));
     assert_display(&e, line, "similar.maxx", "unknown key");
 }
 
@@ -580,7 +585,7 @@ fn every_company_setting_can_come_from_the_environment_alone() {
     assert_eq!(c.log.format, LogFormat::Json);
     // The hints of the environment's track steer the classifier.
     let a = c
-        .rules
+        .classifier
         .assess("Warehouse staff on night shifts wait an hour for a forklift.");
     assert_eq!(a.track.track.as_deref(), Some("ops"), "{}", a.track.reason);
 }
@@ -699,4 +704,69 @@ fn the_image_serves_the_ops_endpoints_on_every_interface_and_needs_no_settings_f
     assert_eq!(config.data_dir, Path::new("/data"));
     // Outside the image, the default keeps them on loopback.
     assert_eq!(Config::built_in().ops.listen, "127.0.0.1:9090");
+}
+
+#[test]
+fn a_missing_model_file_is_named_with_the_model_section() {
+    let text = changed_rules("file = \"model.txt\"", "file = \"no-such-model.txt\"");
+    let e = rules_err(&text);
+    assert_eq!(e.line, Some(line_of(&text, "[model]")), "{e}");
+    assert_eq!(e.key.as_deref(), Some("model.file"), "{e}");
+    assert!(e.message.contains("no-such-model.txt"), "{e}");
+}
+
+#[test]
+fn a_broken_model_file_is_named_with_its_own_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = shipped_file("model.txt");
+    let broken = model.replacen("temperature = ", "temperature = warm", 1);
+    std::fs::write(dir.path().join("model.txt"), broken).expect("write");
+    let root = Path::new(MANIFEST).join("config");
+    let lexicon = root.join("wordnet/lexicon.txt");
+    let vectors = root.join("wordvec/vectors.bin");
+    let text = changed_rules(
+        "lexicon = \"wordnet/lexicon.txt\"",
+        &format!("lexicon = {:?}", lexicon.display().to_string()),
+    )
+    .replacen(
+        "vectors = \"wordvec/vectors.bin\"",
+        &format!("vectors = {:?}", vectors.display().to_string()),
+        1,
+    );
+    let e = Config::with_rules(&text, &dir.path().join("bad.toml")).expect_err("refused");
+    assert_eq!(e.key.as_deref(), Some("model.file"), "{e}");
+    assert!(
+        e.message.contains("model.txt:") && e.message.contains("temperature"),
+        "{e}"
+    );
+}
+
+#[test]
+fn word_vectors_that_are_not_the_models_are_refused() {
+    // Not a vectors file at all: named with its key.
+    let text = changed_rules(
+        "vectors = \"wordvec/vectors.bin\"",
+        "vectors = \"wordnet/lexicon.txt\"",
+    );
+    let e = rules_err(&text);
+    assert_eq!(e.key.as_deref(), Some("model.vectors"), "{e}");
+    assert!(e.message.contains("word-vector"), "{e}");
+    // No vectors for a model trained with them: the model says what it needs.
+    let text = changed_rules("vectors = \"wordvec/vectors.bin\"", "");
+    let e = rules_err(&text);
+    assert_eq!(e.key.as_deref(), Some("model.vectors"), "{e}");
+    assert!(e.message.contains("retrain"), "{e}");
+}
+
+#[test]
+fn a_copy_of_the_rules_away_from_its_model_says_which_file_it_cannot_read() {
+    // The `[model]` paths of a rules file on disk are relative to it, not to the built-in ones.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let e = Config::with_rules(&rules(), &dir.path().join("rules.toml")).expect_err("refused");
+    assert_eq!(e.line, Some(line_of(&rules(), "[model]")), "{e}");
+    assert!(e.message.contains("can't read"), "{e}");
+    assert!(
+        e.message.contains(&dir.path().display().to_string()),
+        "the path beside the rules file is named: {e}"
+    );
 }

@@ -84,6 +84,7 @@ fn judged(verdict: Verdict) -> Judgement {
         confidence: 0.8,
         hits: vec![],
         rules_version: "test".into(),
+        model_version: "test".into(),
     }
 }
 
@@ -1181,7 +1182,7 @@ async fn digest_post_posts_once_and_serve_would_not_post_it_again() {
         with_channel, shipped,
         "the shipped config shows where the channel goes"
     );
-    std::fs::write(&config_file, with_channel).expect("config written");
+    std::fs::write(&config_file, with_shipped_model(&with_channel)).expect("config written");
     let data = dir.path().join("data");
     let post = {
         let (config_file, data, api) = (config_file.clone(), data.clone(), slack.api_url());
@@ -1231,7 +1232,8 @@ async fn digest_post_posts_once_and_serve_would_not_post_it_again() {
 #[test]
 fn the_digest_section_is_checked_with_line_and_key() {
     let shipped = std::fs::read_to_string(shipped_path()).expect("shipped config");
-    let defaults = Config::parse(&shipped, Path::new("ok.toml")).expect("shipped config parses");
+    let defaults =
+        Config::parse(&shipped, Path::new("config/ok.toml")).expect("shipped config parses");
     assert!(defaults.digest.enabled);
     assert_eq!(defaults.digest.channel, None);
     assert_eq!(defaults.digest.schedule.zone_name, "UTC");
@@ -1251,19 +1253,46 @@ fn the_digest_section_is_checked_with_line_and_key() {
         assert!(shipped.contains(old), "the shipped config has {old}");
         let text = shipped.replacen(old, new, 1);
         let line = text.lines().position(|l| l.contains(new)).map(|i| i + 1);
-        let err = Config::parse(&text, Path::new("bad.toml")).expect_err("refused");
+        let err = Config::parse(&text, Path::new("config/bad.toml")).expect_err("refused");
         assert_eq!(err.line, line, "{err}");
         assert_eq!(err.key.as_deref(), Some(key), "{err}");
         assert!(
             err.to_string()
-                .starts_with(&format!("bad.toml:{}: {key}: ", line.unwrap_or(0))),
+                .starts_with(&format!("config/bad.toml:{}: {key}: ", line.unwrap_or(0))),
             "{err}"
         );
     }
     let text = shipped.replacen("weekday = \"monday\"", "weekday = \"monday\"\nhour = 9", 1);
-    let err = Config::parse(&text, Path::new("bad.toml")).expect_err("unknown key refused");
+    let err = Config::parse(&text, Path::new("config/bad.toml")).expect_err("unknown key refused");
     assert!(err.to_string().contains("hour"), "{err}");
     let text = shipped.replacen("timezone = \"UTC\"", "timezone = \"Europe/Amsterdam\"", 1);
-    let c = Config::parse(&text, Path::new("ok.toml")).expect("a zone with daylight saving");
+    let c = Config::parse(&text, Path::new("config/ok.toml")).expect("a zone with daylight saving");
     assert_eq!(c.digest.schedule.zone_name, "Europe/Amsterdam");
+}
+
+/// The shipped config's model and word classes, by absolute path, for a copy of the config
+/// written elsewhere.
+fn with_shipped_model(text: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    text.replacen(
+        "file = \"model.txt\"",
+        &format!("file = {:?}", root.join("model.txt").to_string_lossy()),
+        1,
+    )
+    .replacen(
+        "lexicon = \"wordnet/lexicon.txt\"",
+        &format!(
+            "lexicon = {:?}",
+            root.join("wordnet/lexicon.txt").to_string_lossy()
+        ),
+        1,
+    )
+    .replacen(
+        "vectors = \"wordvec/vectors.bin\"",
+        &format!(
+            "vectors = {:?}",
+            root.join("wordvec/vectors.bin").to_string_lossy()
+        ),
+        1,
+    )
 }

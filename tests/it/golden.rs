@@ -1,15 +1,13 @@
-//! Golden pitches: hand-written, hand-labelled pitches (tests/golden.toml) run through the default
-//! rules (config/problemfirst.toml). Every miss is collected and reported at once, so one run shows
-//! the whole picture instead of stopping at the first wrong verdict.
-//!
-//! Rules are a model, not a lookup table, so the gate is a rate, set above the product's own
-//! targets: at least 97% right, and at most 2% of problem-led pitches wrongly asked to reframe.
-//! Known misses are listed on every run, so they stay in view.
+//! Golden pitches: hand-written, hand-labelled pitches (tests/golden.toml) run through the shipped
+//! classifier (config/problemfirst.toml and its model). The table is not where the model is tuned:
+//! it checks behaviour — Slack markup, emoji, case and spacing never change the answer, every
+//! coached pitch gets exactly one question — and exact verdicts only for the clear-cut pitches.
+//! Every miss is collected and reported at once.
 
 use std::path::{Path, PathBuf};
 
 use problemfirst::config::Config;
-use problemfirst::domain::{Assessment, Verdict};
+use problemfirst::domain::{Advice, Assessment, Verdict};
 
 #[derive(Debug, serde::Deserialize)]
 struct Golden {
@@ -21,6 +19,9 @@ struct Pitch {
     text: String,
     expect: String,
     case: String,
+    /// A clear-cut pitch: its verdict is checked exactly.
+    #[serde(default)]
+    clear: bool,
 }
 
 fn manifest_path(relative: &str) -> PathBuf {
@@ -89,42 +90,87 @@ fn excerpt(text: &str) -> String {
 }
 
 #[test]
-fn golden_pitches_get_their_expected_verdict() {
+fn clear_cut_pitches_get_their_verdict_and_answer() {
     let config = load_config();
     let pitches = load_golden();
-
     let mut misses = Vec::new();
-    let mut nags = 0;
-    let problems = pitches.iter().filter(|p| p.expect == "problem").count();
-    for (i, p) in pitches.iter().enumerate() {
-        let a = config.rules.assess(&p.text);
-        let got = a.verdict.to_string();
-        if got != p.expect {
-            if p.expect == "problem" {
-                nags += 1;
-            }
+    let mut checked = 0;
+    for (i, p) in pitches.iter().enumerate().filter(|(_, p)| p.clear) {
+        checked += 1;
+        let a = config.classifier.assess(&p.text);
+        let coached = a.advice == Advice::Coach;
+        let right_answer = if p.expect == "problem" {
+            !coached
+        } else {
+            coached
+        };
+        if a.verdict.to_string() != p.expect || !right_answer {
             misses.push(format!(
-                "#{i:>3} [{case}] expected {exp}, got {got}\n      text: {text}\n      hits: {hits}",
-                case = p.case,
-                exp = p.expect,
-                text = excerpt(&p.text),
-                hits = describe_hits(&a),
+                "#{i:>3} expected {}, got {} ({:?}, P(problem) {:.2})\n      text: {}\n      hits: {}",
+                p.expect,
+                a.verdict,
+                a.advice,
+                a.probabilities.problem,
+                excerpt(&p.text),
+                describe_hits(&a),
             ));
         }
     }
-
-    let accuracy = 1.0 - misses.len() as f64 / pitches.len() as f64;
-    let false_nag = nags as f64 / problems.max(1) as f64;
-    let report = format!(
-        "{} of {} golden pitches got the wrong verdict (accuracy {accuracy:.3}, false-nag rate {false_nag:.3}):\n\n{}",
-        misses.len(),
-        pitches.len(),
-        misses.join("\n\n"),
-    );
-    println!("{report}");
+    assert!(checked >= 12, "too few clear-cut pitches: {checked}");
     assert!(
-        accuracy >= 0.97 && false_nag <= 0.02,
-        "golden gate missed (needs accuracy >= 0.97, false-nag <= 0.02)\n{report}"
+        misses.is_empty(),
+        "{} of {checked} clear-cut pitches misjudged:\n\n{}",
+        misses.len(),
+        misses.join("\n\n")
+    );
+}
+
+/// The same pitch as Slack may deliver it: marked up, with emoji and mentions, other spacing,
+/// the first letter's case changed.
+fn variants(text: &str) -> Vec<String> {
+    let mut first_flipped = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    if let Some(c) = chars.next() {
+        if c.is_uppercase() {
+            first_flipped.extend(c.to_lowercase());
+        } else {
+            first_flipped.extend(c.to_uppercase());
+        }
+    }
+    first_flipped.extend(chars);
+    vec![
+        format!("*{text}*"),
+        format!("<@U0123ABCD> {text} :rocket:"),
+        format!("> {text}"),
+        text.replace(' ', "  "),
+        format!("  {text}\n"),
+        text.replacen(' ', " :sparkles: ", 1),
+        first_flipped,
+    ]
+}
+
+#[test]
+fn markup_emoji_case_and_spacing_never_change_the_answer() {
+    let config = load_config();
+    let pitches = load_golden();
+    let mut changed = Vec::new();
+    for (i, p) in pitches.iter().enumerate() {
+        let a = config.classifier.assess(&p.text);
+        for v in variants(&p.text) {
+            let b = config.classifier.assess(&v);
+            if (a.verdict, a.advice) != (b.verdict, b.advice) {
+                changed.push(format!(
+                    "#{i:>3} {} / {:?} became {} / {:?} for {:?}",
+                    a.verdict, a.advice, b.verdict, b.advice, v
+                ));
+            }
+        }
+    }
+    assert!(
+        changed.is_empty(),
+        "{} variants changed the answer:\n{}",
+        changed.len(),
+        changed.join("\n")
     );
 }
 
@@ -136,7 +182,7 @@ fn every_tech_or_vague_pitch_gets_exactly_one_question() {
     let mut bad = Vec::new();
     let mut checked = 0usize;
     for (i, p) in pitches.iter().enumerate() {
-        let a = config.rules.assess(&p.text);
+        let a = config.classifier.assess(&p.text);
         if !matches!(a.verdict, Verdict::Tech | Verdict::Vague) {
             continue;
         }

@@ -27,7 +27,7 @@ fn opened(user: &str, tab: &str) -> Value {
 
 /// Files `n` ideas per (submitter, track) straight into the store, oldest first.
 fn bulk(app: &App, n: usize, who: &[(&str, &str)]) {
-    let judged = Judgement::from(&app.config().rules.assess(PROBLEM));
+    let judged = Judgement::from(&app.config().classifier.assess(PROBLEM));
     let start = jiff::Timestamp::from_second(1_700_000_000).expect("time");
     let mut news = Vec::new();
     for i in 0..n {
@@ -370,8 +370,9 @@ async fn many_tracks_stay_within_the_block_limit_and_say_what_did_not_fit() {
         ));
         who.push((format!("USUB{t}"), format!("t{t}")));
     }
-    let config = problemfirst::config::Config::parse(&text, std::path::Path::new("many.toml"))
-        .expect("a config with 14 tracks");
+    let config =
+        problemfirst::config::Config::parse(&text, std::path::Path::new("config/many.toml"))
+            .expect("a config with 14 tracks");
     let dir = tempfile::tempdir().expect("temp dir");
     let app = crate::support::app::core(dir.path(), config);
     let who: Vec<(&str, &str)> = who.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();

@@ -37,6 +37,7 @@ fn new_idea(track: &str, submitter: &str, at: Timestamp) -> NewIdea {
             confidence: 0.8,
             hits: vec![],
             rules_version: "test".into(),
+            model_version: "test".into(),
         },
         track: ids::track(track),
         filed: true,

@@ -111,7 +111,7 @@ fn tracks_name_their_leads_triage_channel_and_admins() {
     let shipped = Config::parse(
         &crate::support::roles::config_text()
             .replace(&format!("triage_channel = \"{EXEC_TRIAGE}\"\n"), ""),
-        Path::new("x.toml"),
+        Path::new("config/x.toml"),
     )
     .expect("a track without a triage channel is fine");
     assert_eq!(
@@ -123,7 +123,7 @@ fn tracks_name_their_leads_triage_channel_and_admins() {
 }
 
 fn config_error(text: &str) -> String {
-    match Config::parse(text, Path::new("bad.toml")) {
+    match Config::parse(text, Path::new("config/bad.toml")) {
         Ok(_) => panic!("a bad config was accepted"),
         Err(e) => e.to_string(),
     }
@@ -167,13 +167,13 @@ fn a_bad_lead_channel_admin_or_reaction_is_named_with_its_line_and_key() {
     ] {
         let text = base.replacen(&old, &new, 1);
         let shown = config_error(&text);
-        let head = format!("bad.toml:{}: {key}: ", line_of(&text, &new));
+        let head = format!("config/bad.toml:{}: {key}: ", line_of(&text, &new));
         assert!(shown.starts_with(&head), "expected {head:?}, got {shown:?}");
         assert!(shown.contains(says), "{shown}");
     }
     let colons = Config::parse(
         &base.replacen("reaction = \"+1\"", "reaction = \":bulb:\"", 1),
-        Path::new("x.toml"),
+        Path::new("config/x.toml"),
     )
     .expect("colons are accepted");
     assert_eq!(colons.votes.reaction, "bulb");

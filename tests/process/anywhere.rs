@@ -10,6 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const PROBLEM: &str = "Night shift nurses can't find a free wheelchair when a patient has to be moved, so patients wait up to twenty minutes.";
+const TECH: &str = "Let's build a blockchain platform for our contracts.";
 const SECRET: &str = "anywhere-test-signing-secret";
 
 /// The binary copied into `dir/bin`, and an empty working directory `dir/work`.
@@ -54,6 +55,31 @@ async fn the_binary_alone_in_an_empty_directory_checks_chats_starts_a_file_and_s
     let (out, err) = text(&o);
     assert!(o.status.success(), "check: {out}\n{err}");
     assert!(out.starts_with("problem-led"), "{out}");
+
+    // Judged by the learned model the binary carries, the one in the source tree.
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/model.txt"))
+            .expect("the shipped model");
+    let model_version = shipped
+        .lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .map(|v| v.trim_matches('"').to_string())
+        .expect("the shipped model has a version");
+    for (pitch, verdict) in [(PROBLEM, "problem"), (TECH, "tech")] {
+        let o = command(&exe, &work)
+            .args(["check", "--json", pitch])
+            .output()
+            .expect("runs");
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "check --json: {out}\n{err}");
+        let judged: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+        assert_eq!(judged["verdict"], verdict, "{out}");
+        let version = judged["version"].as_str().unwrap_or_default();
+        assert!(
+            version.ends_with(&format!("+{model_version}")),
+            "{version} is not the shipped model {model_version}"
+        );
+    }
 
     let mut chat = command(&exe, &work)
         .args(["chat", "--user", "UCHAT"])

@@ -43,7 +43,8 @@ pub fn config_text() -> String {
 }
 
 pub fn config() -> Config {
-    Config::parse(&config_text(), Path::new("roles.toml")).expect("the config with roles parses")
+    Config::parse(&config_text(), Path::new("config/roles.toml"))
+        .expect("the config with roles parses")
 }
 
 #[allow(unused_imports)]
