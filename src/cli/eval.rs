@@ -88,7 +88,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 "  P(problem) {:.2}  P(tech) {:.2}  P(vague) {:.2}",
                 a.probabilities.problem, a.probabilities.tech, a.probabilities.vague
             );
-            println!("  {}", a.reason);
+            println!("  {}", crate::slack::mrkdwn::plain(&a.reason));
             for d in &a.drivers {
                 println!("  moved by \"{}\" ({}, {:+.2})", d.text, d.why, d.weight);
             }

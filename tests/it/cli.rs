@@ -486,6 +486,7 @@ fn terminal_output_is_plain_text_without_slack_markup() {
     assert!(!out.contains('*'), "{out}");
     let json = check_json(TECH);
     assert!(!string(&json, "question").contains('*'), "{json:?}");
+    assert!(!string(&json, "reason").contains('*'), "{json:?}");
 
     let dir = TempDir::new().unwrap_or_else(|e| panic!("temp dir: {e}"));
     let data = dir.path().to_string_lossy().into_owned();
