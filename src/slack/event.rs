@@ -115,8 +115,12 @@ impl Bot {
     fn handles(&self, event: &SlackEventCallbackBody) -> bool {
         match event {
             SlackEventCallbackBody::Message(m) => self.pitch_in(m).is_some(),
-            SlackEventCallbackBody::AppMention(_)
-            | SlackEventCallbackBody::ReactionAdded(_)
+            // A mention in an idea channel also arrives as that channel's message, which files
+            // it; filing it from both would give one pitch two ideas.
+            SlackEventCallbackBody::AppMention(m) => {
+                channel(&m.channel).is_none_or(|c| !self.idea_channels.contains(&c))
+            }
+            SlackEventCallbackBody::ReactionAdded(_)
             | SlackEventCallbackBody::ReactionRemoved(_)
             | SlackEventCallbackBody::AppHomeOpened(_) => true,
             _ => false,

@@ -263,6 +263,31 @@ async fn a_channel_pitch_is_filed_once_even_when_slack_retries() {
 }
 
 #[tokio::test]
+async fn a_mention_in_an_idea_channel_is_one_idea_not_two() {
+    let r = start().await;
+    let url = format!("{}/slack/events", r.url);
+    let text = format!("<@UBOT> {PROBLEM}");
+    let ts = "1700000000.000250";
+    // Slack sends both: the channel's message and the app_mention, with different event ids.
+    for (id, event) in [
+        (
+            "EvMentioned",
+            signing::app_mention_event(IDEAS, "U1", ts, &text),
+        ),
+        ("EvMessage", signing::message_event(IDEAS, "U1", ts, &text)),
+    ] {
+        let (status, _) =
+            signing::post_json_signed(&url, SECRET, &signing::event_callback(id, event)).await;
+        assert_eq!(status.as_u16(), 200);
+    }
+    let replies = r.fake.wait_for("chat.postMessage", 1, WAIT).await;
+    assert_eq!(replies[0].args["thread_ts"], ts);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(r.fake.calls_to("chat.postMessage").len(), 1);
+    assert_eq!(r.app.store().len().expect("count"), 1);
+}
+
+#[tokio::test]
 async fn bot_messages_thread_replies_and_other_channels_are_not_pitches() {
     let r = start().await;
     let url = format!("{}/slack/events", r.url);
