@@ -11,6 +11,9 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+mod board;
+pub use board::{ChatterConfig, DraftsConfig, WebhookConfig};
+
 /// Where the config file is looked for when no `--config` is given.
 pub const DEFAULT_PATH: &str = "config/problemfirst.toml";
 
@@ -301,6 +304,12 @@ struct ConfigFile {
     pairs: Vec<Spanned<PairSpec>>,
     #[serde(rename = "question")]
     questions: Vec<Spanned<QuestionSpec>>,
+    #[serde(default)]
+    drafts: DraftsConfig,
+    #[serde(default)]
+    chatter: ChatterConfig,
+    #[serde(rename = "webhook", default)]
+    webhooks: Vec<WebhookConfig>,
 }
 
 /// The whole configuration, parsed and compiled.
@@ -321,6 +330,9 @@ pub struct Config {
     pub votes: VotesConfig,
     pub similar: SimilarConfig,
     pub rules: Rules,
+    pub drafts: DraftsConfig,
+    pub chatter: ChatterConfig,
+    pub webhooks: Vec<WebhookConfig>,
 }
 
 /// A config file that can't be used, with where and why: `FILE:LINE: KEY: MESSAGE`.
@@ -451,6 +463,9 @@ impl Config {
             votes: file.votes,
             similar: file.similar,
             rules: compiled,
+            drafts: file.drafts,
+            chatter: file.chatter,
+            webhooks: file.webhooks,
         })
     }
 

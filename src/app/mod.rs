@@ -5,6 +5,7 @@
 
 mod deliveries;
 pub mod digest;
+mod discussion;
 pub mod home;
 mod notice;
 mod reply;
@@ -12,6 +13,7 @@ mod similar;
 mod submit;
 mod triage;
 mod votes;
+mod webhooks;
 
 pub use crate::storage::{Accepted, Delivery, Pending};
 pub use digest::digest_text;
@@ -76,7 +78,17 @@ impl App {
         id: IdeaId,
         f: impl Fn(&mut crate::domain::Idea) -> Result<Vec<crate::domain::Notice>, E>,
     ) -> Result<crate::domain::Idea, E> {
-        let idea = self.store.update_telling(id, f).map_err(E::from)??;
+        // Every change is read for the events outbound webhooks subscribe to; their notices go
+        // in the same transaction.
+        let idea = self
+            .store
+            .update_telling(id, |idea| -> Result<Vec<crate::domain::Notice>, E> {
+                let before = idea.clone();
+                let mut notices = f(idea)?;
+                notices.extend(webhooks::webhook_notices(&self.config, Some(&before), idea));
+                Ok(notices)
+            })
+            .map_err(E::from)??;
         self.remember_change(&idea);
         Ok(idea)
     }

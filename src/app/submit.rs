@@ -167,6 +167,7 @@ impl App {
                     })
                     .collect();
                 notices.extend(super::notice::on_change(&config, idea));
+                notices.extend(super::webhooks::webhook_notices(&config, None, idea));
                 notices
             })
             .await

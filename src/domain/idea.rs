@@ -169,6 +169,18 @@ pub enum Edit {
     VotesMerged { from: IdeaId, votes: usize },
 }
 
+/// A reply in the thread of one of the idea's messages (the bot's "filed" reply or the triage
+/// card): part of the discussion, never an idea of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    pub by: UserId,
+    pub at: Timestamp,
+    pub text: String,
+    /// The reply's own message, which makes a redelivered reply the same comment.
+    pub channel: ChannelId,
+    pub ts: MessageTs,
+}
+
 /// Where an idea's triage card was posted, so that it is updated in place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Card {
@@ -223,12 +235,22 @@ pub struct Idea {
     /// The triage card, once posted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<Card>,
+    /// The discussion in the threads of the idea's messages, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<Comment>,
+    /// When the submitter was reminded of this draft (once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminded: Option<Timestamp>,
     /// The latest lead's overrule of the verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrule: Option<Overrule>,
     pub created: Timestamp,
     pub updated: Timestamp,
 }
+
+/// Where a vote by button is kept among a voter's reactions: a person counts once, whether they
+/// voted by button, by reaction or both.
+pub const BUTTON_VOTE: &str = "button";
 
 /// What a new idea starts from.
 #[derive(Debug, Clone)]
@@ -270,6 +292,8 @@ impl Idea {
             voters: BTreeSet::new(),
             reactions: BTreeMap::new(),
             card: None,
+            comments: Vec::new(),
+            reminded: None,
             overrule: None,
             created: n.at,
             updated: n.at,
@@ -357,6 +381,34 @@ impl Idea {
             self.voters.remove(user)
         };
         changed || voters_changed
+    }
+
+    /// `user` votes for the idea (`on`) or takes their vote back, by a button: the same vote as
+    /// a reaction. Taking it back takes back the person's vote whatever gave it. Returns whether
+    /// the votes changed; the submitter cannot vote for their own idea.
+    pub fn vote(&mut self, user: &UserId, on: bool) -> bool {
+        if on {
+            self.react(user, BUTTON_VOTE, true)
+        } else {
+            let had = self.voters.remove(user);
+            self.reactions.remove(user);
+            had
+        }
+    }
+
+    /// Adds a comment; the same reply again (a redelivery) changes nothing. Returns whether it
+    /// was added.
+    pub fn comment(&mut self, c: Comment) -> bool {
+        if self
+            .comments
+            .iter()
+            .any(|o| o.channel == c.channel && o.ts == c.ts)
+        {
+            return false;
+        }
+        self.updated = self.updated.max(c.at);
+        self.comments.push(c);
+        true
     }
 
     /// Takes this idea's votes away (it is a duplicate), to add them to the original.

@@ -4,9 +4,11 @@
 //!   failure means), reading what Slack sends ([`payload`]), log redaction ([`redact`]);
 //! - rendering, pure: replies and forms ([`blocks`]), the triage card ([`card`]), the weekly
 //!   digest ([`digest`]); who leads ([`leads`]); the App Home's view and publishing it ([`home`]);
+//! - outbound webhooks, signed like Slack's requests ([`webhook`]);
 //! - the outbox's delivery ([`outbox`]), the one place each kind of notice is sent from;
 //! - the handlers: what they share ([`bot`]), then one file per kind of request, [`command`],
-//!   [`event`] and [`interaction`] (with triage's clicks in [`triage`]);
+//!   [`event`] and [`interaction`] (with triage's clicks in [`triage`], thread replies that are
+//!   comments in [`discussion`]);
 //! - the transports that call them: the HTTP Events API ([`http`]) and Socket Mode ([`socket`]).
 
 pub mod api;
@@ -15,6 +17,7 @@ pub mod bot;
 pub mod card;
 pub mod command;
 pub mod digest;
+pub mod discussion;
 pub mod event;
 pub mod home;
 pub mod http;
@@ -25,3 +28,4 @@ pub mod payload;
 pub mod redact;
 pub mod socket;
 pub mod triage;
+pub mod webhook;

@@ -9,6 +9,7 @@ mod support;
 mod app;
 mod architecture;
 mod backup;
+mod chatter;
 mod classifier_properties;
 mod cli;
 mod config_errors;
