@@ -50,6 +50,7 @@ struct Row<'a> {
     verdict: &'a str,
     reframe_verdict: &'a str,
     votes: usize,
+    comments: usize,
     submitter: &'a str,
     source: &'a str,
     created: String,
@@ -69,6 +70,7 @@ impl<'a> Row<'a> {
                 .as_ref()
                 .map_or("", |j| j.verdict.as_str()),
             votes: idea.voters.len(),
+            comments: idea.comments.len(),
             submitter: &idea.submitter,
             source: idea.source.as_str(),
             created: idea.created.to_string(),

@@ -76,10 +76,11 @@ pub fn card(view: &CardView) -> (String, Vec<SlackBlock>) {
     }
     let mut blocks: Vec<SlackBlock> = vec![section.into()];
     let mut about = format!(
-        "Pitched by <@{}> {} · {}",
+        "Pitched by <@{}> {} · {}{}",
         idea.submitter,
         when(idea.created),
-        votes(idea.voters.len())
+        votes(idea.voters.len()),
+        comments(idea.comments.len())
     );
     if reframed {
         about.push_str(" · reframed by the submitter");
@@ -264,6 +265,15 @@ fn permalink(card: &Card) -> String {
         card.channel,
         card.ts.replace('.', "")
     )
+}
+
+/// " · 💬 n comments" when there are any (replies in the threads of the idea's messages).
+pub fn comments(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => " · :speech_balloon: 1 comment".into(),
+        n => format!(" · :speech_balloon: {n} comments"),
+    }
 }
 
 pub fn votes(n: usize) -> String {

@@ -6,7 +6,7 @@
 //! turn a page.
 
 use super::api::{Api, Failure};
-use super::card::{triage_actions, votes, when};
+use super::card::{comments, triage_actions, votes, when};
 use super::leads::Leads;
 use crate::app::home::{Home, HomePage, Paged, Queue};
 use crate::app::{shorten, App};
@@ -101,11 +101,12 @@ pub fn home_view(home: &Home, app: &App) -> SlackView {
 /// while that is still possible.
 fn my_idea(idea: &Idea, app: &App) -> Vec<SlackBlock> {
     let mut section = SlackSectionBlock::new().with_text(md!(
-        "*{}* · {} · *{}* · {}\n{}",
+        "*{}* · {} · *{}* · {}{}\n{}",
         idea.id,
         app.config().track_name(&idea.track),
         idea.status().label(),
         votes(idea.voters.len()),
+        comments(idea.comments.len()),
         shorten(&idea.headline_text(), 500).replace('\n', " ")
     ));
     if idea.status().apply(Transition::Withdraw).is_ok() {
@@ -163,11 +164,12 @@ fn queue_blocks(queue: &Queue, n: usize, fits: usize) -> Vec<SlackBlock> {
         blocks.push(
             SlackSectionBlock::new()
                 .with_text(md!(
-                    "*{}* · *{}* · waiting since {} · {}\n{}",
+                    "*{}* · *{}* · waiting since {} · {}{}\n{}",
                     idea.id,
                     idea.status().label(),
                     when(idea.created),
                     votes(idea.voters.len()),
+                    comments(idea.comments.len()),
                     shorten(&idea.headline_text(), 500).replace('\n', " ")
                 ))
                 .into(),

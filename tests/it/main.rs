@@ -14,6 +14,7 @@ mod classifier_properties;
 mod cli;
 mod config_errors;
 mod digest;
+mod discussion;
 mod fake_slack;
 mod golden;
 mod home;
