@@ -26,3 +26,4 @@ mod storage;
 mod triage;
 mod triage_socket;
 mod votes;
+mod webhooks;
