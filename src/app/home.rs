@@ -1,5 +1,6 @@
 //! The App Home as plain data, paged so any volume of ideas fits on one screen: everyone sees
-//! their own ideas with status, votes and the last decision; leads also see, per track they
+//! their own ideas with status, votes and the last decision, and the idea board (`board`);
+//! leads also see, per track they
 //! lead, how many ideas are in each status and the ideas waiting longest for triage.
 
 use super::{Actor, App, AppError};
@@ -18,6 +19,8 @@ pub struct HomePage {
     pub mine: usize,
     /// A track's waiting list and the offset into it.
     pub track: Option<(TrackId, usize)>,
+    /// The board's page; none, the first.
+    pub board: Option<super::board::Browse>,
 }
 
 impl HomePage {
@@ -82,6 +85,8 @@ pub struct Home {
     pub mine: Paged<Idea>,
     /// The tracks the person leads (none for everyone else).
     pub queues: Vec<Queue>,
+    /// Everyone's ideas, one track and order at a time.
+    pub board: super::board::Board,
 }
 
 /// The labels of the statuses, in [`Status::NAMES`] order.
@@ -142,10 +147,15 @@ impl App {
                 });
             }
         }
+        let board = match &page.board {
+            Some(browse) => self.board(browse)?,
+            None => self.board(&self.default_browse())?,
+        };
         Ok(Home {
             user: actor.user.clone(),
             mine: Paged::of(mine, MINE_PER_PAGE),
             queues,
+            board,
         })
     }
 }

@@ -3,6 +3,7 @@
 //! the HTTP Events API) and the local `chat` console call these same functions and render the same
 //! plain replies.
 
+pub mod board;
 mod deliveries;
 pub mod digest;
 mod discussion;

@@ -72,6 +72,7 @@ pub fn home_view(home: &Home, app: &App) -> SlackView {
     blocks.extend(pager(&home.mine, MINE_PAGE_BACK, MINE_PAGE, "mine", |o| {
         o.to_string()
     }));
+    blocks.extend(super::board::board_blocks(&home.board, &home.user, app));
     let mut left_out = 0;
     for (n, queue) in home.queues.iter().enumerate() {
         // Divider, header, counts, the pager, and two blocks per waiting idea.

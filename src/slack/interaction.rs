@@ -53,6 +53,8 @@ impl Bot {
             let action_id = action.action_id.as_ref();
             if action_id.starts_with(super::card::ACTION_PREFIX) {
                 self.triage_action(&a, &action, &user).await;
+            } else if action_id.starts_with(super::board::ACTION_PREFIX) {
+                self.board_action(&a, &action, &user).await;
             } else if action_id.starts_with(super::home::ACTION_PREFIX) {
                 self.home_action(&action, &user).await;
             } else {
@@ -155,7 +157,7 @@ impl Bot {
             }
             MINE_PAGE | MINE_PAGE_BACK => HomePage {
                 mine: value.parse().unwrap_or(0),
-                track: None,
+                ..HomePage::default()
             },
             QUEUE_PAGE | QUEUE_PAGE_BACK => {
                 let Some((Ok(track), offset)) =
@@ -164,8 +166,8 @@ impl Bot {
                     return;
                 };
                 HomePage {
-                    mine: 0,
                     track: Some((track, offset.parse().unwrap_or(0))),
+                    ..HomePage::default()
                 }
             }
             other => {
@@ -200,6 +202,9 @@ impl Bot {
         };
         if callback == super::card::DECISION_MODAL {
             return self.decision_submitted(&v, &metadata).await;
+        }
+        if callback == super::board::SEARCH_MODAL {
+            return self.search_submitted(&v);
         }
         let (fields, track) = read_fields(v.view.state_params.state.as_ref());
         if callback == REFRAME_MODAL {

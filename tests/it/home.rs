@@ -213,7 +213,7 @@ async fn a_thousand_ideas_fit_in_one_valid_view_and_page_through() {
     );
     let page = HomePage {
         mine: 990,
-        track: None,
+        ..HomePage::default()
     };
     let last = texts(&view_json(
         &app,
@@ -225,8 +225,8 @@ async fn a_thousand_ideas_fit_in_one_valid_view_and_page_through() {
     assert!(!last.contains("Later ▶"));
     // A track's waiting list pages on its own.
     let page = HomePage {
-        mine: 0,
         track: Some((ids::track("execution"), 995)),
+        ..HomePage::default()
     };
     let tail = texts(&view_json(&app, &Actor::person(&ids::user(LEAD)), &page));
     assert!(

@@ -9,6 +9,7 @@ mod support;
 mod app;
 mod architecture;
 mod backup;
+mod board;
 mod chatter;
 mod classifier_properties;
 mod cli;
