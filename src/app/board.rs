@@ -3,7 +3,6 @@
 //! button that is the same vote as a reaction; search by words over the similar-ideas
 //! fingerprints.
 
-use super::home::Paged;
 use super::{App, AppError};
 use crate::domain::{Idea, IdeaId, Status, TrackId, UserId};
 use crate::storage::StoreError;
@@ -79,7 +78,18 @@ pub struct Board {
     pub browse: Browse,
     /// The configured tracks, (id, name), for choosing another.
     pub tracks: Vec<(TrackId, String)>,
-    pub ideas: Paged<Idea>,
+    /// This page's ideas.
+    pub ideas: Vec<Idea>,
+    /// Where this page starts among the track's ideas on the board, and how many there are.
+    pub offset: usize,
+    pub total: usize,
+}
+
+impl Board {
+    /// Where the previous page starts, if there is one.
+    pub fn previous(&self) -> Option<usize> {
+        (self.offset > 0).then(|| self.offset.saturating_sub(BOARD_PER_PAGE))
+    }
 }
 
 /// Whether everyone sees the idea on the board and in search.
@@ -151,12 +161,9 @@ impl App {
                 .iter()
                 .map(|t| (t.id.clone(), t.name.clone()))
                 .collect(),
-            ideas: Paged {
-                items,
-                offset,
-                total,
-                per_page: BOARD_PER_PAGE,
-            },
+            ideas: items,
+            offset,
+            total,
         })
     }
 

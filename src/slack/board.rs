@@ -2,17 +2,15 @@
 //! time, each with its status, votes and comments, **Vote** / **Unvote** and **Details**; a
 //! **Search** button whose modal finds ideas by their words. The Details modal shows an idea's
 //! pitch, reframe, status and history, votes, comments and a link to the original message. Every
-//! view stays within Block Kit's limits however long the texts and lists.
+//! view stays within Block Kit's limits however long the texts and lists. The clicks are handled
+//! in `browse`.
 
 use super::blocks::{MODAL_TITLE_MAX, SECTION_TEXT_MAX};
-use super::bot::Bot;
 use super::card::{comments, votes, when};
 use crate::app::board::{Board, Browse, Order};
-use crate::app::home::HomePage;
 use crate::app::{shorten, App};
-use crate::domain::{Idea, IdeaId, Status, UserId};
+use crate::domain::{Idea, Status, UserId};
 use slack_morphism::prelude::*;
-use std::sync::Arc;
 
 /// Every board action id starts with this.
 pub const ACTION_PREFIX: &str = "board_";
@@ -80,23 +78,23 @@ pub fn board_blocks(board: &Board, user: &UserId, app: &App) -> Vec<SlackBlock> 
             "*{}*, {} first · {} idea(s) · drafts and withdrawn ideas are not shown",
             shorten(&track_name, 100),
             current.order.label(),
-            board.ideas.total
+            board.total
         )])
         .into(),
     );
-    if board.ideas.total == 0 {
+    if board.total == 0 {
         blocks.push(
             SlackSectionBlock::new()
                 .with_text(md!("No ideas in this track yet."))
                 .into(),
         );
     }
-    for idea in &board.ideas.items {
+    for idea in &board.ideas {
         blocks.extend(idea_blocks(idea, user, current));
     }
-    let shown_to = board.ideas.offset + board.ideas.items.len();
+    let shown_to = board.offset + board.ideas.len();
     let mut pages: Vec<SlackActionBlockElement> = Vec::new();
-    if let Some(back) = board.ideas.previous() {
+    if let Some(back) = board.previous() {
         pages.push(
             SlackBlockButtonElement::new(pt!("◀ Back"))
                 .with_action_id(PAGE_BACK.into())
@@ -110,13 +108,13 @@ pub fn board_blocks(board: &Board, user: &UserId, app: &App) -> Vec<SlackBlock> 
                 .into(),
         );
     }
-    if shown_to < board.ideas.total {
+    if shown_to < board.total {
         pages.push(
             SlackBlockButtonElement::new(pt!(
                 "More ▶ ({}–{} of {})",
-                board.ideas.offset + 1,
+                board.offset + 1,
                 shown_to,
-                board.ideas.total
+                board.total
             ))
             .with_action_id(PAGE.into())
             .with_value(
@@ -359,113 +357,10 @@ pub fn search_modal(query: &str, results: Option<&[Idea]>) -> SlackView {
 }
 
 /// The query a Search modal was submitted with.
-fn read_query(state: Option<&SlackViewState>) -> String {
+pub(super) fn read_query(state: Option<&SlackViewState>) -> String {
     state
         .and_then(|s| s.values.get(&SlackBlockId::new(QUERY.into())))
         .and_then(|b| b.get(&SlackActionId::new(QUERY.into())))
         .and_then(|v| v.value.clone())
         .unwrap_or_default()
-}
-
-impl Bot {
-    /// A board button: Vote, Unvote, Details, Search, another track or page.
-    pub(super) async fn board_action(
-        self: &Arc<Self>,
-        a: &SlackInteractionBlockActionsEvent,
-        action: &SlackInteractionActionInfo,
-        user: &UserId,
-    ) {
-        let value = action.value.clone().unwrap_or_default();
-        let id = action.action_id.as_ref();
-        let from_modal = matches!(a.view, Some(SlackView::Modal(_)));
-        if id == DETAILS {
-            let Ok(idea) = value.parse::<IdeaId>().map(|id| self.app.idea(id)) else {
-                return;
-            };
-            let idea = match idea {
-                Ok(idea) => idea,
-                Err(e) => {
-                    tracing::debug!(error = %e, "details of an unknown idea");
-                    return;
-                }
-            };
-            let view = details_modal(&idea, &self.app);
-            // From the Search modal, Details goes on top of it; from the Home, it opens.
-            let opened = if from_modal {
-                self.api.push_view(a.trigger_id.clone(), view).await
-            } else {
-                self.api.open_view(a.trigger_id.clone(), view).await
-            };
-            if let Err(e) = opened {
-                tracing::warn!(error = %e, "could not open an idea's details");
-            }
-            return;
-        }
-        if id == SEARCH {
-            if let Err(e) = self
-                .api
-                .open_view(a.trigger_id.clone(), search_modal("", None))
-                .await
-            {
-                tracing::warn!(error = %e, "could not open the search form");
-            }
-            return;
-        }
-        let page = if id == VOTE || id == UNVOTE {
-            let Some((idea, page)) = value.split_once(' ') else {
-                return;
-            };
-            let Ok(idea) = idea.parse::<IdeaId>() else {
-                return;
-            };
-            let bot = Arc::clone(self);
-            let voter = user.clone();
-            let on = id == VOTE;
-            // On disk before the acknowledgement, like every other change.
-            self.before_ack(async move {
-                if let Err(e) = bot.app.vote(idea, &voter, on) {
-                    tracing::warn!(error = %e, "could not count a vote");
-                }
-            })
-            .await;
-            page.parse::<Browse>().ok()
-        } else if id.starts_with(SHOW) || id == PAGE || id == PAGE_BACK {
-            value.parse::<Browse>().ok()
-        } else {
-            tracing::debug!(action = id, "board action ignored");
-            return;
-        };
-        let page = HomePage {
-            board: page,
-            ..HomePage::default()
-        };
-        let bot = Arc::clone(self);
-        let user = user.clone();
-        self.work.spawn(async move {
-            let published = super::home::publish(&bot.app, &bot.api, &bot.leads, &user, &page);
-            if let Err(e) = published.await {
-                tracing::warn!(error = %e, "could not publish the board");
-            }
-        });
-    }
-
-    /// The Search modal submitted: the same modal again, with what matches.
-    pub(super) fn search_submitted(
-        &self,
-        v: &SlackInteractionViewSubmissionEvent,
-    ) -> SlackInteractionResponse {
-        let query = read_query(v.view.state_params.state.as_ref());
-        let results = match self.app.search(&query) {
-            Ok(results) => results,
-            Err(e) => {
-                tracing::warn!(error = %e, "search failed");
-                Vec::new()
-            }
-        };
-        SlackViewSubmissionResponse::Update(SlackViewSubmissionUpdateResponse::new(search_modal(
-            &query,
-            Some(&results),
-        )))
-        .into()
-    }
 }

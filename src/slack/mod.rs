@@ -7,14 +7,15 @@
 //! - outbound webhooks, signed like Slack's requests ([`webhook`]);
 //! - the outbox's delivery ([`outbox`]), the one place each kind of notice is sent from;
 //! - the handlers: what they share ([`bot`]), then one file per kind of request, [`command`],
-//!   [`event`] and [`interaction`] (with triage's clicks in [`triage`], the idea board's views
-//!   and clicks in [`board`], thread replies that are comments in [`discussion`]);
+//!   [`event`] and [`interaction`] (with triage's clicks in [`triage`], the idea board's clicks
+//!   in [`browse`] (its views are drawn in [`board`]), thread replies that are comments in [`discussion`]);
 //! - the transports that call them: the HTTP Events API ([`http`]) and Socket Mode ([`socket`]).
 
 pub mod api;
 pub mod blocks;
 pub mod board;
 pub mod bot;
+pub mod browse;
 pub mod card;
 pub mod command;
 pub mod digest;

@@ -262,9 +262,9 @@ async fn the_board_pages_ranks_by_votes_and_details_and_search_open() {
             offset: 0,
         })
         .expect("board");
-    let order: Vec<u64> = board.ideas.items.iter().map(|i| i.id.number()).collect();
+    let order: Vec<u64> = board.ideas.iter().map(|i| i.id.number()).collect();
     assert_eq!(order, [3, 5, 13, 12, 11]);
-    assert_eq!(board.ideas.total, 13);
+    assert_eq!(board.total, 13);
     // Newest, second page.
     slack
         .button("UREADER", "board_page", "execution newest 5")
