@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 mod board;
-pub use board::{ChatterConfig, DraftsConfig, WebhookConfig};
+pub use board::{ChatterConfig, WebhookConfig};
 
 /// Where the config file is looked for when no `--config` is given.
 pub const DEFAULT_PATH: &str = "config/problemfirst.toml";
@@ -305,8 +305,6 @@ struct ConfigFile {
     #[serde(rename = "question")]
     questions: Vec<Spanned<QuestionSpec>>,
     #[serde(default)]
-    drafts: DraftsConfig,
-    #[serde(default)]
     chatter: ChatterConfig,
     #[serde(rename = "webhook", default)]
     webhooks: Vec<WebhookConfig>,
@@ -330,7 +328,6 @@ pub struct Config {
     pub votes: VotesConfig,
     pub similar: SimilarConfig,
     pub rules: Rules,
-    pub drafts: DraftsConfig,
     pub chatter: ChatterConfig,
     pub webhooks: Vec<WebhookConfig>,
 }
@@ -463,7 +460,6 @@ impl Config {
             votes: file.votes,
             similar: file.similar,
             rules: compiled,
-            drafts: file.drafts,
             chatter: file.chatter,
             webhooks: file.webhooks,
         })

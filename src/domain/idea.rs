@@ -238,9 +238,6 @@ pub struct Idea {
     /// The discussion in the threads of the idea's messages, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub comments: Vec<Comment>,
-    /// When the submitter was reminded of this draft (once).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reminded: Option<Timestamp>,
     /// The latest lead's overrule of the verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrule: Option<Overrule>,
@@ -293,7 +290,6 @@ impl Idea {
             reactions: BTreeMap::new(),
             card: None,
             comments: Vec::new(),
-            reminded: None,
             overrule: None,
             created: n.at,
             updated: n.at,
