@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 mod board;
-pub use board::{ChatterConfig, WebhookConfig};
+pub use board::{ChatterConfig, DraftsConfig, WebhookConfig};
 
 /// Where the config file is looked for when no `--config` is given.
 pub const DEFAULT_PATH: &str = "config/problemfirst.toml";
@@ -305,6 +305,8 @@ struct ConfigFile {
     #[serde(rename = "question")]
     questions: Vec<Spanned<QuestionSpec>>,
     #[serde(default)]
+    drafts: DraftsConfig,
+    #[serde(default)]
     chatter: ChatterConfig,
     #[serde(rename = "webhook", default)]
     webhooks: Vec<WebhookConfig>,
@@ -328,6 +330,7 @@ pub struct Config {
     pub votes: VotesConfig,
     pub similar: SimilarConfig,
     pub rules: Rules,
+    pub drafts: DraftsConfig,
     pub chatter: ChatterConfig,
     pub webhooks: Vec<WebhookConfig>,
 }
@@ -460,6 +463,7 @@ impl Config {
             votes: file.votes,
             similar: file.similar,
             rules: compiled,
+            drafts: file.drafts,
             chatter: file.chatter,
             webhooks: file.webhooks,
         })

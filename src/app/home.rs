@@ -9,6 +9,8 @@ use crate::storage::Slice;
 
 /// A person's own ideas per page.
 pub const MINE_PER_PAGE: usize = 10;
+/// A person's drafts shown at the top of their Home (drafts expire, so there are seldom more).
+pub const DRAFTS_SHOWN: usize = 5;
 /// Waiting ideas per track and page.
 pub const WAITING_PER_PAGE: usize = 5;
 
@@ -81,6 +83,8 @@ pub struct Queue {
 #[derive(Debug, Clone)]
 pub struct Home {
     pub user: UserId,
+    /// The person's drafts, newest first: each waits for a Reframe, File anyway or Withdraw.
+    pub drafts: Paged<Idea>,
     /// The person's own ideas, newest first.
     pub mine: Paged<Idea>,
     /// The tracks the person leads (none for everyone else).
@@ -119,6 +123,7 @@ impl App {
         let mine = self
             .store
             .submitted_by(&actor.user, page.mine, MINE_PER_PAGE)?;
+        let drafts = self.store.drafts_of(&actor.user, DRAFTS_SHOWN)?;
         let led = self.led_tracks(actor);
         let mut queues = Vec::with_capacity(led.len());
         if !led.is_empty() {
@@ -153,6 +158,7 @@ impl App {
         };
         Ok(Home {
             user: actor.user.clone(),
+            drafts: Paged::of(drafts, DRAFTS_SHOWN),
             mine: Paged::of(mine, MINE_PER_PAGE),
             queues,
             board,

@@ -7,6 +7,7 @@ pub mod board;
 mod deliveries;
 pub mod digest;
 mod discussion;
+mod drafts;
 pub mod home;
 mod notice;
 mod reply;
@@ -18,6 +19,7 @@ mod webhooks;
 
 pub use crate::storage::{Accepted, Delivery, Pending};
 pub use digest::digest_text;
+pub use drafts::DraftSweep;
 pub use reply::{Action, Reply};
 pub use submit::{shorten, Answer, Coaching, FieldNote, Filed, Outcome, Similar, Submission};
 pub use triage::{Actor, CardView};

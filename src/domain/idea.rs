@@ -4,7 +4,7 @@
 use super::assessment::{Assessment, Hit, Verdict};
 use super::ids::{ChannelId, IdeaId, MessageTs, TrackId, UserId};
 use super::status::{IllegalTransition, Status, Transition};
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -238,11 +238,23 @@ pub struct Idea {
     /// The discussion in the threads of the idea's messages, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub comments: Vec<Comment>,
+    /// When the submitter was reminded of this draft (once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminded: Option<Timestamp>,
     /// The latest lead's overrule of the verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrule: Option<Overrule>,
     pub created: Timestamp,
     pub updated: Timestamp,
+}
+
+/// What a draft that has waited is owed ([`Idea::draft_due`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftDue {
+    /// One direct message to the submitter.
+    Remind,
+    /// Withdrawn, with a note in its history; nothing is deleted.
+    Expire,
 }
 
 /// Where a vote by button is kept among a voter's reactions: a person counts once, whether they
@@ -290,6 +302,7 @@ impl Idea {
             reactions: BTreeMap::new(),
             card: None,
             comments: Vec::new(),
+            reminded: None,
             overrule: None,
             created: n.at,
             updated: n.at,
@@ -338,6 +351,38 @@ impl Idea {
     /// Whether the idea was ever filed (a draft awaiting its first reframe was not).
     pub fn was_filed(&self) -> bool {
         self.history.iter().any(|c| c.to == Status::New)
+    }
+
+    /// When the idea last became a draft (pitched, or sent back for a reframe); `None` when it
+    /// is not a draft.
+    pub fn drafted_at(&self) -> Option<Timestamp> {
+        (self.status == Status::Draft).then(|| {
+            self.history
+                .iter()
+                .rev()
+                .find(|c| c.moves_status() && c.to == Status::Draft)
+                .map_or(self.created, |c| c.at)
+        })
+    }
+
+    /// What a draft is owed at `now`: a reminder once it has waited `remind_after` (once per
+    /// time it became a draft), withdrawal once it has waited `expire_after`. Nothing for an
+    /// idea that is not a draft.
+    pub fn draft_due(
+        &self,
+        now: Timestamp,
+        remind_after: SignedDuration,
+        expire_after: SignedDuration,
+    ) -> Option<DraftDue> {
+        let since = self.drafted_at()?;
+        let waited = now.duration_since(since);
+        if waited >= expire_after {
+            Some(DraftDue::Expire)
+        } else if waited >= remind_after && self.reminded.is_none_or(|r| r < since) {
+            Some(DraftDue::Remind)
+        } else {
+            None
+        }
     }
 
     /// The latest status change made by someone other than the submitter: a lead's decision.
@@ -473,6 +518,63 @@ mod tests {
         assert_eq!(
             r.statement(),
             "Field technicians: wait 2 days for spare parts. We know because: 30% of repairs need a second visit"
+        );
+    }
+
+    fn draft(at: Timestamp) -> Idea {
+        let user = UserId::parse("U1").expect("a user");
+        Idea::new(
+            IdeaId::new(1),
+            NewIdea {
+                submitter: user,
+                source: Source::Slash,
+                origin: Origin::default(),
+                pitch: "We should use blockchain.".into(),
+                judged: Judgement {
+                    verdict: Verdict::Tech,
+                    confidence: 0.9,
+                    hits: Vec::new(),
+                    rules_version: "t".into(),
+                },
+                track: TrackId::parse("execution").expect("a track"),
+                filed: false,
+                at,
+            },
+        )
+    }
+
+    #[test]
+    fn a_draft_is_reminded_once_then_expires_and_again_after_it_is_sent_back() {
+        let t0 = Timestamp::from_second(1_700_000_000).expect("time");
+        let day = SignedDuration::from_hours(24);
+        let (remind, expire) = (day * 3, day * 14);
+        let at = |d: i32| t0.checked_add(day * d).expect("time");
+        let mut idea = draft(t0);
+        assert_eq!(idea.draft_due(at(2), remind, expire), None);
+        assert_eq!(
+            idea.draft_due(at(3), remind, expire),
+            Some(DraftDue::Remind)
+        );
+        idea.reminded = Some(at(3));
+        assert_eq!(idea.draft_due(at(5), remind, expire), None, "once");
+        assert_eq!(
+            idea.draft_due(at(14), remind, expire),
+            Some(DraftDue::Expire)
+        );
+        // Filed, then sent back for a reframe: the wait starts again, with its own reminder.
+        let u = idea.submitter.clone();
+        idea.apply(Transition::File, &u, None, at(4)).expect("file");
+        assert_eq!(idea.draft_due(at(20), remind, expire), None, "not a draft");
+        idea.apply(Transition::AskReframe, &u, None, at(20))
+            .expect("back");
+        assert_eq!(idea.draft_due(at(22), remind, expire), None);
+        assert_eq!(
+            idea.draft_due(at(23), remind, expire),
+            Some(DraftDue::Remind)
+        );
+        assert_eq!(
+            idea.draft_due(at(34), remind, expire),
+            Some(DraftDue::Expire)
         );
     }
 }

@@ -19,7 +19,8 @@ pub mod triage;
 
 pub use assessment::{Assessment, Element, Hit, Scores, Side, TrackSuggestion, Verdict};
 pub use idea::{
-    Card, Change, Comment, Edit, Idea, Judgement, NewIdea, Origin, Overrule, Reframe, Source,
+    Card, Change, Comment, DraftDue, Edit, Idea, Judgement, NewIdea, Origin, Overrule, Reframe,
+    Source,
 };
 pub use ids::{BadId, ChannelId, IdeaId, MessageTs, TrackId, UserId, WeekStart};
 pub use notice::{Audience, Notice};

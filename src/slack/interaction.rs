@@ -6,8 +6,8 @@ use super::blocks::{self, field_errors, read_fields, NEW_IDEA_MODAL, REFRAME_MOD
 use super::bot::Bot;
 use super::payload;
 use crate::app::home::HomePage;
-use crate::app::{Answer, Outcome, Submission};
-use crate::domain::{Audience, ChannelId, IdeaId, Notice, Origin, Source, TrackId, UserId};
+use crate::app::{Answer, AppError, Outcome, Submission};
+use crate::domain::{Audience, ChannelId, IdeaId, Notice, Origin, Source, Status, TrackId, UserId};
 use slack_morphism::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,7 +56,7 @@ impl Bot {
             } else if action_id.starts_with(super::board::ACTION_PREFIX) {
                 self.board_action(&a, &action, &user).await;
             } else if action_id.starts_with(super::home::ACTION_PREFIX) {
-                self.home_action(&action, &user).await;
+                self.home_action(&a, &action, &user).await;
             } else {
                 self.coaching_action(&a, &action, &user).await;
             }
@@ -130,13 +130,70 @@ impl Bot {
         }
     }
 
-    /// A Home button: Withdraw, or another page.
-    async fn home_action(self: &Arc<Self>, action: &SlackInteractionActionInfo, user: &UserId) {
-        use super::home::{MINE_PAGE, MINE_PAGE_BACK, QUEUE_PAGE, QUEUE_PAGE_BACK, WITHDRAW};
+    /// A Home button: a draft's Reframe or File anyway, Withdraw, or another page.
+    async fn home_action(
+        self: &Arc<Self>,
+        a: &SlackInteractionBlockActionsEvent,
+        action: &SlackInteractionActionInfo,
+        user: &UserId,
+    ) {
+        use super::home::{
+            FILE_ANYWAY, MINE_PAGE, MINE_PAGE_BACK, QUEUE_PAGE, QUEUE_PAGE_BACK, REFRAME, WITHDRAW,
+        };
         let value = action.value.clone().unwrap_or_default();
         let user = user.clone();
         let bot = Arc::clone(self);
         let page = match action.action_id.as_ref() {
+            REFRAME => {
+                let Ok(id) = value.parse::<IdeaId>() else {
+                    return;
+                };
+                // Open the form first: the trigger id expires within seconds. Without a
+                // coaching message to replace, the outcome comes by direct message.
+                let refused = match self.app.idea(id) {
+                    Ok(idea) if idea.submitter != user => Some(AppError::NotYours(id)),
+                    Ok(idea) if idea.status() != Status::Draft => Some(AppError::NotADraft {
+                        id,
+                        status: idea.status(),
+                    }),
+                    Ok(idea) => {
+                        let view = blocks::reframe_modal(
+                            id,
+                            None,
+                            &self.app.prefill(&idea),
+                            &idea.pitch,
+                            &self.tracks(),
+                            Some(&idea.track),
+                        );
+                        if let Err(e) = self.api.open_view(a.trigger_id.clone(), view).await {
+                            tracing::warn!(error = %e, "could not open the Reframe form");
+                        }
+                        None
+                    }
+                    Err(e) => Some(e),
+                };
+                if let Some(e) = refused {
+                    self.refuse(Audience::Person { user }, &e);
+                }
+                return;
+            }
+            FILE_ANYWAY => {
+                let Ok(id) = value.parse::<IdeaId>() else {
+                    return;
+                };
+                self.before_ack(async move {
+                    let to = Audience::Person { user: user.clone() };
+                    let done = bot.app.file_anyway(id, &user, Some(to.clone())).await;
+                    if let Err(e) = &done {
+                        bot.refuse(to, e);
+                    }
+                    if let Err(e) = bot.app.owe(&[Notice::Home { user }]) {
+                        tracing::error!(error = %e, "could not queue an App Home");
+                    }
+                })
+                .await;
+                return;
+            }
             WITHDRAW => {
                 let Ok(id) = value.parse() else { return };
                 self.before_ack(async move {
@@ -240,7 +297,15 @@ impl Bot {
                         .into()
                     }
                 }
-                Ok(Outcome::Filed(_)) => SlackInteractionResponse::Empty,
+                Ok(Outcome::Filed(_)) => {
+                    // A reframe from the Home (no coaching message) leaves the Home to redraw.
+                    if matches!(to, Audience::Person { .. }) {
+                        if let Err(e) = self.app.owe(&[Notice::Home { user }]) {
+                            tracing::error!(error = %e, "could not queue an App Home");
+                        }
+                    }
+                    SlackInteractionResponse::Empty
+                }
                 Err(e) => {
                     self.refuse(to, &e);
                     SlackInteractionResponse::Empty

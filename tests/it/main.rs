@@ -16,6 +16,7 @@ mod cli;
 mod config_errors;
 mod digest;
 mod discussion;
+mod drafts;
 mod fake_slack;
 mod golden;
 mod home;
