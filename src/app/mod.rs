@@ -117,7 +117,7 @@ pub enum AppError {
     #[error("Only leads of *{track}* can triage.")]
     NotALead { track: String },
     /// A decision the submitter must hear a reason for, made without one.
-    #[error("Say why, so <@{submitter}> knows what to do next.")]
+    #[error("Say why, so {submitter} knows what to do next.")]
     NeedsReason { submitter: String },
     #[error("{0} can't be a duplicate of itself.")]
     OwnDuplicate(IdeaId),

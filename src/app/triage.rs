@@ -100,7 +100,9 @@ impl App {
         self.allowed(&idea, actor, &decision)?;
         if decision.needs_reason() && reason.is_none() {
             return Err(AppError::NeedsReason {
-                submitter: idea.submitter.to_string(),
+                submitter: idea
+                    .byline()
+                    .map_or("the submitter".into(), |u| format!("<@{u}>")),
             });
         }
         let now = self.now();

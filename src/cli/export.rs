@@ -42,6 +42,9 @@ struct Labelled<'a> {
 }
 
 /// One exported row; `text`, `submitter`, `track` and `created` are what `import` reads back.
+/// What `export` says instead of an anonymous idea's submitter.
+const ANONYMOUS: &str = "anonymous";
+
 #[derive(Serialize)]
 struct Row<'a> {
     id: String,
@@ -71,7 +74,7 @@ impl<'a> Row<'a> {
                 .map_or("", |j| j.verdict.as_str()),
             votes: idea.voters.len(),
             comments: idea.comments.len(),
-            submitter: &idea.submitter,
+            submitter: idea.byline().map_or(ANONYMOUS, |u| u.as_str()),
             source: idea.source.as_str(),
             created: idea.created.to_string(),
             text: &idea.pitch,

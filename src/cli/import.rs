@@ -70,6 +70,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
                     pitch: text,
                     judged: Judgement::from(&a),
                     track,
+                    anonymous: false,
                     filed: true,
                     at: created,
                 });

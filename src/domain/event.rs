@@ -98,12 +98,21 @@ pub fn events_of(before: Option<&Idea>, after: &Idea) -> Vec<Event> {
                 out.push(event(
                     EventKind::Commented,
                     after,
-                    json!({"comment": {"by": c.by, "at": c.at, "text": c.text}}),
+                    json!({"comment": {"by": shown(after, &c.by), "at": c.at, "text": c.text}}),
                 ));
             }
         }
     }
     out
+}
+
+/// Who did something, as receivers are shown: "anonymous" for an anonymous idea's submitter.
+fn shown<'a>(idea: &Idea, who: &'a super::UserId) -> &'a str {
+    if idea.anonymous && *who == idea.submitter {
+        "anonymous"
+    } else {
+        who.as_str()
+    }
 }
 
 fn status_json(s: Status) -> serde_json::Value {
@@ -134,7 +143,7 @@ fn event(kind: EventKind, idea: &Idea, extra: serde_json::Value) -> Event {
             "track": idea.track,
             "status": idea.status().name(),
             "headline": idea.headline_text(),
-            "submitter": idea.submitter,
+            "submitter": idea.byline().map_or("anonymous", |u| u.as_str()),
             "votes": idea.voters.len(),
             "comments": idea.comments.len(),
             "link": idea.origin.permalink,
@@ -146,5 +155,43 @@ fn event(kind: EventKind, idea: &Idea, extra: serde_json::Value) -> Event {
     Event {
         kind,
         body: body.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Judgement, NewIdea, Origin, Source, TrackId, UserId, Verdict};
+
+    #[test]
+    fn an_anonymous_ideas_events_name_nobody() {
+        let submitter = UserId::parse("USUB").expect("a user");
+        let idea = Idea::new(
+            crate::domain::IdeaId::new(1),
+            NewIdea {
+                submitter,
+                source: Source::Slash,
+                origin: Origin::default(),
+                pitch: "Nurses wait hours for handover notes.".into(),
+                judged: Judgement {
+                    verdict: Verdict::Problem,
+                    confidence: 0.9,
+                    hits: Vec::new(),
+                    rules_version: "t".into(),
+                },
+                track: TrackId::parse("execution").expect("a track"),
+                anonymous: true,
+                filed: true,
+                at: jiff::Timestamp::UNIX_EPOCH,
+            },
+        );
+        let events = events_of(None, &idea);
+        assert_eq!(events.len(), 1);
+        assert!(
+            events[0].body.contains("\"submitter\":\"anonymous\""),
+            "{}",
+            events[0].body
+        );
+        assert!(!events[0].body.contains("USUB"), "{}", events[0].body);
     }
 }

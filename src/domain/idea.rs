@@ -238,6 +238,10 @@ pub struct Idea {
     /// The discussion in the threads of the idea's messages, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub comments: Vec<Comment>,
+    /// The submitter asked that their name not be shown with the idea: leads, cards, the App
+    /// Home, the digest, export and webhooks say "anonymous". The store still knows who it is.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub anonymous: bool,
     /// When the submitter was reminded of this draft (once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminded: Option<Timestamp>,
@@ -270,6 +274,8 @@ pub struct NewIdea {
     pub pitch: String,
     pub judged: Judgement,
     pub track: TrackId,
+    /// Shown as "anonymous" wherever the idea is shown to others.
+    pub anonymous: bool,
     /// `true` files it at once; `false` keeps it as a draft awaiting a reframe.
     pub filed: bool,
     pub at: Timestamp,
@@ -302,6 +308,7 @@ impl Idea {
             reactions: BTreeMap::new(),
             card: None,
             comments: Vec::new(),
+            anonymous: n.anonymous,
             reminded: None,
             overrule: None,
             created: n.at,
@@ -351,6 +358,11 @@ impl Idea {
     /// Whether the idea was ever filed (a draft awaiting its first reframe was not).
     pub fn was_filed(&self) -> bool {
         self.history.iter().any(|c| c.to == Status::New)
+    }
+
+    /// Who to show as the idea's submitter to others: `None` for an anonymous idea.
+    pub fn byline(&self) -> Option<&UserId> {
+        (!self.anonymous).then_some(&self.submitter)
     }
 
     /// When the idea last became a draft (pitched, or sent back for a reframe); `None` when it
@@ -537,6 +549,7 @@ mod tests {
                     rules_version: "t".into(),
                 },
                 track: TrackId::parse("execution").expect("a track"),
+                anonymous: false,
                 filed: false,
                 at,
             },

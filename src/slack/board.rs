@@ -202,8 +202,8 @@ pub fn details_modal(idea: &Idea, app: &App) -> SlackView {
     let config = app.config();
     let mut blocks: Vec<SlackBlock> = vec![SlackSectionBlock::new()
         .with_text(md!(
-            "*Pitch* (<@{}>, {})\n{}",
-            idea.submitter,
+            "*Pitch* ({}, {})\n{}",
+            super::card::person(idea, &idea.submitter),
             when(idea.created),
             shorten(&idea.pitch, SECTION_TEXT_MAX - 200)
         ))
@@ -262,7 +262,11 @@ pub fn details_modal(idea: &Idea, app: &App) -> SlackView {
             (None, None) => format!("pitched ({})", c.to.label().to_lowercase()),
             (None, Some(from)) => format!("{} → {}", from.label(), status_text(c.to)),
         };
-        let mut line = format!("{} · <@{}> · {what}", when(c.at), c.by);
+        let mut line = format!(
+            "{} · {} · {what}",
+            when(c.at),
+            super::card::person(idea, &c.by)
+        );
         if let Some(r) = &c.reason {
             line.push_str(&format!(": {}", shorten(r, 200).replace('\n', " ")));
         }
@@ -290,8 +294,8 @@ pub fn details_modal(idea: &Idea, app: &App) -> SlackView {
         blocks.push(
             SlackSectionBlock::new()
                 .with_text(md!(
-                    "<@{}> · {} · <{}|thread>\n{}",
-                    c.by,
+                    "{} · {} · <{}|thread>\n{}",
+                    super::card::person(idea, &c.by),
                     when(c.at),
                     message_link(&c.channel, &c.ts),
                     shorten(&c.text, SECTION_TEXT_MAX - 300)

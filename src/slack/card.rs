@@ -76,8 +76,8 @@ pub fn card(view: &CardView) -> (String, Vec<SlackBlock>) {
     }
     let mut blocks: Vec<SlackBlock> = vec![section.into()];
     let mut about = format!(
-        "Pitched by <@{}> {} · {}{}",
-        idea.submitter,
+        "Pitched by {} {} · {}{}",
+        person(idea, &idea.submitter),
         when(idea.created),
         votes(idea.voters.len()),
         comments(idea.comments.len())
@@ -231,6 +231,15 @@ fn verdict_line(idea: &Idea) -> String {
     line
 }
 
+/// Someone who changed `idea`, as others are shown them: "anonymous" for the submitter of an
+/// anonymous idea (their own withdrawal, filing or reframe would name them otherwise).
+pub fn person(idea: &Idea, who: &crate::domain::UserId) -> String {
+    match idea.byline() {
+        None if *who == idea.submitter => "anonymous".into(),
+        _ => format!("<@{who}>"),
+    }
+}
+
 /// The status, who decided it and when, and why.
 fn decided_line(idea: &Idea, original: Option<&Card>) -> String {
     let last: Option<&Change> = idea
@@ -249,7 +258,12 @@ fn decided_line(idea: &Idea, original: Option<&Card>) -> String {
                 when(c.at)
             )
         }
-        (status, Some(c)) => format!("{} by <@{}> {}", status_label(status), c.by, when(c.at)),
+        (status, Some(c)) => format!(
+            "{} by {} {}",
+            status_label(status),
+            person(idea, &c.by),
+            when(c.at)
+        ),
         (status, None) => format!("{} since {}", status_label(status), when(idea.created)),
     };
     if let Some(reason) = last.and_then(|c| c.reason.as_deref()) {

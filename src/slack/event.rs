@@ -263,6 +263,7 @@ impl Bot {
                 permalink: None,
             },
             track: None,
+            anonymous: false,
             answer: Answer::Thread {
                 channel: p.channel.clone(),
                 ts: p.ts.clone(),

@@ -313,6 +313,7 @@ impl Bot {
             };
         }
         if callback == NEW_IDEA_MODAL {
+            let anonymous = blocks::read_anonymous(v.view.state_params.state.as_ref());
             let bot = Arc::clone(self);
             self.before_ack(async move {
                 let to = Audience::Person { user: user.clone() };
@@ -325,6 +326,7 @@ impl Bot {
                         ..Origin::default()
                     },
                     track,
+                    anonymous,
                     answer: Answer::To(to.clone()),
                 };
                 if let Err(e) = bot.app.submit(submission).await {
@@ -366,6 +368,7 @@ impl Bot {
                     permalink,
                 },
                 track: None,
+                anonymous: false,
                 answer: Answer::To(to.clone()),
             };
             if let Err(e) = bot.app.submit(submission).await {

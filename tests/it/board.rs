@@ -223,6 +223,7 @@ fn filed(bot: &TestApp, texts: &[&str], track: &str) {
             pitch: text.to_string(),
             judged: (&judged).into(),
             track: ids::track(track),
+            anonymous: false,
             filed: true,
             at: start
                 .checked_add(jiff::SignedDuration::from_secs(i as i64))

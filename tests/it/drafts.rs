@@ -118,6 +118,7 @@ fn draft(bot: &TestApp, user: &str, at: jiff::Timestamp) -> IdeaId {
             pitch: TECH.into(),
             judged,
             track: ids::track("execution"),
+            anonymous: false,
             filed: false,
             at,
         })

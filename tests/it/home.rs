@@ -39,6 +39,7 @@ fn bulk(app: &App, n: usize, who: &[(&str, &str)]) {
                 pitch: format!("{PROBLEM} (case {i})"),
                 judged: judged.clone(),
                 track: ids::track(track),
+                anonymous: false,
                 filed: true,
                 at: start
                     .checked_add(jiff::SignedDuration::from_secs(i as i64 * 60))

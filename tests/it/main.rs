@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod anonymous;
 mod app;
 mod architecture;
 mod backup;

@@ -42,6 +42,7 @@ fn pitch(text: &str, who: &str, track: &str) -> Submission {
         source: Source::Console,
         origin: Default::default(),
         track: Some(track.into()),
+        anonymous: false,
         answer: Answer::Direct,
     }
 }
