@@ -212,4 +212,50 @@ impl App {
         }
         Ok(out)
     }
+
+    /// Ideas a lead may pick as the original of `id` in the "Duplicate of…" picker, at most
+    /// [`SEARCH_MAX`]: the idea whose id `query` is, then those whose words match it; with no
+    /// query, the ideas most like `id`. Never `id` itself, a draft, a withdrawn idea or a
+    /// duplicate (its original is the one to pick).
+    pub async fn original_candidates(
+        &self,
+        id: IdeaId,
+        query: &str,
+    ) -> Result<Vec<Idea>, AppError> {
+        let query = query.trim();
+        let pickable = |i: &Idea| {
+            i.id != id && on_the_board(i) && !matches!(i.status(), Status::Duplicate { .. })
+        };
+        let mut out: Vec<Idea> = Vec::new();
+        if let Some(named) = named_id(query) {
+            out.extend(self.store.get(named)?.filter(|i| pickable(i)));
+        }
+        let found = if query.is_empty() {
+            let idea = self.idea(id)?;
+            let mut similar = Vec::new();
+            for s in self.similar(&idea).await? {
+                similar.extend(self.store.get(s.id)?);
+            }
+            similar
+        } else {
+            self.search(query)?
+        };
+        for idea in found {
+            if out.len() == SEARCH_MAX {
+                break;
+            }
+            if pickable(&idea) && !out.iter().any(|o| o.id == idea.id) {
+                out.push(idea);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The idea a query names: "IDEA-12", "idea-12" or "12".
+fn named_id(query: &str) -> Option<IdeaId> {
+    query
+        .parse::<IdeaId>()
+        .ok()
+        .or_else(|| query.parse::<u64>().ok().map(IdeaId::new))
 }

@@ -330,10 +330,15 @@ pub fn decision_form(t: Triage, idea: &Idea, config: &Config, channel: Option<&s
             .with_placeholder(pt!(hint))
     };
     match t {
+        // Searchable: Slack asks for the options as the lead types (`original_options`).
         Triage::Duplicate => blocks.push(
             SlackInputBlock::new(
                 pt!("Duplicate of which idea?"),
-                text_input(ORIGINAL_ID, false, "IDEA-12").into(),
+                SlackBlockExternalSelectElement::new()
+                    .with_action_id(ORIGINAL_ID.into())
+                    .with_placeholder(pt!("Search by words or id"))
+                    .with_min_query_length(0)
+                    .into(),
             )
             .with_block_id(ORIGINAL_ID.into())
             .into(),
@@ -418,6 +423,26 @@ pub fn original_view(idea: &Idea) -> SlackView {
         )
         .with_close(pt!("Close")),
     )
+}
+
+/// Slack's limit on an option's text.
+const OPTION_TEXT_MAX: usize = 75;
+
+/// The "Duplicate of…" picker's options: one per candidate, "IDEA-12 · In review · headline".
+pub fn original_options(candidates: &[Idea]) -> SlackBlockSuggestionResponse {
+    let options = candidates
+        .iter()
+        .map(|i| {
+            let text = format!(
+                "{} · {} · {}",
+                i.id,
+                i.status().label(),
+                i.headline_text().replace('\n', " ")
+            );
+            SlackBlockChoiceItem::new(pt!(shorten(&text, OPTION_TEXT_MAX)), i.id.to_string())
+        })
+        .collect();
+    SlackBlockSuggestionResponse::Options(SlackBlockSuggestionOptions::new(options))
 }
 
 #[cfg(test)]

@@ -236,6 +236,7 @@ async fn interactivity(bot: &Arc<Bot>, body: &str) -> Response<Full<Bytes>> {
     match read {
         Ok(ev) => match bot.interaction(ev).await {
             SlackInteractionResponse::ViewSubmission(r) => json(&r),
+            SlackInteractionResponse::BlockSuggestion(r) => json(&r),
             _ => empty(),
         },
         Err(e) => {

@@ -28,6 +28,7 @@ impl Bot {
                 SlackInteractionResponse::Empty
             }
             SlackInteractionEvent::ViewSubmission(v) => self.view_submission(v).await,
+            SlackInteractionEvent::BlockSuggestion(s) => self.original_options(&s).await,
             SlackInteractionEvent::MessageAction(m) => {
                 self.message_shortcut(m).await;
                 SlackInteractionResponse::Empty

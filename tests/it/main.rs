@@ -18,6 +18,7 @@ mod config_errors;
 mod digest;
 mod discussion;
 mod drafts;
+mod duplicate_picker;
 mod fake_slack;
 mod golden;
 mod home;
