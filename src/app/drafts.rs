@@ -115,17 +115,17 @@ fn expired(idea: &Idea, expire: SignedDuration) -> String {
     )
 }
 
-/// "14 days", "36 hours", "90 minutes".
+/// "14 days", "36 hours", "90 minutes", "45 seconds": the largest unit it is a whole number of.
 pub fn in_words(d: SignedDuration) -> String {
-    let minutes = d.as_secs() / 60;
+    let secs = d.as_secs();
     let plural = |n: i64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
-    if minutes % (24 * 60) == 0 {
-        plural(minutes / (24 * 60), "day")
-    } else if minutes % 60 == 0 {
-        plural(minutes / 60, "hour")
-    } else {
-        plural(minutes.max(1), "minute")
-    }
+    [(24 * 60 * 60, "day"), (60 * 60, "hour"), (60, "minute")]
+        .into_iter()
+        .find(|(unit, _)| secs % unit == 0 && secs >= *unit)
+        .map_or_else(
+            || plural(secs, "second"),
+            |(unit, name)| plural(secs / unit, name),
+        )
 }
 
 #[cfg(test)]
@@ -138,5 +138,7 @@ mod tests {
         assert_eq!(in_words(SignedDuration::from_hours(24)), "1 day");
         assert_eq!(in_words(SignedDuration::from_hours(36)), "36 hours");
         assert_eq!(in_words(SignedDuration::from_mins(90)), "90 minutes");
+        assert_eq!(in_words(SignedDuration::from_secs(6)), "6 seconds");
+        assert_eq!(in_words(SignedDuration::from_secs(60)), "1 minute");
     }
 }
