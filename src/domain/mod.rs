@@ -3,9 +3,11 @@
 //! functions, tested with tables and properties.
 
 pub mod assessment;
+pub mod chatter;
 pub mod classifier;
 pub mod digest;
 pub mod evaluation;
+pub mod event;
 pub mod idea;
 pub mod ids;
 pub mod notice;
@@ -16,7 +18,10 @@ pub mod text;
 pub mod triage;
 
 pub use assessment::{Assessment, Element, Hit, Scores, Side, TrackSuggestion, Verdict};
-pub use idea::{Card, Change, Edit, Idea, Judgement, NewIdea, Origin, Overrule, Reframe, Source};
+pub use idea::{
+    Card, Change, Comment, DraftDue, Edit, Idea, Judgement, NewIdea, Origin, Overrule, Reframe,
+    Source,
+};
 pub use ids::{BadId, ChannelId, IdeaId, MessageTs, TrackId, UserId, WeekStart};
 pub use notice::{Audience, Notice};
 pub use rules::{RuleError, Rules, RulesSpec};

@@ -114,7 +114,9 @@ impl Bot {
     /// (maybe a vote), the App Home opened.
     fn handles(&self, event: &SlackEventCallbackBody) -> bool {
         match event {
-            SlackEventCallbackBody::Message(m) => self.pitch_in(m).is_some(),
+            SlackEventCallbackBody::Message(m) => {
+                self.pitch_in(m).is_some() || super::discussion::reply_in(m).is_some()
+            }
             // A mention in an idea channel also arrives as that channel's message, which files
             // it; filing it from both would give one pitch two ideas.
             SlackEventCallbackBody::AppMention(m) => {
@@ -135,6 +137,8 @@ impl Bot {
             SlackEventCallbackBody::Message(m) => {
                 if let Some(pitch) = self.pitch_in(&m) {
                     self.pitch(pitch, again).await;
+                } else if let Some(reply) = super::discussion::reply_in(&m) {
+                    self.thread_reply(reply);
                 }
             }
             SlackEventCallbackBody::AppMention(m) => {
@@ -212,7 +216,9 @@ impl Bot {
 
     /// The pitch in a channel message, if it is one: only people's top-level messages in idea
     /// channels are pitches: no bot messages, edits, thread replies or other subtypes (which also
-    /// keeps the bot from answering itself).
+    /// keeps the bot from answering itself), and no chatter (`[chatter]`: greetings, thanks,
+    /// emoji, a word or two, a question put to a colleague). This runs before anything is kept,
+    /// so chatter costs nothing.
     fn pitch_in(&self, m: &SlackMessageEvent) -> Option<Pitch> {
         let channel = channel(m.origin.channel.as_ref()?)?;
         let is_pitch = self.idea_channels.contains(&channel)
@@ -222,8 +228,16 @@ impl Bot {
         if !is_pitch {
             return None;
         }
+        let text = m.content.as_ref()?.text.clone()?;
+        if let Some(chatter) = self.app.config().chatter.rule.judge(&text) {
+            tracing::debug!(
+                kind = chatter.name(),
+                "chatter in an idea channel, not a pitch"
+            );
+            return None;
+        }
         Some(Pitch {
-            text: m.content.as_ref()?.text.clone()?,
+            text,
             user: user(m.sender.user.as_ref()?)?,
             source: Source::Channel,
             channel,
@@ -253,6 +267,7 @@ impl Bot {
                 permalink: None,
             },
             track: None,
+            anonymous: false,
             answer: Answer::Thread {
                 channel: p.channel.clone(),
                 ts: p.ts.clone(),

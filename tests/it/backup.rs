@@ -35,6 +35,7 @@ fn new_idea(n: usize) -> NewIdea {
             rules_version: "test".into(),
         },
         track: ids::track(TRACKS[n % 3]),
+        anonymous: false,
         filed: true,
         at: at(n as i64),
     }

@@ -132,6 +132,7 @@ async fn a_stalled_store_still_gets_an_ack_in_time_and_the_answer_follows() {
             source: problemfirst::domain::Source::Console,
             origin: Default::default(),
             track: None,
+            anonymous: false,
             answer: problemfirst::app::Answer::Direct,
         })
         .await
@@ -378,6 +379,7 @@ async fn a_click_is_acknowledged_once_its_change_is_on_disk() {
             source: problemfirst::domain::Source::Console,
             origin: Default::default(),
             track: None,
+            anonymous: false,
             answer: problemfirst::app::Answer::Direct,
         })
         .await

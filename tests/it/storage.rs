@@ -39,6 +39,7 @@ fn new_idea(track: &str, submitter: &str, at: Timestamp) -> NewIdea {
             rules_version: "test".into(),
         },
         track: ids::track(track),
+        anonymous: false,
         filed: true,
         at,
     }
