@@ -601,13 +601,14 @@ fn the_manifest_declares_what_the_bot_handles() {
     ] {
         assert!(manifest.contains(needle), "the manifest lacks {needle}");
     }
-    // One request URL for everything Slack sends.
+    // One request URL for everything Slack sends: events, the slash command, interactivity and
+    // the "Duplicate of…" picker's options.
     let urls: Vec<&str> = manifest
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
         .filter_map(|l| l.split_once("https://").map(|(_, url)| url))
         .collect();
-    assert_eq!(urls.len(), 3, "{urls:?}");
+    assert_eq!(urls.len(), 4, "{urls:?}");
     assert!(
         urls.iter()
             .all(|u| u.split_whitespace().next() == Some("YOUR-HOST/slack/events")),
