@@ -117,11 +117,7 @@ impl Bot {
             SlackEventCallbackBody::Message(m) => {
                 self.pitch_in(m).is_some() || super::discussion::reply_in(m).is_some()
             }
-            // A mention in an idea channel also arrives as that channel's message, which files
-            // it; filing it from both would give one pitch two ideas.
-            SlackEventCallbackBody::AppMention(m) => {
-                channel(&m.channel).is_none_or(|c| !self.idea_channels.contains(&c))
-            }
+            SlackEventCallbackBody::AppMention(m) => self.mention_is_ours(m),
             SlackEventCallbackBody::ReactionAdded(_)
             | SlackEventCallbackBody::ReactionRemoved(_)
             | SlackEventCallbackBody::AppHomeOpened(_) => true,
@@ -212,6 +208,19 @@ impl Bot {
             }
         });
         count
+    }
+
+    /// Whether a mention is filed as a mention. In an idea channel Slack also sends it as the
+    /// channel's message, so filing it from both would give one pitch two ideas: a top-level
+    /// mention there is filed from the message unless the message is taken for chatter (a
+    /// question put to the bot reads like one put to a colleague), and a mention in a thread is
+    /// a comment.
+    fn mention_is_ours(&self, m: &SlackAppMentionEvent) -> bool {
+        if channel(&m.channel).is_none_or(|c| !self.idea_channels.contains(&c)) {
+            return true;
+        }
+        let text = m.content.text.as_deref().unwrap_or_default();
+        m.origin.thread_ts.is_none() && self.app.config().chatter.rule.judge(text).is_some()
     }
 
     /// The pitch in a channel message, if it is one: only people's top-level messages in idea
