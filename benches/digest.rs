@@ -63,6 +63,7 @@ fn new_idea(n: usize) -> NewIdea {
             model_version: "bench".into(),
         },
         track: TrackId::parse(["execution", "search"][n % 2]).expect("a track"),
+        anonymous: false,
         filed: true,
         at: pitched_at(n),
     }

@@ -33,6 +33,7 @@ fn new_idea(n: usize) -> NewIdea {
             model_version: "bench".into(),
         },
         track: TrackId::parse(&format!("track-{}", n % TRACKS)).expect("a track"),
+        anonymous: false,
         filed: true,
         at: Timestamp::from_second(1_700_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
             + SignedDuration::from_secs(n as i64),

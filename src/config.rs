@@ -23,6 +23,9 @@ pub const SETTINGS_FILE: &str = "problemfirst.toml";
 /// What `problemfirst config init` writes: the company's settings only, commented.
 pub const STARTER: &str = include_str!("../config/starter.toml");
 
+mod board;
+pub use board::{ChatterConfig, DraftsConfig, WebhookConfig};
+
 /// A track as configured: the backlog an idea is filed in.
 #[derive(Debug, Clone)]
 pub struct TrackConfig {
@@ -243,6 +246,12 @@ struct SettingsFile {
     votes: VotesConfig,
     similar: SimilarConfig,
     tracks: BTreeMap<String, TrackFile>,
+    #[serde(default)]
+    drafts: DraftsConfig,
+    #[serde(default)]
+    chatter: ChatterConfig,
+    #[serde(rename = "webhook", default)]
+    webhooks: Vec<WebhookConfig>,
 }
 
 /// The whole configuration, parsed and compiled.
@@ -270,6 +279,9 @@ pub struct Config {
     pub classifier: Classifier,
     /// The model and word-class files the rules name, as found from the rules file.
     pub model: ModelConfig,
+    pub drafts: DraftsConfig,
+    pub chatter: ChatterConfig,
+    pub webhooks: Vec<WebhookConfig>,
 }
 
 /// Where a value came from.
@@ -433,6 +445,9 @@ impl Config {
             similar: file.similar,
             classifier: compiled.classifier,
             model: compiled.model,
+            drafts: file.drafts,
+            chatter: file.chatter,
+            webhooks: file.webhooks,
         })
     }
 

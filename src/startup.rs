@@ -262,6 +262,16 @@ impl Application {
                 }
             })
         };
+        // Drafts: reminded once, then withdrawn, on the app's clock.
+        let drafts = {
+            let (app, stop) = (app.clone(), stop.clone());
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = app.run_drafts_sweep() => {}
+                    _ = stop.cancelled() => {}
+                }
+            })
+        };
         #[cfg(unix)]
         let _admin_file = admin.map(|(unix, file)| {
             tracing::info!(socket = %file.path().display(), "admin socket: backups of the running store");
@@ -299,6 +309,7 @@ impl Application {
             }
         };
         let _ = schedule.await;
+        let _ = drafts.await;
         // What was acknowledged is finished and delivered (or left queued for the next start).
         work.close();
         let work_done = tokio::time::timeout(SHUTDOWN_GRACE, work.wait())

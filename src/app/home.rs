@@ -1,5 +1,6 @@
 //! The App Home as plain data, paged so any volume of ideas fits on one screen: everyone sees
-//! their own ideas with status, votes and the last decision; leads also see, per track they
+//! their own ideas with status, votes and the last decision, and the idea board (`board`);
+//! leads also see, per track they
 //! lead, how many ideas are in each status and the ideas waiting longest for triage.
 
 use super::{Actor, App, AppError};
@@ -8,6 +9,8 @@ use crate::storage::Slice;
 
 /// A person's own ideas per page.
 pub const MINE_PER_PAGE: usize = 10;
+/// A person's drafts shown at the top of their Home (drafts expire, so there are seldom more).
+pub const DRAFTS_SHOWN: usize = 5;
 /// Waiting ideas per track and page.
 pub const WAITING_PER_PAGE: usize = 5;
 
@@ -18,6 +21,8 @@ pub struct HomePage {
     pub mine: usize,
     /// A track's waiting list and the offset into it.
     pub track: Option<(TrackId, usize)>,
+    /// The board's page; none, the first.
+    pub board: Option<super::board::Browse>,
 }
 
 impl HomePage {
@@ -78,10 +83,14 @@ pub struct Queue {
 #[derive(Debug, Clone)]
 pub struct Home {
     pub user: UserId,
+    /// The person's drafts, newest first: each waits for a Reframe, File anyway or Withdraw.
+    pub drafts: Paged<Idea>,
     /// The person's own ideas, newest first.
     pub mine: Paged<Idea>,
     /// The tracks the person leads (none for everyone else).
     pub queues: Vec<Queue>,
+    /// Everyone's ideas, one track and order at a time.
+    pub board: super::board::Board,
 }
 
 /// The labels of the statuses, in [`Status::NAMES`] order.
@@ -114,6 +123,7 @@ impl App {
         let mine = self
             .store
             .submitted_by(&actor.user, page.mine, MINE_PER_PAGE)?;
+        let drafts = self.store.drafts_of(&actor.user, DRAFTS_SHOWN)?;
         let led = self.led_tracks(actor);
         let mut queues = Vec::with_capacity(led.len());
         if !led.is_empty() {
@@ -142,10 +152,16 @@ impl App {
                 });
             }
         }
+        let board = match &page.board {
+            Some(browse) => self.board(browse)?,
+            None => self.board(&self.default_browse())?,
+        };
         Ok(Home {
             user: actor.user.clone(),
+            drafts: Paged::of(drafts, DRAFTS_SHOWN),
             mine: Paged::of(mine, MINE_PER_PAGE),
             queues,
+            board,
         })
     }
 }

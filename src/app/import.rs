@@ -78,6 +78,7 @@ impl App {
                             pitch: text,
                             judged: Judgement::from(&a),
                             track,
+                            anonymous: false,
                             filed: true,
                             at: created,
                         },

@@ -3,8 +3,11 @@
 //! the HTTP Events API) and the local `chat` console call these same functions and render the same
 //! plain replies.
 
+pub mod board;
 mod deliveries;
 pub mod digest;
+mod discussion;
+mod drafts;
 pub mod home;
 pub mod import;
 mod notice;
@@ -13,9 +16,11 @@ mod similar;
 mod submit;
 mod triage;
 mod votes;
+mod webhooks;
 
 pub use crate::storage::{Accepted, Delivery, Pending};
 pub use digest::digest_text;
+pub use drafts::DraftSweep;
 pub use reply::{Action, Reply};
 pub use submit::{shorten, Answer, Coaching, FieldNote, Filed, Outcome, Similar, Submission};
 pub use triage::{Actor, CardView};
@@ -77,7 +82,17 @@ impl App {
         id: IdeaId,
         f: impl Fn(&mut crate::domain::Idea) -> Result<Vec<crate::domain::Notice>, E>,
     ) -> Result<crate::domain::Idea, E> {
-        let idea = self.store.update_telling(id, f).map_err(E::from)??;
+        // Every change is read for the events outbound webhooks subscribe to; their notices go
+        // in the same transaction.
+        let idea = self
+            .store
+            .update_telling(id, |idea| -> Result<Vec<crate::domain::Notice>, E> {
+                let before = idea.clone();
+                let mut notices = f(idea)?;
+                notices.extend(webhooks::webhook_notices(&self.config, Some(&before), idea));
+                Ok(notices)
+            })
+            .map_err(E::from)??;
         self.remember_change(&idea);
         Ok(idea)
     }
@@ -103,7 +118,7 @@ pub enum AppError {
     #[error("Only leads of *{track}* can triage.")]
     NotALead { track: String },
     /// A decision the submitter must hear a reason for, made without one.
-    #[error("Say why, so <@{submitter}> knows what to do next.")]
+    #[error("Say why, so {submitter} knows what to do next.")]
     NeedsReason { submitter: String },
     #[error("{0} can't be a duplicate of itself.")]
     OwnDuplicate(IdeaId),

@@ -3,7 +3,7 @@
 
 use super::{App, AppError};
 use crate::config::Config;
-use crate::domain::{Card, ChannelId, Idea, MessageTs, Notice};
+use crate::domain::{Audience, Card, ChannelId, Idea, MessageTs, Notice};
 
 /// The notices any change to `idea` owes besides the answer to whoever made it (triage cards and
 /// App Homes to refresh). Called inside the change's transaction, with the idea as changed.
@@ -41,8 +41,14 @@ impl App {
         ts: &MessageTs,
     ) -> Result<(), AppError> {
         match notice {
-            // A reaction on the "filed" message is a vote for the idea.
-            Notice::Outcome { idea, .. } => Ok(self.store.link_message(channel, ts, *idea)?),
+            // A reaction on the "filed" message is a vote for the idea, and a reply in its
+            // thread a comment; so are those on the message it answers in a thread.
+            Notice::Outcome { idea, to } => {
+                if let Audience::Thread { channel, ts } = to {
+                    self.store.link_message(channel, ts, *idea)?;
+                }
+                Ok(self.store.link_message(channel, ts, *idea)?)
+            }
             Notice::Text { .. } => Ok(()),
             // The digest's mark keeps the message, so the week is never posted again.
             Notice::Digest { channel, week } => self.digest_posted(channel, *week, ts),
@@ -61,7 +67,7 @@ impl App {
                     .map(|_| ())
                     .map_err(AppError::from)
             }
-            Notice::Home { .. } => Ok(()),
+            Notice::Home { .. } | Notice::Webhook { .. } => Ok(()),
         }
     }
 }

@@ -156,14 +156,7 @@ impl App {
     /// after it.
     pub(super) async fn similar(&self, idea: &Idea) -> Result<Vec<Similar>, AppError> {
         let cfg = &self.config.similar;
-        if !self.recent.read().contains_key(&idea.track) {
-            // Read outside the lock; should two filings load at once, the first one kept wins.
-            let loaded = self.load_recent(&idea.track)?;
-            self.recent
-                .write()
-                .entry(idea.track.clone())
-                .or_insert(loaded);
-        }
+        self.ensure_loaded(&idea.track)?;
         let entry = Entry::of(idea);
         let found: Vec<Similar> = {
             let tracks = self.recent.read();
@@ -195,6 +188,42 @@ impl App {
             recent.truncate(cfg.window);
         }
         Ok(found)
+    }
+
+    /// Loads a track's window when it is not yet.
+    fn ensure_loaded(&self, track: &TrackId) -> Result<(), AppError> {
+        if !self.recent.read().contains_key(track) {
+            // Read outside the lock; should two filings load at once, the first one kept wins.
+            let loaded = self.load_recent(track)?;
+            self.recent.write().entry(track.clone()).or_insert(loaded);
+        }
+        Ok(())
+    }
+
+    /// Search: the recent ideas (every track's window) that share content words with `text`,
+    /// most shared words first (then the closer match, then the newer idea). Uses the same
+    /// fingerprints as similar ideas, so it reads nothing but the windows once loaded.
+    pub(super) fn find_words(&self, text: &str) -> Result<Vec<IdeaId>, AppError> {
+        let query = Print::of(text);
+        if query.hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        for track in &self.config.tracks {
+            self.ensure_loaded(&track.id)?;
+        }
+        let tracks = self.recent.read();
+        let mut scored: Vec<(usize, f32, IdeaId)> = tracks
+            .values()
+            .flat_map(|r| r.iter())
+            .filter(|e| shown(e.status))
+            .filter_map(|e| {
+                let common = query.common(&e.print);
+                let score = query.overlap_reaching(&e.print, 0.0).unwrap_or(0.0);
+                (common > 0).then_some((common, score, e.id))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)).then(b.2.cmp(&a.2)));
+        Ok(scored.into_iter().map(|(_, _, id)| id).collect())
     }
 
     /// Brings the windows up to date with a change to `idea`: its status and headline, and its

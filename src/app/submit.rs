@@ -20,6 +20,8 @@ pub struct Submission {
     pub origin: Origin,
     /// The track the person chose, if they chose one.
     pub track: Option<String>,
+    /// Whether the person asked that their name not be shown with the idea.
+    pub anonymous: bool,
     /// Where the outcome is told.
     pub answer: Answer,
 }
@@ -145,6 +147,7 @@ impl App {
             pitch,
             judged: Judgement::from(&assessment),
             track,
+            anonymous: s.anonymous,
             filed,
             at: now,
         };
@@ -169,6 +172,7 @@ impl App {
                     })
                     .collect();
                 notices.extend(super::notice::on_change(&config, idea));
+                notices.extend(super::webhooks::webhook_notices(&config, None, idea));
                 notices
             })
             .await

@@ -8,6 +8,7 @@
 //! leads and admins, and checked again inside the change's transaction.
 
 use super::notice::on_change;
+use super::webhooks::webhook_notices;
 use super::{shorten, App, AppError, Similar};
 use crate::config::{Lead, TrackConfig};
 use crate::domain::{
@@ -99,7 +100,9 @@ impl App {
         self.allowed(&idea, actor, &decision)?;
         if decision.needs_reason() && reason.is_none() {
             return Err(AppError::NeedsReason {
-                submitter: idea.submitter.to_string(),
+                submitter: idea
+                    .byline()
+                    .map_or("the submitter".into(), |u| format!("<@{u}>")),
             });
         }
         let now = self.now();
@@ -108,6 +111,7 @@ impl App {
             Decision::Duplicate { of } => {
                 let original = self.original_for(id, *of)?;
                 let (dup, _) = self.store.update_both_telling(id, original, |dup, orig| {
+                    let before = (dup.clone(), orig.clone());
                     self.allowed(dup, actor, &decision)?;
                     if matches!(orig.status(), Status::Draft | Status::Withdrawn) {
                         return Err(not_an_original(orig));
@@ -131,6 +135,8 @@ impl App {
                     );
                     let mut notices = self.decision_notices(dup, actor, reason.as_deref());
                     notices.extend(super::notice::card_notice(&self.config, orig));
+                    notices.extend(webhook_notices(&self.config, Some(&before.0), dup));
+                    notices.extend(webhook_notices(&self.config, Some(&before.1), orig));
                     Ok(notices)
                 })??;
                 dup

@@ -86,7 +86,7 @@ impl App {
     }
 
     /// Follows a duplicate to its original.
-    fn original_of(&self, id: IdeaId) -> Result<Option<IdeaId>, AppError> {
+    pub(super) fn original_of(&self, id: IdeaId) -> Result<Option<IdeaId>, AppError> {
         let mut at = id;
         for _ in 0..MAX_CHAIN {
             match self.store.get(at)? {

@@ -283,6 +283,7 @@ fn submission(line: &str, user: &UserId) -> crate::app::Submission {
         source: Source::Console,
         origin: Default::default(),
         track: None,
+        anonymous: false,
         answer: crate::app::Answer::Direct,
     }
 }

@@ -41,7 +41,11 @@ struct Labelled<'a> {
     label: &'a str,
 }
 
+/// What `export` says instead of an anonymous idea's submitter.
+const ANONYMOUS: &str = "anonymous";
+
 /// One exported row; `text`, `submitter`, `track` and `created` are what `import` reads back.
+
 #[derive(Serialize)]
 struct Row<'a> {
     id: String,
@@ -50,6 +54,7 @@ struct Row<'a> {
     verdict: &'a str,
     reframe_verdict: &'a str,
     votes: usize,
+    comments: usize,
     submitter: &'a str,
     source: &'a str,
     created: String,
@@ -69,7 +74,8 @@ impl<'a> Row<'a> {
                 .as_ref()
                 .map_or("", |j| j.verdict.as_str()),
             votes: idea.voters.len(),
-            submitter: &idea.submitter,
+            comments: idea.comments.len(),
+            submitter: idea.byline().map_or(ANONYMOUS, |u| u.as_str()),
             source: idea.source.as_str(),
             created: idea.created.to_string(),
             text: &idea.pitch,

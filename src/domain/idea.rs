@@ -4,7 +4,7 @@
 use super::assessment::{Assessment, Hit, Verdict};
 use super::ids::{ChannelId, IdeaId, MessageTs, TrackId, UserId};
 use super::status::{IllegalTransition, Status, Transition};
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -173,6 +173,18 @@ pub enum Edit {
     VotesMerged { from: IdeaId, votes: usize },
 }
 
+/// A reply in the thread of one of the idea's messages (the bot's "filed" reply or the triage
+/// card): part of the discussion, never an idea of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    pub by: UserId,
+    pub at: Timestamp,
+    pub text: String,
+    /// The reply's own message, which makes a redelivered reply the same comment.
+    pub channel: ChannelId,
+    pub ts: MessageTs,
+}
+
 /// Where an idea's triage card was posted, so that it is updated in place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Card {
@@ -227,12 +239,35 @@ pub struct Idea {
     /// The triage card, once posted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<Card>,
+    /// The discussion in the threads of the idea's messages, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<Comment>,
+    /// The submitter asked that their name not be shown with the idea: leads, cards, the App
+    /// Home, the digest, export and webhooks say "anonymous". The store still knows who it is.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub anonymous: bool,
+    /// When the submitter was reminded of this draft (once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminded: Option<Timestamp>,
     /// The latest lead's overrule of the verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrule: Option<Overrule>,
     pub created: Timestamp,
     pub updated: Timestamp,
 }
+
+/// What a draft that has waited is owed ([`Idea::draft_due`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftDue {
+    /// One direct message to the submitter.
+    Remind,
+    /// Withdrawn, with a note in its history; nothing is deleted.
+    Expire,
+}
+
+/// Where a vote by button is kept among a voter's reactions: a person counts once, whether they
+/// voted by button, by reaction or both.
+pub const BUTTON_VOTE: &str = "button";
 
 /// What a new idea starts from.
 #[derive(Debug, Clone)]
@@ -243,6 +278,8 @@ pub struct NewIdea {
     pub pitch: String,
     pub judged: Judgement,
     pub track: TrackId,
+    /// Shown as "anonymous" wherever the idea is shown to others.
+    pub anonymous: bool,
     /// `true` files it at once; `false` keeps it as a draft awaiting a reframe.
     pub filed: bool,
     pub at: Timestamp,
@@ -274,6 +311,9 @@ impl Idea {
             voters: BTreeSet::new(),
             reactions: BTreeMap::new(),
             card: None,
+            comments: Vec::new(),
+            anonymous: n.anonymous,
+            reminded: None,
             overrule: None,
             created: n.at,
             updated: n.at,
@@ -324,6 +364,43 @@ impl Idea {
         self.history.iter().any(|c| c.to == Status::New)
     }
 
+    /// Who to show as the idea's submitter to others: `None` for an anonymous idea.
+    pub fn byline(&self) -> Option<&UserId> {
+        (!self.anonymous).then_some(&self.submitter)
+    }
+
+    /// When the idea last became a draft (pitched, or sent back for a reframe); `None` when it
+    /// is not a draft.
+    pub fn drafted_at(&self) -> Option<Timestamp> {
+        (self.status == Status::Draft).then(|| {
+            self.history
+                .iter()
+                .rev()
+                .find(|c| c.moves_status() && c.to == Status::Draft)
+                .map_or(self.created, |c| c.at)
+        })
+    }
+
+    /// What a draft is owed at `now`: a reminder once it has waited `remind_after` (once per
+    /// time it became a draft), withdrawal once it has waited `expire_after`. Nothing for an
+    /// idea that is not a draft.
+    pub fn draft_due(
+        &self,
+        now: Timestamp,
+        remind_after: SignedDuration,
+        expire_after: SignedDuration,
+    ) -> Option<DraftDue> {
+        let since = self.drafted_at()?;
+        let waited = now.duration_since(since);
+        if waited >= expire_after {
+            Some(DraftDue::Expire)
+        } else if waited >= remind_after && self.reminded.is_none_or(|r| r < since) {
+            Some(DraftDue::Remind)
+        } else {
+            None
+        }
+    }
+
     /// The latest status change made by someone other than the submitter: a lead's decision.
     pub fn last_decision(&self) -> Option<&Change> {
         self.history
@@ -361,6 +438,34 @@ impl Idea {
             self.voters.remove(user)
         };
         changed || voters_changed
+    }
+
+    /// `user` votes for the idea (`on`) or takes their vote back, by a button: the same vote as
+    /// a reaction. Taking it back takes back the person's vote whatever gave it. Returns whether
+    /// the votes changed; the submitter cannot vote for their own idea.
+    pub fn vote(&mut self, user: &UserId, on: bool) -> bool {
+        if on {
+            self.react(user, BUTTON_VOTE, true)
+        } else {
+            let had = self.voters.remove(user);
+            self.reactions.remove(user);
+            had
+        }
+    }
+
+    /// Adds a comment; the same reply again (a redelivery) changes nothing. Returns whether it
+    /// was added.
+    pub fn comment(&mut self, c: Comment) -> bool {
+        if self
+            .comments
+            .iter()
+            .any(|o| o.channel == c.channel && o.ts == c.ts)
+        {
+            return false;
+        }
+        self.updated = self.updated.max(c.at);
+        self.comments.push(c);
+        true
     }
 
     /// Takes this idea's votes away (it is a duplicate), to add them to the original.
@@ -429,6 +534,65 @@ mod tests {
         assert_eq!(
             r.statement(),
             "Field technicians: wait 2 days for spare parts. We know because: 30% of repairs need a second visit"
+        );
+    }
+
+    fn draft(at: Timestamp) -> Idea {
+        let user = UserId::parse("U1").expect("a user");
+        Idea::new(
+            IdeaId::new(1),
+            NewIdea {
+                submitter: user,
+                source: Source::Slash,
+                origin: Origin::default(),
+                pitch: "We should use blockchain.".into(),
+                judged: Judgement {
+                    verdict: Verdict::Tech,
+                    confidence: 0.9,
+                    hits: Vec::new(),
+                    rules_version: "t".into(),
+                    model_version: String::new(),
+                },
+                track: TrackId::parse("execution").expect("a track"),
+                anonymous: false,
+                filed: false,
+                at,
+            },
+        )
+    }
+
+    #[test]
+    fn a_draft_is_reminded_once_then_expires_and_again_after_it_is_sent_back() {
+        let t0 = Timestamp::from_second(1_700_000_000).expect("time");
+        let day = SignedDuration::from_hours(24);
+        let (remind, expire) = (day * 3, day * 14);
+        let at = |d: i32| t0.checked_add(day * d).expect("time");
+        let mut idea = draft(t0);
+        assert_eq!(idea.draft_due(at(2), remind, expire), None);
+        assert_eq!(
+            idea.draft_due(at(3), remind, expire),
+            Some(DraftDue::Remind)
+        );
+        idea.reminded = Some(at(3));
+        assert_eq!(idea.draft_due(at(5), remind, expire), None, "once");
+        assert_eq!(
+            idea.draft_due(at(14), remind, expire),
+            Some(DraftDue::Expire)
+        );
+        // Filed, then sent back for a reframe: the wait starts again, with its own reminder.
+        let u = idea.submitter.clone();
+        idea.apply(Transition::File, &u, None, at(4)).expect("file");
+        assert_eq!(idea.draft_due(at(20), remind, expire), None, "not a draft");
+        idea.apply(Transition::AskReframe, &u, None, at(20))
+            .expect("back");
+        assert_eq!(idea.draft_due(at(22), remind, expire), None);
+        assert_eq!(
+            idea.draft_due(at(23), remind, expire),
+            Some(DraftDue::Remind)
+        );
+        assert_eq!(
+            idea.draft_due(at(34), remind, expire),
+            Some(DraftDue::Expire)
         );
     }
 }

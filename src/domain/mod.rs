@@ -3,9 +3,11 @@
 //! functions, tested with tables and properties.
 
 pub mod assessment;
+pub mod chatter;
 pub mod classifier;
 pub mod digest;
 pub mod evaluation;
+pub mod event;
 pub mod features;
 pub mod idea;
 pub mod ids;
@@ -24,7 +26,10 @@ pub use assessment::{
     Advice, Assessment, Driver, Element, Hit, Scores, Side, TrackSuggestion, Verdict,
 };
 pub use classifier::Classifier;
-pub use idea::{Card, Change, Edit, Idea, Judgement, NewIdea, Origin, Overrule, Reframe, Source};
+pub use idea::{
+    Card, Change, Comment, DraftDue, Edit, Idea, Judgement, NewIdea, Origin, Overrule, Reframe,
+    Source,
+};
 pub use ids::{BadId, ChannelId, IdeaId, MessageTs, TrackId, UserId, WeekStart};
 pub use notice::{Audience, Notice};
 pub use rules::{RuleError, Rules, RulesSpec};

@@ -44,6 +44,13 @@ pub enum Notice {
     /// The weekly digest for `channel`, for the week starting on `week` (a civil date,
     /// `YYYY-MM-DD`, in the digest's time zone).
     Digest { channel: ChannelId, week: WeekStart },
+    /// An event about an idea for the outbound webhook at `url`: `body` is the JSON sent, fixed
+    /// when the change was made; it is signed when it is sent.
+    Webhook {
+        url: String,
+        event: String,
+        body: String,
+    },
 }
 
 impl Notice {
@@ -55,6 +62,7 @@ impl Notice {
             Notice::TriageCard { .. } => "triage_card",
             Notice::Home { .. } => "home",
             Notice::Digest { .. } => "digest",
+            Notice::Webhook { .. } => "webhook",
         }
     }
 }

@@ -231,6 +231,16 @@ impl Api {
         }
     }
 
+    /// Opens a form on top of the one a button was clicked in (an idea's Details over Search).
+    pub async fn push_view(&self, trigger: SlackTriggerId, view: SlackView) -> Result<(), Failure> {
+        let req = SlackApiViewsPushRequest::new(trigger, view);
+        match tokio::time::timeout(TRIGGER_WINDOW, self.session().views_push(&req)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(failure(e)),
+            Err(_) => Err(Failure::timed_out("views.push")),
+        }
+    }
+
     /// Publishes `user`'s App Home. Bounded here: paging calls come straight from a button,
     /// outside the outbox's own time limit.
     pub async fn publish_home(&self, user: &str, view: SlackView) -> Result<(), Failure> {

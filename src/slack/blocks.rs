@@ -18,6 +18,8 @@ pub const MESSAGE_BLOCKS_MAX: usize = 50;
 /// Callback ids of the two modals and action ids of the coaching buttons.
 pub const NEW_IDEA_MODAL: &str = "new_idea";
 pub const REFRAME_MODAL: &str = "reframe";
+/// The pitch form's "Pitch anonymously" box: block, action and option value alike.
+pub const ANONYMOUS_BLOCK: &str = "anonymous";
 pub const TRACK_BLOCK: &str = "track";
 /// Callback ids of the shortcuts declared in the app manifest.
 pub const SUBMIT_AS_IDEA_SHORTCUT: &str = "submit_as_idea";
@@ -181,6 +183,7 @@ pub fn pitch_modal(tracks: &[(String, String)], chosen: Option<&str>, metadata: 
         .into()];
     blocks.extend(field_inputs(&Reframe::default()));
     blocks.push(track_input(tracks, chosen));
+    blocks.push(anonymous_input());
     SlackView::Modal(
         SlackModalView::new(pt!("Pitch an idea"), blocks)
             .with_submit(pt!("File idea"))
@@ -268,6 +271,32 @@ fn track_input(tracks: &[(String, String)], chosen: Option<&str>) -> SlackBlock 
         .with_block_id(TRACK_BLOCK.into())
         .with_optional(true)
         .into()
+}
+
+/// The pitch form's "don't show my name" box.
+fn anonymous_input() -> SlackBlock {
+    let option = SlackBlockChoiceItem::new(md!("Pitch anonymously"), ANONYMOUS_BLOCK.into())
+        .with_description(pt!(
+            "Leads and colleagues see \"anonymous\"; whoever administers the bot's store can still see who pitched it."
+        ));
+    SlackInputBlock::new(
+        pt!("Name"),
+        SlackBlockCheckboxesElement::new(vec![option])
+            .with_action_id(ANONYMOUS_BLOCK.into())
+            .into(),
+    )
+    .with_block_id(ANONYMOUS_BLOCK.into())
+    .with_optional(true)
+    .into()
+}
+
+/// Whether the pitch form was submitted with "Pitch anonymously" ticked.
+pub fn read_anonymous(state: Option<&SlackViewState>) -> bool {
+    state
+        .and_then(|s| s.values.get(&SlackBlockId::new(ANONYMOUS_BLOCK.into())))
+        .and_then(|b| b.get(&SlackActionId::new(ANONYMOUS_BLOCK.into())))
+        .and_then(|v| v.selected_options.as_ref())
+        .is_some_and(|o| o.iter().any(|o| o.value == ANONYMOUS_BLOCK))
 }
 
 /// The fields and track a modal was submitted with.
@@ -461,11 +490,24 @@ mod tests {
         let v = json(&pitch_modal(&tracks(), None, "C123"));
         assert_eq!(v["callback_id"], NEW_IDEA_MODAL);
         let blocks = v["blocks"].as_array().cloned().unwrap_or_default();
-        let track = blocks.last().cloned().unwrap_or_default();
+        let block = |id: &str| {
+            blocks
+                .iter()
+                .find(|b| b["block_id"] == id)
+                .cloned()
+                .unwrap_or_default()
+        };
         assert_eq!(
-            track["element"]["options"].as_array().map(Vec::len),
+            block(TRACK_BLOCK)["element"]["options"]
+                .as_array()
+                .map(Vec::len),
             Some(2)
         );
+        // The box for pitching anonymously, optional and unticked.
+        let anonymous = block(ANONYMOUS_BLOCK);
+        assert_eq!(anonymous["element"]["type"], "checkboxes");
+        assert_eq!(anonymous["optional"], true);
+        assert!(anonymous["element"].get("initial_options").is_none());
         assert!(blocks.len() <= MESSAGE_BLOCKS_MAX);
     }
 }

@@ -76,10 +76,11 @@ pub fn card(view: &CardView) -> (String, Vec<SlackBlock>) {
     }
     let mut blocks: Vec<SlackBlock> = vec![section.into()];
     let mut about = format!(
-        "Pitched by <@{}> {} · {}",
-        idea.submitter,
+        "Pitched by {} {} · {}{}",
+        person(idea, &idea.submitter),
         when(idea.created),
-        votes(idea.voters.len())
+        votes(idea.voters.len()),
+        comments(idea.comments.len())
     );
     if reframed {
         about.push_str(" · reframed by the submitter");
@@ -230,6 +231,15 @@ fn verdict_line(idea: &Idea) -> String {
     line
 }
 
+/// Someone who changed `idea`, as others are shown them: "anonymous" for the submitter of an
+/// anonymous idea (their own withdrawal, filing or reframe would name them otherwise).
+pub fn person(idea: &Idea, who: &crate::domain::UserId) -> String {
+    match idea.byline() {
+        None if *who == idea.submitter => "anonymous".into(),
+        _ => format!("<@{who}>"),
+    }
+}
+
 /// The status, who decided it and when, and why.
 fn decided_line(idea: &Idea, original: Option<&Card>) -> String {
     let last: Option<&Change> = idea
@@ -248,7 +258,12 @@ fn decided_line(idea: &Idea, original: Option<&Card>) -> String {
                 when(c.at)
             )
         }
-        (status, Some(c)) => format!("{} by <@{}> {}", status_label(status), c.by, when(c.at)),
+        (status, Some(c)) => format!(
+            "{} by {} {}",
+            status_label(status),
+            person(idea, &c.by),
+            when(c.at)
+        ),
         (status, None) => format!("{} since {}", status_label(status), when(idea.created)),
     };
     if let Some(reason) = last.and_then(|c| c.reason.as_deref()) {
@@ -264,6 +279,15 @@ fn permalink(card: &Card) -> String {
         card.channel,
         card.ts.replace('.', "")
     )
+}
+
+/// " · 💬 n comments" when there are any (replies in the threads of the idea's messages).
+pub fn comments(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => " · :speech_balloon: 1 comment".into(),
+        n => format!(" · :speech_balloon: {n} comments"),
+    }
 }
 
 pub fn votes(n: usize) -> String {
@@ -306,10 +330,15 @@ pub fn decision_form(t: Triage, idea: &Idea, config: &Config, channel: Option<&s
             .with_placeholder(pt!(hint))
     };
     match t {
+        // Searchable: Slack asks for the options as the lead types (`original_options`).
         Triage::Duplicate => blocks.push(
             SlackInputBlock::new(
                 pt!("Duplicate of which idea?"),
-                text_input(ORIGINAL_ID, false, "IDEA-12").into(),
+                SlackBlockExternalSelectElement::new()
+                    .with_action_id(ORIGINAL_ID.into())
+                    .with_placeholder(pt!("Search by words or id"))
+                    .with_min_query_length(0)
+                    .into(),
             )
             .with_block_id(ORIGINAL_ID.into())
             .into(),
@@ -394,6 +423,26 @@ pub fn original_view(idea: &Idea) -> SlackView {
         )
         .with_close(pt!("Close")),
     )
+}
+
+/// Slack's limit on an option's text.
+const OPTION_TEXT_MAX: usize = 75;
+
+/// The "Duplicate of…" picker's options: one per candidate, "IDEA-12 · In review · headline".
+pub fn original_options(candidates: &[Idea]) -> SlackBlockSuggestionResponse {
+    let options = candidates
+        .iter()
+        .map(|i| {
+            let text = format!(
+                "{} · {} · {}",
+                i.id,
+                i.status().label(),
+                i.headline_text().replace('\n', " ")
+            );
+            SlackBlockChoiceItem::new(pt!(shorten(&text, OPTION_TEXT_MAX)), i.id.to_string())
+        })
+        .collect();
+    SlackBlockSuggestionResponse::Options(SlackBlockSuggestionOptions::new(options))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 const HELP: &str =
     "*/idea <your pitch>* files an idea: say who is affected and what is hard for them.\n\
-*/idea* opens a form, field by field.\n*/idea mine* lists your ideas.\n*/idea digest* previews this week's digest, just for you.\n\
+*/idea* opens a form, field by field.\n*/idea anon <your pitch>* files it without your name: others see \"anonymous\".\n*/idea mine* lists your ideas.\n*/idea digest* previews this week's digest, just for you.\n\
 I coach; I never block: every idea can be filed.";
 
 impl Bot {
@@ -35,8 +35,13 @@ impl Bot {
             // A preview of the weekly digest, in the acknowledgement: only the asker sees it.
             "digest" => Some(super::digest::preview(&self.app).await),
             _ => {
+                // `/idea anon <pitch>`: filed without the person's name shown.
+                let (pitch, anonymous) = match anonymous_pitch(&text) {
+                    Some(pitch) => (pitch.to_string(), true),
+                    None => (text, false),
+                };
                 let submission = Submission {
-                    pitch: text,
+                    pitch,
                     submitter: user,
                     source: Source::Slash,
                     origin: Origin {
@@ -44,6 +49,7 @@ impl Bot {
                         ..Origin::default()
                     },
                     track: None,
+                    anonymous,
                     answer: Answer::Direct,
                 };
                 self.answer_in_ack(submission, ev.response_url.0.to_string())
@@ -124,5 +130,26 @@ impl Bot {
             }
             Err(e) => e.to_string(),
         }
+    }
+}
+
+/// The pitch of `/idea anon <pitch>`, if that is what was typed.
+fn anonymous_pitch(text: &str) -> Option<&str> {
+    let text = text.trim_start();
+    let (word, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+    word.eq_ignore_ascii_case("anon").then_some(rest.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::anonymous_pitch;
+
+    #[test]
+    fn anon_is_a_word_of_its_own() {
+        assert_eq!(anonymous_pitch("anon Nurses wait"), Some("Nurses wait"));
+        assert_eq!(anonymous_pitch("  ANON\tNurses wait "), Some("Nurses wait"));
+        assert_eq!(anonymous_pitch("anon"), Some(""));
+        assert_eq!(anonymous_pitch("anonymous surveys take weeks"), None);
+        assert_eq!(anonymous_pitch("Nurses wait"), None);
     }
 }

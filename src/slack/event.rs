@@ -114,9 +114,11 @@ impl Bot {
     /// (maybe a vote), the App Home opened.
     fn handles(&self, event: &SlackEventCallbackBody) -> bool {
         match event {
-            SlackEventCallbackBody::Message(m) => self.pitch_in(m).is_some(),
-            SlackEventCallbackBody::AppMention(_)
-            | SlackEventCallbackBody::ReactionAdded(_)
+            SlackEventCallbackBody::Message(m) => {
+                self.pitch_in(m).is_some() || super::discussion::reply_in(m).is_some()
+            }
+            SlackEventCallbackBody::AppMention(m) => self.mention_is_ours(m),
+            SlackEventCallbackBody::ReactionAdded(_)
             | SlackEventCallbackBody::ReactionRemoved(_)
             | SlackEventCallbackBody::AppHomeOpened(_) => true,
             _ => false,
@@ -131,6 +133,8 @@ impl Bot {
             SlackEventCallbackBody::Message(m) => {
                 if let Some(pitch) = self.pitch_in(&m) {
                     self.pitch(pitch, again).await;
+                } else if let Some(reply) = super::discussion::reply_in(&m) {
+                    self.thread_reply(reply);
                 }
             }
             SlackEventCallbackBody::AppMention(m) => {
@@ -206,9 +210,24 @@ impl Bot {
         count
     }
 
+    /// Whether a mention is filed as a mention. In an idea channel Slack also sends it as the
+    /// channel's message, so filing it from both would give one pitch two ideas: a top-level
+    /// mention there is filed from the message unless the message is taken for chatter (a
+    /// question put to the bot reads like one put to a colleague), and a mention in a thread is
+    /// a comment.
+    fn mention_is_ours(&self, m: &SlackAppMentionEvent) -> bool {
+        if channel(&m.channel).is_none_or(|c| !self.idea_channels.contains(&c)) {
+            return true;
+        }
+        let text = m.content.text.as_deref().unwrap_or_default();
+        m.origin.thread_ts.is_none() && self.app.config().chatter.rule.judge(text).is_some()
+    }
+
     /// The pitch in a channel message, if it is one: only people's top-level messages in idea
     /// channels are pitches: no bot messages, edits, thread replies or other subtypes (which also
-    /// keeps the bot from answering itself).
+    /// keeps the bot from answering itself), and no chatter (`[chatter]`: greetings, thanks,
+    /// emoji, a word or two, a question put to a colleague). This runs before anything is kept,
+    /// so chatter costs nothing.
     fn pitch_in(&self, m: &SlackMessageEvent) -> Option<Pitch> {
         let channel = channel(m.origin.channel.as_ref()?)?;
         let is_pitch = self.idea_channels.contains(&channel)
@@ -218,8 +237,16 @@ impl Bot {
         if !is_pitch {
             return None;
         }
+        let text = m.content.as_ref()?.text.clone()?;
+        if let Some(chatter) = self.app.config().chatter.rule.judge(&text) {
+            tracing::debug!(
+                kind = chatter.name(),
+                "chatter in an idea channel, not a pitch"
+            );
+            return None;
+        }
         Some(Pitch {
-            text: m.content.as_ref()?.text.clone()?,
+            text,
             user: user(m.sender.user.as_ref()?)?,
             source: Source::Channel,
             channel,
@@ -249,6 +276,7 @@ impl Bot {
                 permalink: None,
             },
             track: None,
+            anonymous: false,
             answer: Answer::Thread {
                 channel: p.channel.clone(),
                 ts: p.ts.clone(),

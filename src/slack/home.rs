@@ -6,7 +6,7 @@
 //! turn a page.
 
 use super::api::{Api, Failure};
-use super::card::{triage_actions, votes, when};
+use super::card::{comments, triage_actions, votes, when};
 use super::leads::Leads;
 use crate::app::home::{Home, HomePage, Paged, Queue};
 use crate::app::{shorten, App};
@@ -17,8 +17,12 @@ use slack_morphism::prelude::*;
 pub const HOME_BLOCKS_MAX: usize = 100;
 /// Every App Home action id starts with this.
 pub const ACTION_PREFIX: &str = "home_";
-/// Withdraw one's own idea.
+/// Withdraw one's own idea (a draft, or one filed and not yet decided).
 pub const WITHDRAW: &str = "home_withdraw";
+/// Open the Reframe form for one's own draft.
+pub const REFRAME: &str = "home_reframe";
+/// File one's own draft as it was pitched.
+pub const FILE_ANYWAY: &str = "home_file_anyway";
 /// Paging one's own ideas; the value is the offset to show.
 pub const MINE_PAGE: &str = "home_mine_page";
 pub const MINE_PAGE_BACK: &str = "home_mine_page_back";
@@ -56,7 +60,8 @@ pub async fn deliver(app: &App, api: &Api, leads: &Leads, user: &UserId) -> Resu
 pub fn home_view(home: &Home, app: &App) -> SlackView {
     // One block is kept for saying that something did not fit.
     let budget = HOME_BLOCKS_MAX - 1;
-    let mut blocks: Vec<SlackBlock> = vec![SlackHeaderBlock::new(pt!("Your ideas")).into()];
+    let mut blocks = drafts_blocks(&home.drafts, app);
+    blocks.push(SlackHeaderBlock::new(pt!("Your ideas")).into());
     if home.mine.total == 0 {
         blocks.push(
             SlackSectionBlock::new()
@@ -72,6 +77,7 @@ pub fn home_view(home: &Home, app: &App) -> SlackView {
     blocks.extend(pager(&home.mine, MINE_PAGE_BACK, MINE_PAGE, "mine", |o| {
         o.to_string()
     }));
+    blocks.extend(super::board::board_blocks(&home.board, &home.user, app));
     let mut left_out = 0;
     for (n, queue) in home.queues.iter().enumerate() {
         // Divider, header, counts, the pager, and two blocks per waiting idea.
@@ -97,15 +103,76 @@ pub fn home_view(home: &Home, app: &App) -> SlackView {
     SlackView::Home(SlackHomeView::new(blocks))
 }
 
+/// The person's drafts, each with Reframe, File anyway and Withdraw; nothing when there are
+/// none. At most [`crate::app::home::DRAFTS_SHOWN`] drafts: 1 + 2 per draft + 1 blocks.
+fn drafts_blocks(drafts: &Paged<Idea>, app: &App) -> Vec<SlackBlock> {
+    if drafts.total == 0 {
+        return Vec::new();
+    }
+    let mut blocks: Vec<SlackBlock> = vec![SlackHeaderBlock::new(pt!("Your drafts")).into()];
+    let expire = app.config().drafts.expire_after;
+    for idea in &drafts.items {
+        let n = idea.id.number();
+        let until = idea
+            .drafted_at()
+            .and_then(|at| at.checked_add(expire).ok())
+            .map(|at| format!(" · withdrawn {} unless you act", when(at)))
+            .unwrap_or_default();
+        blocks.push(
+            SlackSectionBlock::new()
+                .with_text(md!(
+                    "*{}* · {} · *Draft*{}\n{}",
+                    idea.id,
+                    app.config().track_name(&idea.track),
+                    until,
+                    shorten(&idea.pitch, 500).replace('\n', " ")
+                ))
+                .with_block_id(format!("draft_{n}").into())
+                .into(),
+        );
+        let value = idea.id.to_string();
+        blocks.push(
+            SlackActionsBlock::new(vec![
+                SlackBlockButtonElement::new(pt!("Reframe"))
+                    .with_action_id(REFRAME.into())
+                    .with_value(value.clone())
+                    .with_style(SlackBlockButtonStyle::Primary)
+                    .into(),
+                SlackBlockButtonElement::new(pt!("File anyway"))
+                    .with_action_id(FILE_ANYWAY.into())
+                    .with_value(value.clone())
+                    .into(),
+                SlackBlockButtonElement::new(pt!("Withdraw"))
+                    .with_action_id(WITHDRAW.into())
+                    .with_value(value)
+                    .into(),
+            ])
+            .with_block_id(format!("draft_{n}_actions").into())
+            .into(),
+        );
+    }
+    if drafts.total > drafts.items.len() {
+        blocks.push(
+            SlackContextBlock::new(vec![md!(
+                "{} more draft(s): they show here as these are filed or withdrawn.",
+                drafts.total - drafts.items.len()
+            )])
+            .into(),
+        );
+    }
+    blocks
+}
+
 /// One of the person's own ideas: status, votes, the pitch, the last decision, and Withdraw
 /// while that is still possible.
 fn my_idea(idea: &Idea, app: &App) -> Vec<SlackBlock> {
     let mut section = SlackSectionBlock::new().with_text(md!(
-        "*{}* · {} · *{}* · {}\n{}",
+        "*{}* · {} · *{}* · {}{}\n{}",
         idea.id,
         app.config().track_name(&idea.track),
         idea.status().label(),
         votes(idea.voters.len()),
+        comments(idea.comments.len()),
         shorten(&idea.headline_text(), 500).replace('\n', " ")
     ));
     if idea.status().apply(Transition::Withdraw).is_ok() {
@@ -163,11 +230,12 @@ fn queue_blocks(queue: &Queue, n: usize, fits: usize) -> Vec<SlackBlock> {
         blocks.push(
             SlackSectionBlock::new()
                 .with_text(md!(
-                    "*{}* · *{}* · waiting since {} · {}\n{}",
+                    "*{}* · *{}* · waiting since {} · {}{}\n{}",
                     idea.id,
                     idea.status().label(),
                     when(idea.created),
                     votes(idea.voters.len()),
+                    comments(idea.comments.len()),
                     shorten(&idea.headline_text(), 500).replace('\n', " ")
                 ))
                 .into(),

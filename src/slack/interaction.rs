@@ -6,8 +6,8 @@ use super::blocks::{self, field_errors, read_fields, NEW_IDEA_MODAL, REFRAME_MOD
 use super::bot::Bot;
 use super::payload;
 use crate::app::home::HomePage;
-use crate::app::{Answer, Outcome, Submission};
-use crate::domain::{Audience, ChannelId, IdeaId, Notice, Origin, Source, TrackId, UserId};
+use crate::app::{Answer, AppError, Outcome, Submission};
+use crate::domain::{Audience, ChannelId, IdeaId, Notice, Origin, Source, Status, TrackId, UserId};
 use slack_morphism::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +28,7 @@ impl Bot {
                 SlackInteractionResponse::Empty
             }
             SlackInteractionEvent::ViewSubmission(v) => self.view_submission(v).await,
+            SlackInteractionEvent::BlockSuggestion(s) => self.original_options(&s).await,
             SlackInteractionEvent::MessageAction(m) => {
                 self.message_shortcut(m).await;
                 SlackInteractionResponse::Empty
@@ -53,8 +54,10 @@ impl Bot {
             let action_id = action.action_id.as_ref();
             if action_id.starts_with(super::card::ACTION_PREFIX) {
                 self.triage_action(&a, &action, &user).await;
+            } else if action_id.starts_with(super::board::ACTION_PREFIX) {
+                self.board_action(&a, &action, &user).await;
             } else if action_id.starts_with(super::home::ACTION_PREFIX) {
-                self.home_action(&action, &user).await;
+                self.home_action(&a, &action, &user).await;
             } else {
                 self.coaching_action(&a, &action, &user).await;
             }
@@ -128,13 +131,70 @@ impl Bot {
         }
     }
 
-    /// A Home button: Withdraw, or another page.
-    async fn home_action(self: &Arc<Self>, action: &SlackInteractionActionInfo, user: &UserId) {
-        use super::home::{MINE_PAGE, MINE_PAGE_BACK, QUEUE_PAGE, QUEUE_PAGE_BACK, WITHDRAW};
+    /// A Home button: a draft's Reframe or File anyway, Withdraw, or another page.
+    async fn home_action(
+        self: &Arc<Self>,
+        a: &SlackInteractionBlockActionsEvent,
+        action: &SlackInteractionActionInfo,
+        user: &UserId,
+    ) {
+        use super::home::{
+            FILE_ANYWAY, MINE_PAGE, MINE_PAGE_BACK, QUEUE_PAGE, QUEUE_PAGE_BACK, REFRAME, WITHDRAW,
+        };
         let value = action.value.clone().unwrap_or_default();
         let user = user.clone();
         let bot = Arc::clone(self);
         let page = match action.action_id.as_ref() {
+            REFRAME => {
+                let Ok(id) = value.parse::<IdeaId>() else {
+                    return;
+                };
+                // Open the form first: the trigger id expires within seconds. Without a
+                // coaching message to replace, the outcome comes by direct message.
+                let refused = match self.app.idea(id) {
+                    Ok(idea) if idea.submitter != user => Some(AppError::NotYours(id)),
+                    Ok(idea) if idea.status() != Status::Draft => Some(AppError::NotADraft {
+                        id,
+                        status: idea.status(),
+                    }),
+                    Ok(idea) => {
+                        let view = blocks::reframe_modal(
+                            id,
+                            None,
+                            &self.app.prefill(&idea),
+                            &idea.pitch,
+                            &self.tracks(),
+                            Some(&idea.track),
+                        );
+                        if let Err(e) = self.api.open_view(a.trigger_id.clone(), view).await {
+                            tracing::warn!(error = %e, "could not open the Reframe form");
+                        }
+                        None
+                    }
+                    Err(e) => Some(e),
+                };
+                if let Some(e) = refused {
+                    self.refuse(Audience::Person { user }, &e);
+                }
+                return;
+            }
+            FILE_ANYWAY => {
+                let Ok(id) = value.parse::<IdeaId>() else {
+                    return;
+                };
+                self.before_ack(async move {
+                    let to = Audience::Person { user: user.clone() };
+                    let done = bot.app.file_anyway(id, &user, Some(to.clone())).await;
+                    if let Err(e) = &done {
+                        bot.refuse(to, e);
+                    }
+                    if let Err(e) = bot.app.owe(&[Notice::Home { user }]) {
+                        tracing::error!(error = %e, "could not queue an App Home");
+                    }
+                })
+                .await;
+                return;
+            }
             WITHDRAW => {
                 let Ok(id) = value.parse() else { return };
                 self.before_ack(async move {
@@ -155,7 +215,7 @@ impl Bot {
             }
             MINE_PAGE | MINE_PAGE_BACK => HomePage {
                 mine: value.parse().unwrap_or(0),
-                track: None,
+                ..HomePage::default()
             },
             QUEUE_PAGE | QUEUE_PAGE_BACK => {
                 let Some((Ok(track), offset)) =
@@ -164,8 +224,8 @@ impl Bot {
                     return;
                 };
                 HomePage {
-                    mine: 0,
                     track: Some((track, offset.parse().unwrap_or(0))),
+                    ..HomePage::default()
                 }
             }
             other => {
@@ -201,6 +261,9 @@ impl Bot {
         if callback == super::card::DECISION_MODAL {
             return self.decision_submitted(&v, &metadata).await;
         }
+        if callback == super::board::SEARCH_MODAL {
+            return self.search_submitted(&v);
+        }
         let (fields, track) = read_fields(v.view.state_params.state.as_ref());
         if callback == REFRAME_MODAL {
             let Some((id, coaching_url)) = blocks::read_reframe_metadata(&metadata) else {
@@ -235,7 +298,15 @@ impl Bot {
                         .into()
                     }
                 }
-                Ok(Outcome::Filed(_)) => SlackInteractionResponse::Empty,
+                Ok(Outcome::Filed(_)) => {
+                    // A reframe from the Home (no coaching message) leaves the Home to redraw.
+                    if matches!(to, Audience::Person { .. }) {
+                        if let Err(e) = self.app.owe(&[Notice::Home { user }]) {
+                            tracing::error!(error = %e, "could not queue an App Home");
+                        }
+                    }
+                    SlackInteractionResponse::Empty
+                }
                 Err(e) => {
                     self.refuse(to, &e);
                     SlackInteractionResponse::Empty
@@ -243,6 +314,7 @@ impl Bot {
             };
         }
         if callback == NEW_IDEA_MODAL {
+            let anonymous = blocks::read_anonymous(v.view.state_params.state.as_ref());
             let bot = Arc::clone(self);
             self.before_ack(async move {
                 let to = Audience::Person { user: user.clone() };
@@ -255,6 +327,7 @@ impl Bot {
                         ..Origin::default()
                     },
                     track,
+                    anonymous,
                     answer: Answer::To(to.clone()),
                 };
                 if let Err(e) = bot.app.submit(submission).await {
@@ -296,6 +369,7 @@ impl Bot {
                     permalink,
                 },
                 track: None,
+                anonymous: false,
                 answer: Answer::To(to.clone()),
             };
             if let Err(e) = bot.app.submit(submission).await {

@@ -19,6 +19,7 @@
 use super::api::{Api, Failure, Landed, API_TIMEOUT};
 use super::blocks::content;
 use super::leads::Leads;
+use super::webhook::Webhooks;
 use crate::app::{App, Pending, Reply};
 use crate::domain::{Audience, IdeaId, Notice};
 use jiff::Timestamp;
@@ -48,11 +49,18 @@ pub struct Outbox {
     app: App,
     api: Api,
     leads: Arc<Leads>,
+    webhooks: Arc<Webhooks>,
 }
 
 impl Outbox {
     pub fn new(app: App, api: Api, leads: Arc<Leads>) -> Outbox {
-        Outbox { app, api, leads }
+        let webhooks = Arc::new(Webhooks::new(&app.config().webhooks));
+        Outbox {
+            app,
+            api,
+            leads,
+            webhooks,
+        }
     }
 
     /// Delivers until `stop` is cancelled; then starts nothing new, lets the calls in flight end
@@ -187,6 +195,8 @@ fn place(notice: &Notice) -> String {
         Notice::TriageCard { idea } => format!("card:{idea}"),
         Notice::Home { user } => format!("home:{user}"),
         Notice::Digest { channel, .. } => format!("c:{channel}"),
+        // A receiver hears of one idea's changes in the order they were made.
+        Notice::Webhook { url, .. } => format!("hook:{url}"),
     }
 }
 
@@ -272,6 +282,10 @@ impl Outbox {
             Notice::TriageCard { idea } => self.card(*idea).await,
             Notice::Home { user } => {
                 super::home::deliver(&self.app, &self.api, &self.leads, user).await?;
+                Ok(None)
+            }
+            Notice::Webhook { url, event, body } => {
+                self.webhooks.send(url, event, body).await?;
                 Ok(None)
             }
         }

@@ -11,6 +11,11 @@ use std::sync::LazyLock;
 
 const HIDDEN: &str = "[redacted]";
 
+/// The shortest given value taken out by its text. Slack's secrets are far longer (a signing
+/// secret is 32 characters); a shorter value is a test or a mistake, and taking out every
+/// occurrence of, say, "s" would leave no log line readable.
+const SHORTEST_SECRET: usize = 8;
+
 static SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     [
         // A Socket Mode URL's ticket: `wss://…/link/?ticket=…&app_id=…`.
@@ -38,7 +43,7 @@ static SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
 /// `text` without `secrets` (the exact values the bot was given) or anything shaped like one.
 pub fn redact<'a>(text: &'a str, secrets: &[String]) -> Cow<'a, str> {
     let mut out = Cow::Borrowed(text);
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+    for secret in secrets.iter().filter(|s| s.len() >= SHORTEST_SECRET) {
         if out.contains(secret.as_str()) {
             out = Cow::Owned(out.replace(secret.as_str(), HIDDEN));
         }
@@ -57,6 +62,15 @@ mod tests {
 
     fn clean(text: &str) -> String {
         redact(text, &["s3cr3t-signing".to_string()]).into_owned()
+    }
+
+    #[test]
+    fn a_value_too_short_to_be_a_secret_leaves_the_text_readable() {
+        let secrets = ["s".to_string(), "s3cr3t-signing".to_string()];
+        assert_eq!(
+            redact("signature checked with s3cr3t-signing", &secrets),
+            "signature checked with [redacted]"
+        );
     }
 
     #[test]

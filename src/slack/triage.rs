@@ -99,6 +99,34 @@ impl Bot {
         .await;
     }
 
+    /// The "Duplicate of…" picker asks for options as the lead types: ideas that could be the
+    /// original of the idea the form is about (from its private metadata).
+    pub(super) async fn original_options(
+        self: &Arc<Self>,
+        s: &SlackInteractionBlockSuggestionEvent,
+    ) -> SlackInteractionResponse {
+        let metadata = match &s.view {
+            Some(SlackView::Modal(m)) => m.private_metadata.clone().unwrap_or_default(),
+            _ => String::new(),
+        };
+        let id = metadata
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse::<IdeaId>().ok());
+        let candidates = match id {
+            Some(id) if s.action_id.as_ref() == ORIGINAL_ID => self
+                .app
+                .original_candidates(id, &s.value)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "could not list originals");
+                    Vec::new()
+                }),
+            _ => Vec::new(),
+        };
+        super::card::original_options(&candidates).into()
+    }
+
     /// The decision form was sent: decide, or show in the form why not.
     pub(super) async fn decision_submitted(
         self: &Arc<Self>,
@@ -122,12 +150,13 @@ impl Bot {
         let reason = value(REASON).and_then(|v| v.value.clone());
         let decision = match t {
             Triage::Duplicate => {
-                let typed = value(ORIGINAL_ID)
-                    .and_then(|v| v.value.clone())
+                let picked = value(ORIGINAL_ID)
+                    .and_then(|v| v.selected_option.as_ref())
+                    .map(|o| o.value.clone())
                     .unwrap_or_default();
-                match typed.parse::<IdeaId>() {
+                match picked.parse::<IdeaId>() {
                     Ok(of) => Decision::Duplicate { of },
-                    Err(_) => return form_error(ORIGINAL_ID, "Type the idea's id, e.g. IDEA-12."),
+                    Err(_) => return form_error(ORIGINAL_ID, "Pick the original from the list."),
                 }
             }
             Triage::Move => Decision::Move {

@@ -135,6 +135,23 @@ impl Store {
         self.slice(Index::Submitter, &ids, offset, limit)
     }
 
+    /// A person's drafts, newest first, up to `limit`, and how many they have: read from index
+    /// keys (status, then submitter for the order), so only the shown drafts are decoded.
+    pub fn drafts_of(&self, submitter: &str, limit: usize) -> Result<Slice, StoreError> {
+        let mut drafts = HashSet::new();
+        for entry in self
+            .index(Index::Status)
+            .scan_prefix(keys::text_prefix(Status::Draft.name()))
+        {
+            let (key, _) = entry?;
+            drafts.extend(keys::id_from_index_key(&key));
+        }
+        let mut ids = self.ids_of(Index::Submitter, submitter)?;
+        ids.retain(|id| drafts.contains(id));
+        ids.reverse();
+        self.slice(Index::Submitter, &ids, 0, limit)
+    }
+
     /// For each `(track, offset)`, one page of the track's ideas waiting for triage (new or in
     /// review), the longest waiting first, and how many wait. Read from index keys (status, then
     /// track for the order), so only the pages' records are decoded however long the queues.

@@ -27,6 +27,7 @@ fn pitch(text: &str, who: &str) -> Submission {
         source: Source::Console,
         origin: Default::default(),
         track: None,
+        anonymous: false,
         answer: Answer::Direct,
     }
 }
@@ -518,6 +519,7 @@ async fn a_pitch_in_a_thread_owes_its_outcome_there_publicly_if_filed_and_privat
     let dir = tempfile::tempdir().expect("temp dir");
     let app = app(dir.path());
     let thread = |text: &str| Submission {
+        anonymous: false,
         answer: Answer::Thread {
             channel: ids::channel("C1"),
             ts: ids::ts("1.1"),

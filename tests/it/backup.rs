@@ -36,6 +36,7 @@ fn new_idea(n: usize) -> NewIdea {
             model_version: "test".into(),
         },
         track: ids::track(TRACKS[n % 3]),
+        anonymous: false,
         filed: true,
         at: at(n as i64),
     }

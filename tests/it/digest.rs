@@ -97,6 +97,7 @@ fn pitch(when: &str, track: &str, verdict: Verdict, text: &str) -> NewIdea {
         judged: judged(verdict),
         track: ids::track(track),
         // As the app does it: problem-led pitches are filed, the others start as drafts.
+        anonymous: false,
         filed: verdict == Verdict::Problem,
         at: at(when),
     }

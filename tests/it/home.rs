@@ -39,6 +39,7 @@ fn bulk(app: &App, n: usize, who: &[(&str, &str)]) {
                 pitch: format!("{PROBLEM} (case {i})"),
                 judged: judged.clone(),
                 track: ids::track(track),
+                anonymous: false,
                 filed: true,
                 at: start
                     .checked_add(jiff::SignedDuration::from_secs(i as i64 * 60))
@@ -213,7 +214,7 @@ async fn a_thousand_ideas_fit_in_one_valid_view_and_page_through() {
     );
     let page = HomePage {
         mine: 990,
-        track: None,
+        ..HomePage::default()
     };
     let last = texts(&view_json(
         &app,
@@ -225,8 +226,8 @@ async fn a_thousand_ideas_fit_in_one_valid_view_and_page_through() {
     assert!(!last.contains("Later ▶"));
     // A track's waiting list pages on its own.
     let page = HomePage {
-        mine: 0,
         track: Some((ids::track("execution"), 995)),
+        ..HomePage::default()
     };
     let tail = texts(&view_json(&app, &Actor::person(&ids::user(LEAD)), &page));
     assert!(

@@ -6,13 +6,19 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod anonymous;
 mod app;
 mod architecture;
 mod backup;
+mod board;
+mod chatter;
 mod classifier_properties;
 mod cli;
 mod config_errors;
 mod digest;
+mod discussion;
+mod drafts;
+mod duplicate_picker;
 mod fake_slack;
 mod golden;
 mod home;
@@ -24,3 +30,4 @@ mod storage;
 mod triage;
 mod triage_socket;
 mod votes;
+mod webhooks;

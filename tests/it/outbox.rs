@@ -22,6 +22,7 @@ fn pitch(n: usize) -> Submission {
         source: Source::Channel,
         origin: Default::default(),
         track: None,
+        anonymous: false,
         answer: Answer::Thread {
             channel: ids::channel("CIDEAS"),
             ts: ids::ts(&format!("1700000000.{n:06}")),

@@ -132,6 +132,7 @@ async fn a_stalled_store_still_gets_an_ack_in_time_and_the_answer_follows() {
             source: problemfirst::domain::Source::Console,
             origin: Default::default(),
             track: None,
+            anonymous: false,
             answer: problemfirst::app::Answer::Direct,
         })
         .await
@@ -263,6 +264,59 @@ async fn a_channel_pitch_is_filed_once_even_when_slack_retries() {
 }
 
 #[tokio::test]
+async fn a_mention_in_an_idea_channel_is_one_idea_not_two() {
+    let r = start().await;
+    let url = format!("{}/slack/events", r.url);
+    // Slack sends both the channel's message and the app_mention, with different event ids. A
+    // pitch put to the bot as a question reads like chatter (a question to a colleague) as a
+    // message, so the mention files that one.
+    let pitches = [
+        ("1700000000.000250", format!("<@UBOT> {PROBLEM}")),
+        (
+            "1700000000.000260",
+            "<@UBOT> How might we spare night-shift nurses the 20 minutes they walk to find a \
+             free wheelchair?"
+                .to_string(),
+        ),
+    ];
+    for (i, (ts, text)) in pitches.iter().enumerate() {
+        for (id, event) in [
+            (
+                format!("EvMentioned{i}"),
+                signing::app_mention_event(IDEAS, "U1", ts, text),
+            ),
+            (
+                format!("EvMessage{i}"),
+                signing::message_event(IDEAS, "U1", ts, text),
+            ),
+        ] {
+            let (status, _) =
+                signing::post_json_signed(&url, SECRET, &signing::event_callback(&id, event)).await;
+            assert_eq!(status.as_u16(), 200);
+        }
+    }
+    // Filed or coached, each pitch gets one answer in its thread.
+    let answers = || -> Vec<String> {
+        r.fake
+            .calls()
+            .iter()
+            .filter(|c| c.method.starts_with("chat.post"))
+            .filter_map(|c| c.args["thread_ts"].as_str().map(str::to_string))
+            .collect()
+    };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while answers().len() < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut threads = answers();
+    threads.sort_unstable();
+    assert_eq!(threads, ["1700000000.000250", "1700000000.000260"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(answers().len(), 2);
+    assert_eq!(r.app.store().len().expect("count"), 2);
+}
+
+#[tokio::test]
 async fn bot_messages_thread_replies_and_other_channels_are_not_pitches() {
     let r = start().await;
     let url = format!("{}/slack/events", r.url);
@@ -353,6 +407,7 @@ async fn a_click_is_acknowledged_once_its_change_is_on_disk() {
             source: problemfirst::domain::Source::Console,
             origin: Default::default(),
             track: None,
+            anonymous: false,
             answer: problemfirst::app::Answer::Direct,
         })
         .await
@@ -574,13 +629,14 @@ fn the_manifest_declares_what_the_bot_handles() {
     ] {
         assert!(manifest.contains(needle), "the manifest lacks {needle}");
     }
-    // One request URL for everything Slack sends.
+    // One request URL for everything Slack sends: events, the slash command, interactivity and
+    // the "Duplicate of…" picker's options.
     let urls: Vec<&str> = manifest
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
         .filter_map(|l| l.split_once("https://").map(|(_, url)| url))
         .collect();
-    assert_eq!(urls.len(), 3, "{urls:?}");
+    assert_eq!(urls.len(), 4, "{urls:?}");
     assert!(
         urls.iter()
             .all(|u| u.split_whitespace().next() == Some("YOUR-HOST/slack/events")),

@@ -40,6 +40,7 @@ fn new_idea(track: &str, submitter: &str, at: Timestamp) -> NewIdea {
             model_version: "test".into(),
         },
         track: ids::track(track),
+        anonymous: false,
         filed: true,
         at,
     }

@@ -42,6 +42,7 @@ fn pitch(text: &str, who: &str, track: &str) -> Submission {
         source: Source::Console,
         origin: Default::default(),
         track: Some(track.into()),
+        anonymous: false,
         answer: Answer::Direct,
     }
 }
@@ -1299,8 +1300,8 @@ fn form_values(action: &str, original: IdeaId) -> Value {
     });
     match action {
         "triage_duplicate" => {
-            values["original"] =
-                json!({"original": {"type": "plain_text_input", "value": original.to_string()}})
+            values["original"] = json!({"original": {"type": "external_select", "selected_option":
+                {"text": {"type": "plain_text", "text": original.to_string()}, "value": original.to_string()}}})
         }
         "triage_move" => {
             values["track_to"] = json!({"track_to": {"type": "static_select", "selected_option":
@@ -1517,13 +1518,19 @@ async fn a_bad_form_is_answered_in_the_form_and_changes_nothing() {
     let metadata = format!("duplicate {} {EXEC_TRIAGE}", idea.id);
     let values = |original: &str| {
         json!({
-            "original": {"original": {"type": "plain_text_input", "value": original}},
+            "original": {"original": {"type": "external_select", "selected_option":
+                {"text": {"type": "plain_text", "text": original}, "value": original}}},
             "reason": {"reason": {"type": "plain_text_input", "value": "same"}}
         })
     };
     for (who, original, block, says) in [
         (LEAD, "IDEA-99", "original", "I can't find IDEA-99."),
-        (LEAD, "tomorrow", "original", "Type the idea's id"),
+        (
+            LEAD,
+            "tomorrow",
+            "original",
+            "Pick the original from the list",
+        ),
         (
             LEAD,
             &idea.id.to_string(),

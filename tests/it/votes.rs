@@ -202,6 +202,7 @@ async fn the_export_counts_votes() {
             source: problemfirst::domain::Source::Console,
             origin: Default::default(),
             track: None,
+            anonymous: false,
             answer: Default::default(),
         };
         let id = app.submit(submission).await.expect("filed").idea().id;
