@@ -13,7 +13,7 @@ use problemfirst::domain::Decision;
 use problemfirst::domain::{IdeaId, Judgement, NewIdea, Source, Status};
 use problemfirst::slack::home::{home_view, HOME_BLOCKS_MAX};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PROBLEM: &str =
     "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.";
@@ -173,7 +173,6 @@ async fn a_thousand_ideas_fit_in_one_valid_view_and_page_through() {
     let app = crate::support::app::core(dir.path(), roles::config());
     // 1,000 ideas of one person in execution, 1,000 of others in search.
     bulk(&app, 1000, &[(SUBMITTER, "execution"), (OTHER, "search")]);
-    let started = Instant::now();
     for actor in [
         Actor::person(&ids::user(SUBMITTER)),
         Actor::person(&ids::user(LEAD)),
@@ -184,11 +183,6 @@ async fn a_thousand_ideas_fit_in_one_valid_view_and_page_through() {
         let blocks = view["blocks"].as_array().map_or(0, Vec::len);
         assert!(blocks <= HOME_BLOCKS_MAX, "{} blocks", blocks);
     }
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "three Homes over 2,000 ideas took {:?}",
-        started.elapsed()
-    );
     let admin = view_json(
         &app,
         &Actor::person(&ids::user(ADMIN)),
