@@ -3,7 +3,6 @@
 use super::{ConfigArg, Failure};
 use crate::domain::evaluation::Evaluation;
 use crate::domain::{Advice, Side, Verdict};
-use std::io::BufRead;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -32,35 +31,16 @@ pub struct Args {
     file: PathBuf,
 }
 
-#[derive(serde::Deserialize)]
-struct Labelled {
-    text: String,
-    label: String,
-}
-
 pub fn run(args: Args) -> Result<(), Failure> {
     let config = args.config.load()?;
-    let file = std::fs::File::open(&args.file)
-        .map_err(|e| Failure::Usage(format!("can't read {}: {e}", args.file.display())))?;
     let mut pairs = Vec::new();
     let mut errors = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let at = format!("{}:{}", args.file.display(), i + 1);
-        let line = line.map_err(|e| Failure::Usage(format!("{at}: can't read the line: {e}")))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let item: Labelled = serde_json::from_str(&line).map_err(|e| {
-            Failure::Usage(format!("{at}: not a JSON object with text and label: {e}"))
-        })?;
-        let gold: Verdict = item
-            .label
-            .parse()
-            .map_err(|e| Failure::Usage(format!("{at}: {e}")))?;
+    for item in super::labelled::read(&args.file)? {
+        let gold = item.label;
         let a = config.classifier.assess(&item.text);
         pairs.push((gold, a.verdict, a.advice == Advice::Coach));
         if a.verdict != gold {
-            errors.push((at, gold, a));
+            errors.push((item.at, gold, a));
         }
     }
     if pairs.is_empty() {

@@ -12,6 +12,7 @@ mod eval;
 mod export;
 mod healthcheck;
 mod import;
+mod labelled;
 mod remote;
 pub mod serve;
 mod train;

@@ -5,8 +5,6 @@
 use super::{ConfigArg, Failure};
 use crate::domain::model::CLASSES;
 use crate::domain::training::{self, mean_sd, Figures, Report, Sample, Settings};
-use crate::domain::Verdict;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -56,16 +54,6 @@ pub struct Args {
     files: Vec<PathBuf>,
 }
 
-#[derive(serde::Deserialize)]
-struct Labelled {
-    text: String,
-    label: String,
-    #[serde(default)]
-    source: Option<String>,
-    #[serde(default)]
-    notes: Option<String>,
-}
-
 /// The group of a pitch for cross-validation: a GitHub repository, a web host, or — for lines
 /// without a source, such as a company's overrules from `export --feedback` — the file they
 /// came in, as one workplace is one source.
@@ -97,30 +85,16 @@ pub fn group_of(source: Option<&str>, file: &str) -> String {
 }
 
 fn read(path: &Path, scored: bool, config: &crate::config::Config) -> Result<Vec<Sample>, Failure> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| Failure::Usage(format!("can't read {}: {e}", path.display())))?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     let mut out = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let at = format!("{}:{}", path.display(), i + 1);
-        let line = line.map_err(|e| Failure::Usage(format!("{at}: can't read the line: {e}")))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let item: Labelled = serde_json::from_str(&line).map_err(|e| {
-            Failure::Usage(format!("{at}: not a JSON object with text and label: {e}"))
-        })?;
-        let label: Verdict = item
-            .label
-            .parse()
-            .map_err(|e| Failure::Usage(format!("{at}: {e}")))?;
+    for item in super::labelled::read(path)? {
         let features = config.classifier.features(&item.text);
         let mut s = Sample::of(
             &features,
-            crate::domain::model::class_index(label),
+            crate::domain::model::class_index(item.label),
             group_of(item.source.as_deref(), &name),
         );
         s.scored = scored;
