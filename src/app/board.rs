@@ -5,7 +5,6 @@
 
 use super::{App, AppError};
 use crate::domain::{Idea, IdeaId, Status, TrackId, UserId};
-use crate::storage::StoreError;
 use std::fmt;
 use std::str::FromStr;
 
@@ -97,18 +96,6 @@ fn on_the_board(idea: &Idea) -> bool {
     !matches!(idea.status(), Status::Draft | Status::Withdrawn)
 }
 
-/// Why a vote changed nothing.
-enum Unchanged {
-    Repeat,
-    Failed(StoreError),
-}
-
-impl From<StoreError> for Unchanged {
-    fn from(e: StoreError) -> Self {
-        Unchanged::Failed(e)
-    }
-}
-
 impl App {
     /// The first board page: the default track's newest ideas.
     pub fn default_browse(&self) -> Browse {
@@ -175,23 +162,7 @@ impl App {
         let Some(id) = self.original_of(id)? else {
             return Err(AppError::NotFound(id));
         };
-        let changed = self.change(id, |idea| {
-            if !on_the_board(idea) || !idea.vote(user, on) {
-                return Err(Unchanged::Repeat);
-            }
-            Ok(super::notice::card_notice(&self.config, idea)
-                .into_iter()
-                .collect())
-        });
-        match changed {
-            Ok(idea) => {
-                let change = if on { "added" } else { "removed" };
-                metrics::counter!("problemfirst_votes_total", "change" => change).increment(1);
-                Ok(Some(idea))
-            }
-            Err(Unchanged::Repeat) => Ok(None),
-            Err(Unchanged::Failed(e)) => Err(e.into()),
-        }
+        self.change_vote(id, on, |idea| on_the_board(idea) && idea.vote(user, on))
     }
 
     /// Ideas on the board whose words match `words`, best first, at most [`SEARCH_MAX`]: each

@@ -11,7 +11,7 @@ use crate::storage::StoreError;
 
 /// Why a reaction changed no votes.
 enum Unchanged {
-    /// The same reaction again, or one taken back that was never there.
+    /// The same vote again, one taken back that was never there, or one that does not count.
     Repeat,
     Failed(StoreError),
 }
@@ -43,9 +43,20 @@ impl App {
             return Ok(None);
         };
         let message = format!("{channel}/{ts}");
+        self.change_vote(id, on, |idea| idea.react(user, &message, on))
+    }
+
+    /// Changes the votes of idea `id` as `vote` does (`on`: one added, else one taken back);
+    /// `vote` says whether anything changed. A repeat writes nothing and owes nothing. The idea
+    /// whose votes changed, if any.
+    pub(super) fn change_vote(
+        &self,
+        id: IdeaId,
+        on: bool,
+        vote: impl Fn(&mut Idea) -> bool,
+    ) -> Result<Option<Idea>, AppError> {
         let changed = self.change(id, |idea| {
-            // A repeat writes nothing and owes nothing.
-            if !idea.react(user, &message, on) {
+            if !vote(idea) {
                 return Err(Unchanged::Repeat);
             }
             Ok(card_notice(&self.config, idea).into_iter().collect())
