@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, value_name = "X", default_value_t = 0.0)]
     accuracy_slack: f64,
     /// Inverse strength of the L2 regularisation (higher fits the training pitches more closely).
-    #[arg(long, value_name = "C", default_value_t = 4.0)]
+    #[arg(long, value_name = "C", default_value_t = 2.0)]
     c: f64,
     /// Cross-validate and print the figures, but write no model.
     #[arg(long)]

@@ -372,7 +372,7 @@ impl Classifier {
             },
             Kind::Class(c) => super::lexicon::describe(c).into(),
             Kind::Opening => "how it opens".into(),
-            Kind::Word | Kind::Pair | Kind::Affix => "the wording".into(),
+            Kind::Word | Kind::Pair | Kind::Affix | Kind::Gram => "the wording".into(),
             Kind::Meaning => "the pitch's overall meaning".into(),
         }
     }

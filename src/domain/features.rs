@@ -29,6 +29,8 @@ pub enum Kind {
     Opening,
     /// A dimension of the pitch's mean word vector.
     Meaning,
+    /// Three or four letters of a word, with its edges.
+    Gram,
 }
 
 impl Kind {
@@ -41,16 +43,17 @@ impl Kind {
             Kind::Cue(_) => 4,
             Kind::Opening => 5,
             Kind::Meaning => 6,
+            Kind::Gram => 7,
         }
     }
 }
 
-/// The blocks' weights: words and pairs; affixes; rules; classes; cues; opening words; meaning.
-/// Part of the feature set a model is trained on ([`FEATURE_SET`]).
-const BLOCK_WEIGHTS: [f32; 7] = [1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 1.0];
+/// The blocks' weights: words and pairs; affixes; rules; classes; cues; opening words; meaning;
+/// letter groups. Part of the feature set a model is trained on ([`FEATURE_SET`]).
+const BLOCK_WEIGHTS: [f32; 8] = [1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 1.0, 1.4];
 
 /// The feature set's name, kept in a model file: a model trained on other features is refused.
-pub const FEATURE_SET: &str = "pf-3";
+pub const FEATURE_SET: &str = "pf-4";
 
 /// Structure cues: the shape of a pitch rather than its words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -522,6 +525,22 @@ impl Reader<'_> {
             push(Kind::Affix, s2.str(&s[s.len() - 2..]).0, 1.0, span);
             push(Kind::Affix, p4.str(&s[..4]).0, 1.0, span);
         }
+        // Letter groups: every three and four letters of each word with its edges (" nurse " gives
+        // " nu", "nur", … "rse "), so a word the labelled pitches never used still shares parts
+        // with words they did ("physiotherapists", "reorganising", "spreadsheets").
+        let g = Fnv::new().str("g");
+        let mut padded = [b' '; LONGEST_GRAM_WORD + 2];
+        for t in toks.iter().filter(|t| t.end - t.start <= LONGEST_GRAM_WORD) {
+            let n = t.end - t.start;
+            padded[1..=n].copy_from_slice(&lower.as_bytes()[t.start..t.end]);
+            padded[n + 1] = b' ';
+            let span = Some((t.start, t.end));
+            for size in [3, 4] {
+                for gram in padded[..n + 2].windows(size) {
+                    push(Kind::Gram, g.bytes(gram).0, 1.0, span);
+                }
+            }
+        }
         // Rule hits, once per rule.
         let r = Fnv::new().str("r");
         for h in hits {
@@ -743,6 +762,9 @@ impl Reader<'_> {
     }
 }
 
+/// Longer words (a pasted link, a hash) give no letter groups.
+const LONGEST_GRAM_WORD: usize = 40;
+
 /// The most dimensions of word vectors the reader takes.
 pub const MAX_DIMS: usize = 256;
 
@@ -813,6 +835,11 @@ mod tests {
         assert!(has(&f, "s", &["num_unit"]));
         assert!(has(&f, "wn", &["noun.person"]));
         assert!(!has(&f, "s", &["question"]));
+        let gram = |g: &str| Fnv::new().str("g").bytes(g.as_bytes()).0;
+        for g in [" nu", "nur", "rses", "ses "] {
+            assert!(f.iter().any(|x| x.key == gram(g)), "{g}");
+        }
+        assert!(!f.iter().any(|x| x.key == gram("nurs e")));
     }
 
     #[test]

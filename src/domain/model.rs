@@ -397,7 +397,7 @@ mod tests {
             broken.lines().nth(e.line - 1).unwrap().contains(" x "),
             "{e}"
         );
-        let e = Model::parse(&text.replace("pf-3", "pf-0")).unwrap_err();
+        let e = Model::parse(&text.replace(FEATURE_SET, "pf-0")).unwrap_err();
         assert!(e.problem.contains("retrain"), "{e}");
         assert!(Model::parse(&text.replace("coach_below = 0.3000", "coach_below = 0.9")).is_err());
     }

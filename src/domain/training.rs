@@ -57,7 +57,7 @@ impl Default for Settings {
         Settings {
             folds: 5,
             seed: 1,
-            c: 4.0,
+            c: 2.0,
             min_count: 2,
             iterations: 300,
             max_false_nag: 0.05,
