@@ -193,7 +193,8 @@ impl Classifier {
         let text = norm.text.as_str();
         let (hits, matched) = rules.weigh(text, layout);
         let features = self.read(text, layout, &hits);
-        let p = self.model.probabilities(&features);
+        let weights = self.model.weights_of(&features);
+        let p = self.model.probabilities_with(&features, &weights);
         let thresholds = self.model.thresholds;
         let (class, buttons) = decide(p, thresholds);
         let verdict = CLASSES[class];
@@ -216,7 +217,7 @@ impl Classifier {
         let missing: Vec<Element> = Element::ALL.into_iter().filter(|&e| !has(e)).collect();
         let has_problem = has(Element::Who) && has(Element::Problem);
         let thin = layout.word_count() < rules.verdict.thin_words;
-        let drivers = self.drivers(&features, verdict, norm, original);
+        let drivers = self.drivers(&features, &weights, verdict, norm, original);
         let reason = reason(verdict, &drivers, layout, norm);
 
         let fillers = Fill::from_hits(rules, norm, original, &hits);
@@ -276,6 +277,7 @@ impl Classifier {
     fn drivers(
         &self,
         features: &[Feature],
+        weights: &[Option<&[f32; 3]>],
         verdict: Verdict,
         norm: &Normalized,
         original: &str,
@@ -283,8 +285,8 @@ impl Classifier {
         let v = class_index(verdict);
         let text = norm.text.as_str();
         let mut each: Vec<((usize, usize), f32, Kind)> = Vec::with_capacity(features.len());
-        for f in features {
-            let (Some(span), Some(w)) = (f.span, self.model.weight(f.key)) else {
+        for (f, w) in features.iter().zip(weights) {
+            let (Some(span), Some(w)) = (f.span, w) else {
                 continue;
             };
             let others = (w.iter().sum::<f32>() - w[v]) / 2.0;
