@@ -306,7 +306,9 @@ impl Classifier {
                 _ => spans.push((span, c, kind)),
             }
         }
-        spans.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Spans are distinct after adding up, so no two compare equal and an unstable sort (which
+        // needs no buffer) gives the same order.
+        spans.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut out: Vec<Driver> = Vec::new();
         let mut taken: Vec<(usize, usize)> = Vec::new();
         for ((s, e), c, kind) in spans {
@@ -566,7 +568,9 @@ impl Rules {
                 });
             }
         }
-        out.sort_by_key(|h| (h.start, h.rule));
+        // A rule's matches never start at the same place, so the keys are distinct and an
+        // unstable sort (which needs no buffer) gives the same order.
+        out.sort_unstable_by_key(|h| (h.start, h.rule));
         out
     }
 
@@ -848,7 +852,8 @@ impl Rules {
 /// Per rule, only the strongest `cap` distinct phrases count; a phrase said twice counts once.
 fn apply_caps(rules: &Rules, text: &str, hits: &mut [Weighed]) {
     let mut order: Vec<usize> = (0..hits.len()).collect();
-    order.sort_by(|&a, &b| {
+    // (rule, start) is distinct per hit, so an unstable sort gives the same order.
+    order.sort_unstable_by(|&a, &b| {
         hits[a]
             .rule
             .cmp(&hits[b].rule)

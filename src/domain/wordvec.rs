@@ -208,7 +208,15 @@ impl WordVectors {
         }
         // Greedy longest match; rows are collected first, as a word without a full split is one
         // unknown token.
-        let mut rows = [0u32; LONGEST_WORD];
+        // A piece is at least a byte long: a word has at most as many pieces as bytes.
+        let mut small = [0u32; PREFIXES];
+        let mut large = Vec::new();
+        let rows: &mut [u32] = if word.len() <= small.len() {
+            &mut small
+        } else {
+            large.resize(word.len(), 0);
+            &mut large
+        };
         let mut count = 0;
         let mut start = 0;
         // The hash of every prefix of the rest of the word, made in one pass: the longest
