@@ -193,7 +193,8 @@ impl Classifier {
         let text = norm.text.as_str();
         let (hits, matched) = rules.weigh(text, layout);
         let features = self.read(text, layout, &hits);
-        let p = self.model.probabilities(&features);
+        let weights = self.model.weights_of(&features);
+        let p = self.model.probabilities_with(&features, &weights);
         let thresholds = self.model.thresholds;
         let (class, buttons) = decide(p, thresholds);
         let verdict = CLASSES[class];
@@ -216,7 +217,7 @@ impl Classifier {
         let missing: Vec<Element> = Element::ALL.into_iter().filter(|&e| !has(e)).collect();
         let has_problem = has(Element::Who) && has(Element::Problem);
         let thin = layout.word_count() < rules.verdict.thin_words;
-        let drivers = self.drivers(&features, verdict, norm, original);
+        let drivers = self.drivers(&features, &weights, verdict, norm, original);
         let reason = reason(verdict, &drivers, layout, norm);
 
         let fillers = Fill::from_hits(rules, norm, original, &hits);
@@ -276,6 +277,7 @@ impl Classifier {
     fn drivers(
         &self,
         features: &[Feature],
+        weights: &[Option<&[f32; 3]>],
         verdict: Verdict,
         norm: &Normalized,
         original: &str,
@@ -283,8 +285,8 @@ impl Classifier {
         let v = class_index(verdict);
         let text = norm.text.as_str();
         let mut each: Vec<((usize, usize), f32, Kind)> = Vec::with_capacity(features.len());
-        for f in features {
-            let (Some(span), Some(w)) = (f.span, self.model.weight(f.key)) else {
+        for (f, w) in features.iter().zip(weights) {
+            let (Some(span), Some(w)) = (f.span, w) else {
                 continue;
             };
             let others = (w.iter().sum::<f32>() - w[v]) / 2.0;
@@ -304,7 +306,9 @@ impl Classifier {
                 _ => spans.push((span, c, kind)),
             }
         }
-        spans.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Spans are distinct after adding up, so no two compare equal and an unstable sort (which
+        // needs no buffer) gives the same order.
+        spans.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut out: Vec<Driver> = Vec::new();
         let mut taken: Vec<(usize, usize)> = Vec::new();
         for ((s, e), c, kind) in spans {
@@ -564,7 +568,9 @@ impl Rules {
                 });
             }
         }
-        out.sort_by_key(|h| (h.start, h.rule));
+        // A rule's matches never start at the same place, so the keys are distinct and an
+        // unstable sort (which needs no buffer) gives the same order.
+        out.sort_unstable_by_key(|h| (h.start, h.rule));
         out
     }
 
@@ -846,7 +852,8 @@ impl Rules {
 /// Per rule, only the strongest `cap` distinct phrases count; a phrase said twice counts once.
 fn apply_caps(rules: &Rules, text: &str, hits: &mut [Weighed]) {
     let mut order: Vec<usize> = (0..hits.len()).collect();
-    order.sort_by(|&a, &b| {
+    // (rule, start) is distinct per hit, so an unstable sort gives the same order.
+    order.sort_unstable_by(|&a, &b| {
         hits[a]
             .rule
             .cmp(&hits[b].rule)

@@ -158,12 +158,17 @@ pub struct Lexicon {
 
 /// FNV-1a of the concatenated parts.
 fn hash(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for &b in *part {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+    parts
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |h, part| hash_on(h, part))
+}
+
+/// An FNV-1a hash carried on over more bytes.
+#[inline]
+fn hash_on(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
 }
@@ -299,8 +304,12 @@ impl Lexicon {
 
     /// The entry of the word spelled by `stem` followed by `with`.
     fn get(&self, stem: &[u8], with: &[u8]) -> Option<Entry> {
+        self.get_hashed(stem, with, hash(&[stem, with]))
+    }
+
+    /// [`get`](Self::get) with the hash of `stem` and `with` already made.
+    fn get_hashed(&self, stem: &[u8], with: &[u8], h: u64) -> Option<Entry> {
         let mask = self.slots.len().checked_sub(1)?;
-        let h = hash(&[stem, with]);
         let tag = (h >> 32) as u32;
         let mut slot = h as usize & mask;
         loop {
@@ -344,8 +353,30 @@ impl Lexicon {
             base: false,
         });
         let mut found = own.is_some();
+        let word = word.as_bytes();
+        // Every regular ending ends in one of these letters; most words end in another, and are
+        // done here.
+        if !matches!(word.last(), Some(b's' | b'n' | b'd' | b'g' | b'r' | b't')) {
+            return own;
+        }
+        // The hash of every prefix of the word, made once: a stem's hash is then carried on over
+        // its new ending instead of hashing the stem again for each ending tried.
+        let mut prefix = [0u64; 24];
+        let short = word.len() < prefix.len();
+        if short {
+            prefix[0] = hash(&[]);
+            for (i, &b) in word.iter().enumerate() {
+                prefix[i + 1] = hash_on(prefix[i], &[b]);
+            }
+        }
         let mut add = |stem: &[u8], with: &str, part: Part| {
-            if let Some(e) = self.get(stem, with.as_bytes()) {
+            let with = with.as_bytes();
+            let h = if short {
+                hash_on(prefix[stem.len()], with)
+            } else {
+                hash(&[stem, with])
+            };
+            if let Some(e) = self.get_hashed(stem, with, h) {
                 for c in e.classes().filter(|&c| Part::of_class(c) == part) {
                     if !merged.has(part) {
                         if let Some(slot) = merged.classes.iter_mut().find(|s| **s == u8::MAX) {
@@ -356,12 +387,6 @@ impl Lexicon {
                 }
             }
         };
-        let word = word.as_bytes();
-        // Every regular ending ends in one of these letters; most words end in another, and are
-        // done here.
-        if !matches!(word.last(), Some(b's' | b'n' | b'd' | b'g' | b'r' | b't')) {
-            return own;
-        }
         for (endings, part) in [
             (&NOUN_ENDINGS[..], Part::Noun),
             (&VERB_ENDINGS[..], Part::Verb),

@@ -108,11 +108,18 @@ impl Model {
 
     /// Raw scores (logits) of the three verdicts.
     pub fn logits(&self, features: &[Feature]) -> [f32; 3] {
+        self.logits_of(features.iter().map(|f| (self.weights.get(&f.key), f.value)))
+    }
+
+    fn logits_of<'w>(
+        &self,
+        weighed: impl Iterator<Item = (Option<&'w [f32; 3]>, f32)>,
+    ) -> [f32; 3] {
         let mut z = self.bias;
-        for f in features {
-            if let Some(w) = self.weights.get(&f.key) {
+        for (w, value) in weighed {
+            if let Some(w) = w {
                 for c in 0..3 {
-                    z[c] += w[c] * f.value;
+                    z[c] += w[c] * value;
                 }
             }
         }
@@ -122,6 +129,22 @@ impl Model {
     /// Calibrated probabilities of the three verdicts.
     pub fn probabilities(&self, features: &[Feature]) -> [f32; 3] {
         softmax(self.logits(features), self.temperature)
+    }
+
+    /// Each feature's weights (`None` for a feature the model has none for), looked up once for
+    /// a verdict and its explanation.
+    pub fn weights_of(&self, features: &[Feature]) -> Vec<Option<&[f32; 3]>> {
+        features.iter().map(|f| self.weights.get(&f.key)).collect()
+    }
+
+    /// [`probabilities`](Self::probabilities) from the features' weights ([`weights_of`](Self::weights_of)).
+    pub fn probabilities_with(
+        &self,
+        features: &[Feature],
+        weights: &[Option<&[f32; 3]>],
+    ) -> [f32; 3] {
+        let weighed = weights.iter().zip(features).map(|(w, f)| (*w, f.value));
+        softmax(self.logits_of(weighed), self.temperature)
     }
 
     pub fn weight(&self, key: u64) -> Option<&[f32; 3]> {

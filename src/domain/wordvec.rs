@@ -38,19 +38,30 @@ const MAGIC: &[u8] = b"PFWV1\n";
 /// BERT's `max_input_chars_per_word`.
 const LONGEST_WORD: usize = 100;
 
+/// How many prefix hashes a word's split keeps on the stack: words up to 23 bytes, nearly all.
+const PREFIXES: usize = 24;
+
+/// One byte into an FNV-1a hash.
+#[inline]
+fn fnv(h: u64, b: u8) -> u64 {
+    (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+}
+
+/// FNV-1a of the continuation mark, when there is one: where a piece's hash starts.
+fn hash_start(continuation: bool) -> u64 {
+    let h = 0xcbf2_9ce4_8422_2325;
+    if continuation {
+        fnv(fnv(h, b'#'), b'#')
+    } else {
+        h
+    }
+}
+
 /// FNV-1a over the bytes, the continuation mark first when there is one.
 fn hash(continuation: bool, piece: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |b: u8| {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    };
-    if continuation {
-        eat(b'#');
-        eat(b'#');
-    }
-    piece.iter().for_each(|&b| eat(b));
-    h
+    piece
+        .iter()
+        .fold(hash_start(continuation), |h, &b| fnv(h, b))
 }
 
 /// `<tokens>x<dims>-<hash>`: a 64-bit multiply-xor hash of the whole file, eight bytes at a time
@@ -158,11 +169,15 @@ impl WordVectors {
     }
 
     fn find(&self, continuation: bool, piece: &[u8]) -> Option<u32> {
+        self.find_hashed(continuation, piece, hash(continuation, piece))
+    }
+
+    /// [`find`](Self::find) with the piece's hash already made.
+    fn find_hashed(&self, continuation: bool, piece: &[u8], h: u64) -> Option<u32> {
         if self.table.is_empty() {
             return None;
         }
         let mask = self.table.len() - 1;
-        let h = hash(continuation, piece);
         let tag = (h >> 32) as u32;
         let mut slot = h as usize & mask;
         loop {
@@ -193,20 +208,48 @@ impl WordVectors {
         }
         // Greedy longest match; rows are collected first, as a word without a full split is one
         // unknown token.
-        let mut rows = [0u32; LONGEST_WORD];
+        // A piece is at least a byte long: a word has at most as many pieces as bytes.
+        let mut small = [0u32; PREFIXES];
+        let mut large = Vec::new();
+        let rows: &mut [u32] = if word.len() <= small.len() {
+            &mut small
+        } else {
+            large.resize(word.len(), 0);
+            &mut large
+        };
         let mut count = 0;
         let mut start = 0;
+        // The hash of every prefix of the rest of the word, made in one pass: the longest
+        // candidate is tried first, then ever shorter ones, each without hashing it again. A
+        // longer rest (rare) hashes each candidate on its own.
+        let mut prefix = [0u64; PREFIXES];
         while start < word.len() {
-            let mut end = word.len();
+            let rest = &word[start..];
+            let continuation = start > 0;
+            let short = rest.len() < PREFIXES;
+            if short {
+                prefix[0] = hash_start(continuation);
+                for (i, &b) in rest.iter().enumerate() {
+                    prefix[i + 1] = fnv(prefix[i], b);
+                }
+            }
+            let mut len = rest.len();
             let found = loop {
-                if end == start {
+                if len == 0 {
                     break None;
                 }
-                if let Some(r) = self.find(start > 0, &word[start..end]) {
+                let piece = &rest[..len];
+                let h = if short {
+                    prefix[len]
+                } else {
+                    hash(continuation, piece)
+                };
+                if let Some(r) = self.find_hashed(continuation, piece, h) {
                     break Some(r);
                 }
-                end -= 1;
+                len -= 1;
             };
+            let end = start + len;
             match found {
                 Some(r) => {
                     rows[count] = r;
