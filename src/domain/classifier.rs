@@ -290,7 +290,15 @@ impl Classifier {
                 continue;
             };
             let others = (w.iter().sum::<f32>() - w[v]) / 2.0;
-            each.push((span, f.value * (w[v] - others), f.kind));
+            let c = f.value * (w[v] - others);
+            // A word's letter groups come one after another with the word's span: added up here,
+            // they leave the sort below a third of the entries.
+            match each.last_mut() {
+                Some(last) if f.kind == Kind::Gram && last.2 == Kind::Gram && last.0 == span => {
+                    last.1 += c;
+                }
+                _ => each.push((span, c, f.kind)),
+            }
         }
         // Added up per span; a rule or a cue explains a phrase better than its words do.
         each.sort_unstable_by_key(|e| e.0);
