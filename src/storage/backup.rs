@@ -56,6 +56,7 @@
 //! ids; restore again with replace to finish it. Then it opens the result as a [`Store`] and runs
 //! the consistency check.
 
+use super::durability::Log;
 use super::error::StoreError;
 use super::keys::{self, META_LAST_ID, META_SCHEMA};
 use super::{open_db, Consistency, Store, SCHEMA_VERSION};
@@ -486,7 +487,7 @@ pub fn restore(file: &Path, dir: &Path, replace: bool) -> Result<RestoreSummary,
         }
     }
     let (trees, pairs) = import(file, &db)?;
-    db.flush()?;
+    Log::open(dir).map_err(sled::Error::Io)?.flush(&db)?;
     drop(db);
     let store = Store::open(dir)?;
     let consistency = store.check()?;

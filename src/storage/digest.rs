@@ -102,7 +102,7 @@ impl Store {
             })
             .map_err(StoreError::from)?;
         if outcome == Queueing::Queued {
-            self.inner.db.flush()?;
+            self.inner.log.flush(&self.inner.db)?;
             self.inner.outbox_signal.notify_one();
         }
         Ok(outcome)
@@ -150,7 +150,7 @@ impl Store {
             })
             .map_err(StoreError::from)?;
         if outcome == Queueing::Queued {
-            self.inner.db.flush()?;
+            self.inner.log.flush(&self.inner.db)?;
             self.inner.outbox_signal.notify_one();
         }
         Ok(outcome)

@@ -115,7 +115,7 @@ impl Store {
         let accepted = (&self.inner.deliveries, &self.inner.trees.inbox)
             .transaction(|(deliveries, inbox)| accept_in(deliveries, inbox, &a))
             .map_err(StoreError::from)?;
-        self.inner.db.flush()?;
+        self.inner.log.flush(&self.inner.db)?;
         Ok(accepted)
     }
 

@@ -35,7 +35,7 @@ pub use queries::{Cursor, Page, Slice};
 pub use triage::StatusCounts;
 
 use crate::domain::{Idea, IdeaId, NewIdea, Notice};
-use durability::Committer;
+use durability::{Committer, Log};
 use keys::{id_key, META_LAST_ID, META_SCHEMA};
 use sled::Tree;
 use std::path::{Path, PathBuf};
@@ -63,6 +63,7 @@ impl std::fmt::Debug for Store {
 struct Inner {
     dir: PathBuf,
     db: sled::Db,
+    log: Arc<Log>,
     trees: Trees,
     deliveries: Tree,
     dead_letters: Tree,
@@ -116,12 +117,20 @@ impl Store {
             highest_at_open,
         };
         let outbox_signal = Arc::new(tokio::sync::Notify::new());
-        let committer = Committer::start(db.clone(), trees.clone(), Arc::clone(&outbox_signal))
-            .map_err(sled::Error::Io)?;
+        let log =
+            Arc::new(Log::open(dir).map_err(|e| StoreError::on_open(dir, sled::Error::Io(e)))?);
+        let committer = Committer::start(
+            db.clone(),
+            Arc::clone(&log),
+            trees.clone(),
+            Arc::clone(&outbox_signal),
+        )
+        .map_err(sled::Error::Io)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
                 db,
+                log,
                 trees,
                 deliveries,
                 dead_letters,
@@ -212,7 +221,7 @@ impl Store {
 
     /// Blocks until everything written so far is on disk, for callers outside async code.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.inner.db.flush()?;
+        self.inner.log.flush(&self.inner.db)?;
         Ok(())
     }
 
