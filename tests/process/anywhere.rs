@@ -3,7 +3,7 @@
 //! and rules. `serve` there answers Slack on its listener and the ops endpoints on theirs only.
 
 use crate::support::fake_slack::FakeSlack;
-use crate::support::process::{free_port, get};
+use crate::support::process::{free_port, get, stop_cleanly};
 use crate::support::signing;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -164,11 +164,5 @@ async fn the_binary_alone_in_an_empty_directory_checks_chats_starts_a_file_and_s
         signing::post_form_signed(&format!("{slack}/slack/events"), SECRET, &command).await;
     assert_eq!(status.as_u16(), 200, "{body}");
     assert!(body.contains("IDEA-2"), "{body}");
-    let _ = Command::new("kill")
-        .args(["-TERM", &serve.id().to_string()])
-        .status();
-    let stopped = tokio::task::spawn_blocking(move || serve.wait())
-        .await
-        .expect("waited");
-    assert!(stopped.is_ok_and(|s| s.success()), "serve stops cleanly");
+    stop_cleanly(serve).await;
 }

@@ -3,7 +3,7 @@
 //! stop, the same commands on the store itself give the same results.
 
 use crate::support::fake_slack::FakeSlack;
-use crate::support::process::{free_port, get};
+use crate::support::process::{free_port, get, stop_cleanly};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -115,13 +115,7 @@ async fn export_digest_and_import_work_while_the_bot_runs_and_agree_with_offline
     assert_eq!(during.0.lines().count(), 5, "{}", during.0);
     assert!(during.1.contains("week of 2 March 2026"), "{}", during.1);
 
-    let _ = Command::new("kill")
-        .args(["-TERM", &serve.id().to_string()])
-        .status();
-    let stopped = tokio::task::spawn_blocking(move || serve.wait())
-        .await
-        .expect("waited");
-    assert!(stopped.is_ok_and(|s| s.success()), "serve stops cleanly");
+    stop_cleanly(serve).await;
 
     // Offline, the same commands give the same.
     let after = look(&data_arg);

@@ -213,6 +213,15 @@ impl Drop for Serve {
     }
 }
 
+/// SIGTERM to a bot started with its own `Command`, and asserts that it stops cleanly.
+pub async fn stop_cleanly(mut serve: std::process::Child) {
+    signal(serve.id(), "TERM");
+    let stopped = tokio::task::spawn_blocking(move || serve.wait())
+        .await
+        .expect("waited");
+    assert!(stopped.is_ok_and(|s| s.success()), "serve stops cleanly");
+}
+
 fn signal(pid: u32, name: &str) {
     let sent = Command::new("kill")
         .args([format!("-{name}"), pid.to_string()])
