@@ -201,7 +201,6 @@ async fn button_and_reaction_are_one_vote_over_socket_mode() {
         .transport(Transport::Socket)
         .start()
         .await;
-    assert_eq!(bot.fake.wait_connections(1, WAIT).await, 1);
     votes_by_button_and_reaction_are_one_vote(Slack {
         bot: &bot,
         socket: true,

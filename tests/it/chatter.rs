@@ -167,7 +167,6 @@ async fn chatter_gets_no_reply_and_no_draft_over_http() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chatter_gets_no_reply_and_no_draft_over_socket_mode() {
     let bot = spawn().transport(Transport::Socket).start().await;
-    assert_eq!(bot.fake.wait_connections(1, WAIT).await, 1);
     chatter_then_pitches(&bot, async |id, event| {
         let envelope = bot
             .fake

@@ -164,7 +164,6 @@ async fn thread_replies_are_comments_over_socket_mode() {
         .transport(Transport::Socket)
         .start()
         .await;
-    assert_eq!(bot.fake.wait_connections(1, WAIT).await, 1);
     discussed(&bot, async |id, event| {
         let envelope = bot
             .fake

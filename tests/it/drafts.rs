@@ -220,9 +220,6 @@ async fn home_draft_buttons(transport: Transport) {
         .transport(transport)
         .start()
         .await;
-    if transport == Transport::Socket {
-        assert_eq!(bot.fake.wait_connections(1, WAIT).await, 1);
-    }
     let first = draft(&bot, "U1", clock.now());
     let second = draft(&bot, "U1", clock.now());
     let click = |payload: Value| {

@@ -94,9 +94,6 @@ async fn the_picker(transport: Transport) {
         .transport(transport)
         .start()
         .await;
-    if transport == Transport::Socket {
-        assert_eq!(bot.fake.wait_connections(1, WAIT).await, 1);
-    }
     let original = pitch(&bot, PARTS, SUBMITTER).await;
     let nurses = pitch(&bot, NURSES, OTHER).await;
     let draft = pitch(&bot, TECH, OTHER).await;

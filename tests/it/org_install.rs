@@ -107,7 +107,6 @@ async fn an_org_wide_install_is_read_over_http() {
 async fn an_org_wide_install_is_read_over_socket_mode() {
     let bot = spawn().transport(Transport::Socket).start().await;
     let (fake, app) = (&bot.fake, &bot.app);
-    assert_eq!(fake.wait_connections(1, WAIT).await, 1);
 
     let id = fake
         .send_envelope(signing::envelope(

@@ -17,7 +17,6 @@ async fn pitches_flow_over_socket_mode_and_survive_a_reconnect() {
     let bot = spawn().transport(Transport::Socket).start().await;
     let (fake, app) = (&bot.fake, &bot.app);
     let metrics = problemfirst::ops::metrics();
-    assert_eq!(fake.wait_connections(1, WAIT).await, 1);
 
     // A slash command: filed, and answered in the acknowledgement's payload.
     let command = signing::slash_command(PROBLEM, "U1", "C1", "trig1", &fake.response_url("s1"));

@@ -23,7 +23,6 @@ async fn triage_buttons_and_forms_work_over_socket_mode() {
         .start()
         .await;
     let (fake, app) = (&bot.fake, &bot.app);
-    assert_eq!(fake.wait_connections(1, WAIT).await, 1);
 
     // A pitch over Socket Mode; its card goes to the track's triage channel.
     let command =

@@ -140,11 +140,20 @@ impl Spawn {
         }
     }
 
-    /// Starts a fake Slack and the bot with a fresh store.
+    /// Starts a fake Slack and the bot with a fresh store; over Socket Mode, returns once the
+    /// bot's connection is open, so nothing a test sends is lost before it.
     pub async fn start(self) -> TestApp {
         let fake = FakeSlack::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
+        let socket = self.transport == Transport::Socket;
         let running = self.run(&fake, dir.path()).await;
+        if socket {
+            assert_eq!(
+                fake.wait_connections(1, Duration::from_secs(20)).await,
+                1,
+                "the bot connects over Socket Mode"
+            );
+        }
         TestApp {
             url: running.url.clone(),
             app: running.app.clone(),
