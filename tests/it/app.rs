@@ -33,7 +33,7 @@ fn pitch(text: &str, who: &str) -> Submission {
 }
 
 const PROBLEM: &str =
-    "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.";
+    "Our field engineers wait 2 days for spare parts, so 30% of repairs need a second visit.";
 const TECH: &str = "We should use blockchain to track our invoices.";
 
 #[tokio::test]
@@ -253,7 +253,7 @@ async fn similar_earlier_ideas_of_the_same_track_are_shown() {
     .expect("submit");
     let Outcome::Filed(f) = app
         .submit(pitch(
-            "Field technicians wait days for spare parts and repairs need a second visit.",
+            "Field engineers wait days for spare parts and repairs need a second visit.",
             "bob",
         ))
         .await

@@ -22,7 +22,7 @@ use std::path::Path;
 use std::time::Duration;
 
 const PROBLEM: &str =
-    "Field technicians wait 2 days for spare parts, so 30% of repairs need a second visit.";
+    "Our field engineers wait 2 days for spare parts, so 30% of repairs need a second visit.";
 const OTHER_PROBLEM: &str =
     "Night-shift nurses lose handover notes every week, so patients get asked the same questions twice.";
 const TECH: &str = "We should use blockchain to track our invoices.";
@@ -614,7 +614,7 @@ async fn the_submitter_is_told_the_new_status_who_decided_and_why_by_direct_mess
         "{dm}"
     );
     assert!(
-        dm.contains("Field technicians wait 2 days"),
+        dm.contains("field engineers wait 2 days"),
         "the pitch is quoted: {dm}"
     );
     assert!(
@@ -1210,7 +1210,7 @@ async fn a_filed_pitch_posts_its_card_to_the_tracks_triage_channel() {
         "IDEA-1",
         "*Execution*",
         "*New*",
-        "Field technicians wait 2 days",
+        "field engineers wait 2 days",
         &format!("<@{SUBMITTER}>"),
         "problem-led",
         "Why:",
