@@ -10,7 +10,7 @@
 //! - [`slack`]: the only code that knows Slack, with its Web API at the bottom;
 //! - [`ops`]: health, readiness and metrics, on any listener [`listener`] serves;
 //! - [`startup`]: builds the bot from its settings, runs it, stops it in order;
-//! - [`cli`]: the commands, with [`telemetry`] (logs) and [`heap`] (glibc tuning).
+//! - [`cli`]: the commands, with [`telemetry`] (logs) and [`heap`] (the allocator).
 
 pub mod app;
 pub mod cli;

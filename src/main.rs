@@ -1,6 +1,5 @@
 //! The `problemfirst` binary: a thin shell over the library.
 
 fn main() -> std::process::ExitCode {
-    problemfirst::heap::tune();
     problemfirst::cli::main()
 }
