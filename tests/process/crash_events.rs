@@ -5,7 +5,7 @@
 //! each exactly once.
 
 use crate::support::fake_slack::FakeSlack;
-use crate::support::process::{Options, Serve, SECRET};
+use crate::support::process::{resumed_at_start, Options, Serve, SECRET};
 use crate::support::signing::{self, Signature};
 use problemfirst::storage::Store;
 use std::collections::HashMap;
@@ -62,19 +62,6 @@ async fn deliver(url: &str, event: &Event, retry: u32) -> bool {
     )
     .await;
     matches!(sent, Ok((status, _)) if status.as_u16() == 200)
-}
-
-/// How many kept events a run took up from the inbox at its start, as its log says.
-fn resumed_at_start(logs: &str) -> usize {
-    logs.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|l| {
-            l["fields"]["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("acknowledged before the last stop"))
-        })
-        .filter_map(|l| l["fields"]["count"].as_u64())
-        .sum::<u64>() as usize
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

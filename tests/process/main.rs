@@ -10,6 +10,7 @@ mod support;
 mod anywhere;
 mod crash;
 mod crash_events;
+mod crash_socket;
 mod listener_limits;
 mod running;
 mod serve;

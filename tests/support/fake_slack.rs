@@ -398,6 +398,17 @@ impl FakeSlack {
         id
     }
 
+    /// Sends an envelope as [`send_envelope`](Self::send_envelope) does, but only if a live
+    /// connection takes it now: `None` when there is none or it closed (a killed client), so a
+    /// test can stop sending instead of failing.
+    pub fn try_send_envelope(&self, mut envelope: Value) -> Option<String> {
+        let id = format!("env-{}", self.shared.next_id());
+        envelope["envelope_id"] = json!(id);
+        let (_, tx) = self.shared.newest_usable()?;
+        tx.send(Outgoing::Text(envelope.to_string())).ok()?;
+        Some(id)
+    }
+
     /// Sends any JSON frame, unchanged, to the newest live connection (waits up to 5 s for one).
     pub async fn send_frame(&self, frame: Value) {
         let (_, tx) = self

@@ -263,3 +263,16 @@ pub async fn get(url: &str) -> (u16, String) {
         .await
         .unwrap_or((0, String::new()))
 }
+
+/// How many kept events a run took up from the inbox at its start, as its log says.
+pub fn resumed_at_start(logs: &str) -> usize {
+    logs.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("acknowledged before the last stop"))
+        })
+        .filter_map(|l| l["fields"]["count"].as_u64())
+        .sum::<u64>() as usize
+}
