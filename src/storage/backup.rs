@@ -486,8 +486,9 @@ pub fn restore(file: &Path, dir: &Path, replace: bool) -> Result<RestoreSummary,
             db.open_tree(&name)?.clear()?;
         }
     }
-    let (trees, pairs) = import(file, &db)?;
-    Log::open(dir).map_err(sled::Error::Io)?.flush(&db)?;
+    let log = Log::open(dir).map_err(sled::Error::Io)?;
+    let (trees, pairs) = import(file, &db, &log)?;
+    log.flush(&db)?;
     drop(db);
     let store = Store::open(dir)?;
     let consistency = store.check()?;
@@ -548,7 +549,7 @@ fn verify(file: &Path) -> Result<Header, BackupError> {
 }
 
 /// Writes every tree of the (already verified) backup into `db`, the meta tree last.
-fn import(file: &Path, db: &sled::Db) -> Result<(u64, u64), BackupError> {
+fn import(file: &Path, db: &sled::Db, log: &Log) -> Result<(u64, u64), BackupError> {
     let (_, body) = open_backup(file)?;
     let mut records = Records::new(HashingReader::new(body));
     let mut meta: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
@@ -598,9 +599,10 @@ fn import(file: &Path, db: &sled::Db) -> Result<(u64, u64), BackupError> {
         }
     }
     flush(&current, &mut batch, &mut in_batch)?;
-    // Everything else is on disk before the counter, so an interruption cannot leave a counter
-    // that vouches for ideas that are not there.
-    db.flush()?;
+    // Everything else is on disk before the counter, so an interruption (a power cut included:
+    // the log's sync, not sled's flush alone) cannot leave a counter that vouches for ideas that
+    // are not there.
+    log.flush(db)?;
     let meta_tree = db.open_tree(keys::META)?;
     let mut batch = sled::Batch::default();
     for (k, v) in meta {
