@@ -384,4 +384,82 @@ mod tests {
     fn futures_task_noop() -> std::task::Waker {
         std::task::Waker::noop().clone()
     }
+
+    /// A TCP listener whose first `failures` accepts fail, as the system's do when the process
+    /// is out of files; it notes when each accept was asked for.
+    struct OutOfFiles {
+        tcp: tokio::net::TcpListener,
+        failures: AtomicUsize,
+        asked: Arc<Mutex<Vec<Instant>>>,
+    }
+
+    impl Accept for OutOfFiles {
+        type Stream = tokio::net::TcpStream;
+        async fn accept(&self) -> std::io::Result<Self::Stream> {
+            self.asked
+                .lock()
+                .expect("not poisoned")
+                .push(Instant::now());
+            let left = self.failures.load(Ordering::Acquire);
+            if left > 0 {
+                self.failures.store(left - 1, Ordering::Release);
+                return Err(std::io::Error::other("too many open files"));
+            }
+            self.tcp.accept().await.map(|(tcp, _)| tcp)
+        }
+    }
+
+    #[tokio::test]
+    async fn failed_accepts_pause_longer_each_time_and_never_stop_the_listener() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        const FAILURES: usize = 5;
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = tcp.local_addr().expect("address");
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let listener = OutOfFiles {
+            tcp,
+            failures: AtomicUsize::new(FAILURES),
+            asked: Arc::clone(&asked),
+        };
+        let limits = Limits {
+            max_connections: 4,
+            head_timeout: Duration::from_secs(5),
+        };
+        let stop = CancellationToken::new();
+        let answer =
+            |_req: Request<Incoming>| async { Response::new(Full::new(Bytes::from("ok"))) };
+        let served = tokio::spawn(serve(listener, limits, answer, stop.clone()));
+
+        let mut client = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: bot\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("send");
+        let mut reply = String::new();
+        tokio::time::timeout(Duration::from_secs(10), client.read_to_string(&mut reply))
+            .await
+            .expect("answered in time")
+            .expect("read");
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+        assert!(reply.ends_with("ok"), "{reply}");
+
+        let asked = asked.lock().expect("not poisoned").clone();
+        assert!(asked.len() > FAILURES, "asked {} times", asked.len());
+        // After the k-th failure the listener waits 5 ms · 2^k (up to a second) before asking again.
+        for (k, pair) in asked.windows(2).take(FAILURES).enumerate() {
+            let waited = pair[1] - pair[0];
+            let pause = (ACCEPT_PAUSE.0 * (1 << k)).min(ACCEPT_PAUSE.1);
+            assert!(
+                waited >= pause,
+                "after failure {k}: waited {waited:?}, not {pause:?}"
+            );
+        }
+        stop.cancel();
+        tokio::time::timeout(Duration::from_secs(5), served)
+            .await
+            .expect("the listener stops when told")
+            .expect("it did not panic");
+    }
 }
