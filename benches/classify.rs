@@ -17,6 +17,10 @@ use problemfirst::domain::Verdict;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+// The bot's own allocator, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: problemfirst::heap::Allocator = problemfirst::heap::Allocator {};
+
 /// Typical pitches as they arrive from Slack: 200–400 characters, mixed verdicts, some markup.
 const PITCHES: &[&str] = &[
     // problem-led

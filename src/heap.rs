@@ -1,5 +1,6 @@
-//! The process heap: jemalloc, configured for a long-running bot, for every binary built on this
-//! library (the bot, its tests and its benches alike).
+//! The process heap: jemalloc, configured for a long-running bot. The `problemfirst` binary (and
+//! the benches that measure it in-process) make [`Allocator`] their global allocator; a library
+//! leaves that choice to the program, so this one only provides it.
 //!
 //! Measured with `cargo bench --bench http_load` against glibc's allocator (capped at four heaps,
 //! with fixed mmap and trim thresholds, as this module set it up before): the server spent about
@@ -18,9 +19,12 @@
 //!
 //! `_RJEM_MALLOC_CONF` in the environment is read after these and overrides them.
 
+/// The bot's allocator, for `#[global_allocator]`.
 #[cfg(not(target_env = "msvc"))]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+pub type Allocator = tikv_jemallocator::Jemalloc;
+/// The bot's allocator, for `#[global_allocator]`: the system's where jemalloc does not build.
+#[cfg(target_env = "msvc")]
+pub type Allocator = std::alloc::System;
 
 /// jemalloc's options, read before `main` (so a constant, NUL-terminated).
 #[cfg(not(target_env = "msvc"))]
