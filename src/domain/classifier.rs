@@ -18,6 +18,15 @@ use super::training::decide;
 use super::wordvec::WordVectors;
 use regex::SetMatches;
 
+/// The most features a thread's buffer keeps room for between pitches (a 300-character pitch
+/// has about 500).
+const KEPT_FEATURES: usize = 4096;
+
+thread_local! {
+    /// The features of the pitch being judged on this thread (see `judge`).
+    static FEATURES: std::cell::Cell<Vec<Feature>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// A hit while it is being weighed; spans are in the normalised text.
 #[derive(Debug, Clone)]
 struct Weighed {
@@ -128,6 +137,12 @@ impl Classifier {
     }
 
     fn read(&self, text: &str, layout: &Layout, hits: &[Weighed]) -> Vec<Feature> {
+        let mut out = Vec::new();
+        self.read_into(text, layout, hits, &mut out);
+        out
+    }
+
+    fn read_into(&self, text: &str, layout: &Layout, hits: &[Weighed], out: &mut Vec<Feature>) {
         let mut rule_hits: Vec<RuleHit> = Vec::with_capacity(hits.len());
         for h in hits.iter().filter(|h| h.weight > 0.0) {
             rule_hits.push(RuleHit {
@@ -145,7 +160,7 @@ impl Classifier {
             lexicon: &self.lexicon,
             vectors: self.vectors.as_ref(),
         }
-        .read(text, first, layout.sentences.len(), &rule_hits)
+        .read_into(text, first, layout.sentences.len(), &rule_hits, out);
     }
 
     fn without_judgement(&self, notes: Vec<String>, trigger: &str, reason: &str) -> Assessment {
@@ -192,7 +207,10 @@ impl Classifier {
         let rules = &self.rules;
         let text = norm.text.as_str();
         let (hits, matched) = rules.weigh(text, layout);
-        let features = self.read(text, layout, &hits);
+        // One buffer per thread for the features: they are many, and only needed until the
+        // explanation is written.
+        let mut features = FEATURES.take();
+        self.read_into(text, layout, &hits, &mut features);
         let weights = self.model.weights_of(&features);
         let p = self.model.probabilities_with(&features, &weights);
         let thresholds = self.model.thresholds;
@@ -218,6 +236,10 @@ impl Classifier {
         let has_problem = has(Element::Who) && has(Element::Problem);
         let thin = layout.word_count() < rules.verdict.thin_words;
         let drivers = self.drivers(&features, &weights, verdict, norm, original);
+        // A very long pitch's buffer is let go rather than kept for the thread's lifetime.
+        if features.capacity() <= KEPT_FEATURES {
+            FEATURES.set(features);
+        }
         let reason = reason(verdict, &drivers, layout, norm);
 
         let fillers = Fill::from_hits(rules, norm, original, &hits);

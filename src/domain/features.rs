@@ -454,6 +454,22 @@ impl Reader<'_> {
         sentences: usize,
         hits: &[RuleHit],
     ) -> Vec<Feature> {
+        let mut out = Vec::new();
+        self.read_into(text, first_sentence, sentences, hits, &mut out);
+        out
+    }
+
+    /// [`read`](Self::read) into `out` (cleared first), so a caller that assesses many pitches
+    /// can keep one buffer: a pitch has hundreds of features, beyond what an allocator keeps at
+    /// hand per thread.
+    pub fn read_into(
+        &self,
+        text: &str,
+        first_sentence: (usize, usize),
+        sentences: usize,
+        hits: &[RuleHit],
+        out: &mut Vec<Feature>,
+    ) {
         let lower = text.to_ascii_lowercase();
         let mut toks: Vec<Token> = Vec::with_capacity(text.len() / 5 + 1);
         spans(&lower, |start, end| {
@@ -480,7 +496,9 @@ impl Reader<'_> {
             }
         };
         let dims = self.vectors.map_or(0, WordVectors::dims);
-        let mut out: Vec<Feature> = Vec::with_capacity(toks.len() * 5 + 48 + dims);
+        out.clear();
+        // Words, pairs and affixes, about two letter groups per letter, the rest.
+        out.reserve(toks.len() * 5 + 2 * lower.len() + 48 + dims);
         let mut push = |kind: Kind, key: u64, value: f32, span: Option<(usize, usize)>| {
             out.push(Feature {
                 key,
@@ -599,7 +617,7 @@ impl Reader<'_> {
                 push(Kind::Meaning, meaning_key(i), x, None);
             }
         }
-        finish(out)
+        finish(out);
     }
 
     fn cues(
@@ -774,7 +792,7 @@ fn meaning_key(i: usize) -> u64 {
 }
 
 /// Keeps the first of each feature, then scales each block to unit length times its weight.
-fn finish(mut out: Vec<Feature>) -> Vec<Feature> {
+fn finish(out: &mut Vec<Feature>) {
     // The first occurrence of each key stays: the words are read in order, so it is the
     // earliest span. An open-addressing set of the keys seen, as sorting cost more.
     let mut seen = vec![0u64; (out.len() * 2).next_power_of_two().max(16)];
@@ -795,14 +813,13 @@ fn finish(mut out: Vec<Feature>) -> Vec<Feature> {
         }
     });
     let mut norms = [0f32; BLOCK_WEIGHTS.len()];
-    for f in &out {
+    for f in out.iter() {
         norms[f.kind.block()] += f.value * f.value;
     }
-    for f in &mut out {
+    for f in out.iter_mut() {
         let b = f.kind.block();
         f.value *= BLOCK_WEIGHTS[b] / norms[b].sqrt();
     }
-    out
 }
 
 #[cfg(test)]

@@ -941,3 +941,22 @@ fn a_hit_next_to_a_multibyte_character_ends_on_a_char_boundary() {
         }
     }
 }
+
+#[test]
+fn a_pitch_is_judged_the_same_whatever_was_judged_before_it_on_the_thread() {
+    // The classifier keeps one feature buffer per thread: nothing of a longer pitch may stay.
+    let alone: Vec<Assessment> = PITCHES.iter().map(|(p, _)| assess(p)).collect();
+    let long = PITCHES
+        .iter()
+        .map(|(p, _)| *p)
+        .collect::<Vec<_>>()
+        .join(" ");
+    for ((pitch, _), first) in PITCHES.iter().zip(&alone) {
+        assess(&long);
+        assert_eq!(&assess(pitch), first, "{pitch}");
+    }
+    let elsewhere = std::thread::spawn(|| assess(PITCHES[0].0))
+        .join()
+        .expect("judged on another thread");
+    assert_eq!(elsewhere, alone[0]);
+}
