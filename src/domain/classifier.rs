@@ -322,18 +322,41 @@ impl Classifier {
                 _ => each.push((span, c, f.kind)),
             }
         }
-        // Added up per span; a rule or a cue explains a phrase better than its words do.
+        // Added up per span. A rule or a cue explains a phrase better than its words do, but only
+        // one that pushed towards the verdict, and a rule only if it looks for that side: "names
+        // who is affected" under a tech-led verdict would say the opposite of what moved it. Of
+        // those, the one that pushed most names the phrase; a word class that pushed against the
+        // verdict does not name it either.
+        let problem_led = verdict == Verdict::Problem;
+        let rule_or_cue = |k: Kind| match k {
+            Kind::Rule(i) => self
+                .rules
+                .rules
+                .get(usize::from(i))
+                .is_some_and(|r| (r.spec.side == Side::Problem) == problem_led),
+            Kind::Cue(_) => true,
+            _ => false,
+        };
         each.sort_unstable_by_key(|e| e.0);
-        let mut spans: Vec<((usize, usize), f32, Kind)> = Vec::with_capacity(each.len());
+        // Per span: where, how much in all, what names it, how much that one pushed.
+        let mut spans: Vec<((usize, usize), f32, Kind, f32)> = Vec::with_capacity(each.len());
         for (span, c, kind) in each {
             match spans.last_mut() {
                 Some(entry) if entry.0 == span => {
                     entry.1 += c;
-                    if matches!(kind, Kind::Rule(_) | Kind::Cue(_)) {
-                        entry.2 = kind;
+                    if rule_or_cue(kind) && c > 0.0 && c > entry.3 {
+                        (entry.2, entry.3) = (kind, c);
                     }
                 }
-                _ => spans.push((span, c, kind)),
+                _ => {
+                    let describes = matches!(kind, Kind::Rule(_) | Kind::Cue(_) | Kind::Class(_));
+                    let (named, pushed) = match kind {
+                        k if rule_or_cue(k) && c > 0.0 => (k, c),
+                        _ if describes && c <= 0.0 => (Kind::Word, f32::NEG_INFINITY),
+                        k => (k, f32::NEG_INFINITY),
+                    };
+                    spans.push((span, c, named, pushed));
+                }
             }
         }
         // Spans are distinct after adding up, so no two compare equal and an unstable sort (which
@@ -341,7 +364,7 @@ impl Classifier {
         spans.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut out: Vec<Driver> = Vec::new();
         let mut taken: Vec<(usize, usize)> = Vec::new();
-        for ((s, e), c, kind) in spans {
+        for ((s, e), c, kind, _) in spans {
             // What rounds to nothing moved nothing.
             if c < 0.005 || out.len() == 3 {
                 break;

@@ -960,3 +960,47 @@ fn a_pitch_is_judged_the_same_whatever_was_judged_before_it_on_the_thread() {
         .expect("judged on another thread");
     assert_eq!(elsewhere, alone[0]);
 }
+
+#[test]
+fn a_phrase_that_moved_the_verdict_is_never_described_as_a_signal_for_the_other_side() {
+    use problemfirst::domain::Side;
+    // What the problem-side rules say of a phrase ("names who is affected", "says what is
+    // hard"), as the explanation words it.
+    let rules = &config().classifier.rules.rules;
+    let says = |side: Side| -> Vec<String> {
+        rules
+            .iter()
+            .filter(|r| r.spec.side == side)
+            .map(|r| {
+                r.spec
+                    .message
+                    .replace(": '%s'", "")
+                    .replace("'%s'", "")
+                    .trim()
+                    .to_string()
+            })
+            .collect()
+    };
+    let problem_says = says(Side::Problem);
+    let solution_says = [says(Side::Tech), says(Side::Vague)].concat();
+    let mut checked = 0;
+    for (pitch, _) in PITCHES {
+        let a = assess(pitch);
+        let other = match a.verdict {
+            Verdict::Problem => &solution_says,
+            _ => &problem_says,
+        };
+        for d in &a.drivers {
+            assert!(d.weight > 0.0, "{pitch}: {d:?}");
+            assert!(
+                !other.contains(&d.why),
+                "{pitch}: {:?} moved it to {:?} but is described as {:?}",
+                d.text,
+                a.verdict,
+                d.why
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} explanations checked");
+}
