@@ -5,10 +5,8 @@
 //! each exactly once.
 
 use crate::support::fake_slack::FakeSlack;
-use crate::support::process::{resumed_at_start, Options, Serve, SECRET};
+use crate::support::process::{resumed_at_start, wait_for_replies, Filed, Options, Serve, SECRET};
 use crate::support::signing::{self, Signature};
-use problemfirst::storage::Store;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -144,37 +142,19 @@ async fn acknowledged_events_survive_sigkill_and_retries_of_the_rest_are_process
         retried_and_acked += 1;
         acked.push(event);
     }
-    let threads = |fake: &FakeSlack| -> std::collections::HashSet<String> {
-        fake.delivered("chat.postMessage")
-            .iter()
-            .filter_map(|c| c.arg("thread_ts").map(str::to_string))
-            .collect()
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline && !acked.iter().all(|e| threads(&fake).contains(&e.ts)) {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let acked_ids: Vec<(&str, &str)> = acked
+        .iter()
+        .map(|e| (e.id.as_str(), e.ts.as_str()))
+        .collect();
+    let ts: Vec<&str> = acked_ids.iter().map(|(_, ts)| *ts).collect();
+    wait_for_replies(&fake, &ts).await;
     let status = serve.terminate(Duration::from_secs(15)).await;
     assert!(status.is_some_and(|s| s.success()), "stopped: {status:?}");
     resumed += resumed_at_start(&serve.take_logs());
 
-    let store = Store::open(&data).expect("the store opens");
-    let mut filed: HashMap<String, usize> = HashMap::new();
-    for n in 1..=store.len().expect("count") as u64 {
-        let idea = store
-            .get(problemfirst::domain::IdeaId::new(n))
-            .expect("readable")
-            .expect("ids are dense");
-        *filed
-            .entry(idea.origin.ts.map(String::from).unwrap_or_default())
-            .or_default() += 1;
-    }
-    let missing: Vec<&str> = acked
-        .iter()
-        .filter(|e| !filed.contains_key(&e.ts))
-        .map(|e| e.id.as_str())
-        .collect();
-    let twice: Vec<(&String, &usize)> = filed.iter().filter(|(_, n)| **n > 1).collect();
+    let filed = Filed::read(&data);
+    let missing = filed.missing(&acked_ids);
+    let twice = filed.twice();
     eprintln!(
         "{} events acknowledged in {ROUNDS} SIGKILL rounds and a last run ({} of them only when \
          Slack retried, {} taken up from the inbox after a kill), {} filed, {} missing, {} filed \
@@ -182,7 +162,7 @@ async fn acknowledged_events_survive_sigkill_and_retries_of_the_rest_are_process
         acked.len(),
         retried_and_acked,
         resumed,
-        filed.len(),
+        filed.0.len(),
         missing.len(),
         twice.len()
     );
@@ -199,7 +179,7 @@ async fn acknowledged_events_survive_sigkill_and_retries_of_the_rest_are_process
     );
     assert!(twice.is_empty(), "filed more than once: {twice:?}");
     assert_eq!(
-        filed.len(),
+        filed.0.len(),
         acked.len(),
         "nothing was filed that was not sent"
     );

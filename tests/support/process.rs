@@ -276,3 +276,52 @@ pub fn resumed_at_start(logs: &str) -> usize {
         .filter_map(|l| l["fields"]["count"].as_u64())
         .sum::<u64>() as usize
 }
+
+/// Waits (bounded: 20 s) until every message with one of these timestamps has had its reply
+/// posted in its thread: the bot has finished what it acknowledged.
+pub async fn wait_for_replies(fake: &crate::support::fake_slack::FakeSlack, ts: &[&str]) {
+    let replied = || -> std::collections::HashSet<String> {
+        fake.delivered("chat.postMessage")
+            .iter()
+            .filter_map(|c| c.arg("thread_ts").map(str::to_string))
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline && !ts.iter().all(|t| replied().contains(*t)) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The ideas in the (stopped) store at `data`, counted by the message they were filed from.
+pub struct Filed(pub std::collections::HashMap<String, usize>);
+
+impl Filed {
+    pub fn read(data: &Path) -> Filed {
+        let store = problemfirst::storage::Store::open(data).expect("the store opens");
+        let mut filed = std::collections::HashMap::new();
+        for n in 1..=store.len().expect("count") as u64 {
+            let idea = store
+                .get(problemfirst::domain::IdeaId::new(n))
+                .expect("readable")
+                .expect("ids are dense");
+            *filed
+                .entry(idea.origin.ts.map(String::from).unwrap_or_default())
+                .or_default() += 1;
+        }
+        Filed(filed)
+    }
+
+    /// Of the acknowledged messages, `(id, ts)`, the ids of those never filed.
+    pub fn missing<'a>(&self, acked: &[(&'a str, &str)]) -> Vec<&'a str> {
+        acked
+            .iter()
+            .filter(|(_, ts)| !self.0.contains_key(*ts))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// The messages filed more than once, with how often.
+    pub fn twice(&self) -> Vec<(&String, &usize)> {
+        self.0.iter().filter(|(_, n)| **n > 1).collect()
+    }
+}
