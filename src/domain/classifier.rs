@@ -403,14 +403,7 @@ impl Classifier {
         match kind {
             Kind::Rule(i) => self.rules.rules.get(usize::from(i)).map_or_else(
                 || "names who is affected and what is hard for them".to_string(),
-                |r| {
-                    r.spec
-                        .message
-                        .replace(": '%s'", "")
-                        .replace("'%s'", "")
-                        .trim()
-                        .to_string()
-                },
+                |r| r.describes(),
             ),
             Kind::Cue(c) => match c {
                 Cue::VerbOpener | Cue::Imperative => "opens with something to do".into(),

@@ -226,6 +226,19 @@ pub struct Rule {
     pub exceptions: Option<Regex>,
 }
 
+impl Rule {
+    /// What a phrase this rule matched is, in an explanation: its message without the quoted
+    /// phrase ("names who is affected").
+    pub fn describes(&self) -> String {
+        self.spec
+            .message
+            .replace(": '%s'", "")
+            .replace("'%s'", "")
+            .trim()
+            .to_string()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Pair {
     pub spec: PairSpec,

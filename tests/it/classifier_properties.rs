@@ -971,14 +971,7 @@ fn a_phrase_that_moved_the_verdict_is_never_described_as_a_signal_for_the_other_
         rules
             .iter()
             .filter(|r| r.spec.side == side)
-            .map(|r| {
-                r.spec
-                    .message
-                    .replace(": '%s'", "")
-                    .replace("'%s'", "")
-                    .trim()
-                    .to_string()
-            })
+            .map(|r| r.describes())
             .collect()
     };
     let problem_says = says(Side::Problem);
