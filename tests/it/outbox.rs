@@ -5,7 +5,7 @@
 use crate::support::ids;
 
 use crate::support::app::{spawn, Transport};
-use crate::support::fake_slack::{Failure, FakeSlack};
+use crate::support::fake_slack::{Failure, FakeSlack, Gate};
 use problemfirst::app::{Answer, Submission};
 use problemfirst::domain::{Audience, Notice, Source};
 use std::collections::HashMap;
@@ -171,10 +171,10 @@ async fn permanent_errors_become_dead_letters_and_the_rest_still_goes_out() {
 async fn a_slow_call_does_not_hold_messages_to_other_places() {
     let fake = FakeSlack::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
-    // The first message is taken by Slack but answered only after eight seconds (inside the
-    // 10-second limit of a call): time enough for the other message on a machine whose disk
-    // stalls under other work, since every queueing and every delivery waits for an fsync.
-    fake.fail_next("chat.postMessage", Failure::Stall(Duration::from_secs(8)));
+    // The first message is taken by Slack but answered only when the test says so: no race
+    // with the machine's speed, only with the bot's own 10-second limit on a call.
+    let gate = Gate::new();
+    fake.fail_next("chat.postMessage", Failure::Hold(gate.clone()));
     let bot = spawn()
         .transport(Transport::None)
         .run(&fake, dir.path())
@@ -192,15 +192,51 @@ async fn a_slow_call_does_not_hold_messages_to_other_places() {
     assert_eq!(arrived.len(), 1, "the slow call is under way");
     // Queued while it is: another person's message goes out without waiting for it.
     bot.app.store().enqueue(&[text("UQUICK")]).expect("queued");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while fake.delivered("chat.postMessage").len() < 2 && tokio::time::Instant::now() < deadline {
+    let landed = |fake: &FakeSlack| -> Vec<String> {
+        fake.delivered("chat.postMessage")
+            .iter()
+            .map(|c| c.arg("channel").unwrap_or_default().to_string())
+            .collect()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while landed(&fake).is_empty() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let order: Vec<String> = fake
-        .delivered("chat.postMessage")
+    // The slow call is still the bot's first try: had the quick message waited for it, it
+    // would have gone out only after that try had ended (at the earliest, the call's limit).
+    let waiting: Vec<(String, u32)> = bot
+        .app
+        .outbox(10)
+        .expect("outbox")
         .iter()
-        .map(|c| c.arg("channel").unwrap_or_default().to_string())
+        .map(|p| (format!("{:?}", p.entry.notice), p.entry.attempts))
         .collect();
-    assert_eq!(order, ["UQUICK", "USLOW"], "the quick one landed first");
+    let calls: Vec<(String, Duration)> = fake
+        .calls_to("chat.postMessage")
+        .iter()
+        .map(|c| {
+            let to = c.arg("channel").unwrap_or_default().to_string();
+            (to, c.at.duration_since(arrived[0].at))
+        })
+        .collect();
+    assert_eq!(
+        landed(&fake),
+        ["UQUICK"],
+        "the quick one landed while the slow one was held; calls: {calls:?}; outbox: {waiting:?}"
+    );
+    assert!(
+        waiting.len() == 1 && waiting[0].0.contains("USLOW") && waiting[0].1 == 0,
+        "the slow one is still on its first try; calls: {calls:?}; outbox: {waiting:?}"
+    );
+    gate.open();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while landed(&fake).len() < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        landed(&fake),
+        ["UQUICK", "USLOW"],
+        "the slow one landed too"
+    );
     assert!(bot.stop().await);
 }

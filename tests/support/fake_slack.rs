@@ -73,7 +73,7 @@ impl Call {
 }
 
 /// A scripted failure for the next call to a method (see [`FakeSlack::fail_next`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Failure {
     /// HTTP 429 with `Retry-After: <secs>` and `{"ok":false,"error":"ratelimited"}`.
     RateLimited { retry_after_secs: u64 },
@@ -85,6 +85,35 @@ pub enum Failure {
     Disconnect,
     /// Answer normally, but only after this long (a stalled call).
     Stall(Duration),
+    /// Answer normally, but only once the gate is opened (a call held for as long as a test
+    /// needs, whatever the machine's speed).
+    Hold(Gate),
+}
+
+/// Opened once by a test ([`Gate::open`]); a held call waits for it.
+#[derive(Debug, Clone)]
+pub struct Gate(Arc<tokio::sync::Semaphore>);
+
+impl Default for Gate {
+    fn default() -> Gate {
+        Gate::new()
+    }
+}
+
+impl Gate {
+    pub fn new() -> Gate {
+        Gate(Arc::new(tokio::sync::Semaphore::new(0)))
+    }
+
+    /// Lets every call held at this gate, and any held later, go on.
+    pub fn open(&self) {
+        self.0.close();
+    }
+
+    async fn pass(&self) {
+        // A closed semaphore is an open gate: acquiring fails at once.
+        let _ = self.0.acquire().await;
+    }
 }
 
 enum Outgoing {
@@ -619,6 +648,7 @@ async fn api(
         }
         Some(Failure::Disconnect) => return Err("fake slack: injected disconnect".into()),
         Some(Failure::Stall(pause)) => tokio::time::sleep(pause).await,
+        Some(Failure::Hold(gate)) => gate.pass().await,
         None => {}
     }
     lock(&shared.succeeded).push(Call {
