@@ -19,6 +19,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
+// The bot's own allocator, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: problemfirst::heap::Allocator = problemfirst::heap::Allocator {};
+
 const TOTAL: usize = 1_000_000;
 /// Ideas a week, every week: the digest week holds the last 5,000.
 const PER_WEEK: usize = 5_000;
