@@ -3,7 +3,9 @@
 //! on 127.0.0.1 answering the bot's `response_url` posts. Prints acks per second, ack latency
 //! percentiles and the server's peak RSS.
 //!
-//! `cargo bench --bench http_load` (add `-- --seconds 20 --connections 64` to change the load).
+//! `cargo bench --bench http_load` (add `-- --seconds 20 --connections 64` to change the load,
+//! `-- --pitches FILE` to send the `text` of each line of a JSONL file in turn instead: real
+//! pitches, each different, cost the classifier more than pitches put together from parts).
 //! Targets: p99 ack < 10 ms, ≥ 5,000 acks/s, peak RSS < 50 MB.
 
 use bytes::Bytes;
@@ -83,6 +85,27 @@ fn pitch(n: usize) -> String {
             IMPACT[(n / 5) % IMPACT.len()]
         )
     }
+}
+
+/// The texts of `--pitches FILE` (a JSONL file with a `text` on each line), if given.
+fn pitches_from_file() -> Option<Vec<String>> {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args
+        .iter()
+        .position(|a| a == "--pitches")
+        .and_then(|i| args.get(i + 1))?;
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let texts: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}: {e}"));
+            v["text"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    assert!(!texts.is_empty(), "{path} holds no pitches");
+    Some(texts)
 }
 
 fn arg(name: &str, default: u64) -> u64 {
@@ -172,12 +195,18 @@ async fn run(duration: Duration, connections: usize) {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
         .to_string();
+    let from_file = pitches_from_file();
+    let text = |n: usize| match &from_file {
+        Some(texts) => texts[n % texts.len()].clone(),
+        None => pitch(n),
+    };
     let signed: Vec<Vec<(Bytes, String)>> = (0..connections)
         .map(|c| {
             (0..per_connection)
                 .map(|i| {
                     let body = form(
-                        &pitch(c * 7919 + i),
+                        // Each connection starts at its own place and goes through in order.
+                        &text(c * 7919 + i),
                         // A new person each time: the per-person hourly limit would otherwise
                         // turn the load into refusals.
                         &format!("U{c}X{i}"),
