@@ -16,7 +16,6 @@ use super::rules::{Language, Role, Rules, Scope};
 use super::text::{normalize, Layout, Normalized};
 use super::training::decide;
 use super::wordvec::WordVectors;
-use regex::SetMatches;
 
 /// The most features a thread's buffer keeps room for between pitches (a 300-character pitch
 /// has about 500).
@@ -132,7 +131,7 @@ impl Classifier {
     /// What the model reads in a pitch, for training.
     pub fn features(&self, raw: &str) -> Vec<Feature> {
         let read = self.prepare(raw);
-        let hits = self.rules.weigh(&read.norm.text, &read.layout).0;
+        let hits = self.rules.weigh(&read.norm.text, &read.layout);
         self.read(&read.norm.text, &read.layout, &hits)
     }
 
@@ -206,7 +205,7 @@ impl Classifier {
     ) -> Assessment {
         let rules = &self.rules;
         let text = norm.text.as_str();
-        let (hits, matched) = rules.weigh(text, layout);
+        let hits = rules.weigh(text, layout);
         // One buffer per thread for the features: they are many, and only needed until the
         // explanation is written.
         let mut features = FEATURES.take();
@@ -255,7 +254,7 @@ impl Classifier {
             norm,
             original,
         );
-        let track = rules.suggest_track(text, &matched, norm, original);
+        let track = rules.suggest_track(text, norm, original);
         let hits = hits
             .into_iter()
             .map(|h| {
@@ -520,15 +519,14 @@ impl Rules {
     }
 
     /// Every rule hit, weighed: found, modified (negation, questions, contrast…), capped, with
-    /// the pair bonuses after them. Also which patterns of the set matched.
-    fn weigh(&self, text: &str, layout: &Layout) -> (Vec<Weighed>, SetMatches) {
-        let matched = self.set.matches(text);
-        let mut hits = self.find_hits(text, layout, &matched);
-        self.apply_modifiers(text, layout, &matched, &mut hits);
+    /// the pair bonuses after them.
+    fn weigh(&self, text: &str, layout: &Layout) -> Vec<Weighed> {
+        let mut hits = self.find_hits(text, layout);
+        self.apply_modifiers(text, layout, &mut hits);
         apply_caps(self, text, &mut hits);
         let pair_hits = self.pair_bonuses(layout, &hits);
         hits.extend(pair_hits);
-        (hits, matched)
+        hits
     }
 
     /// A rule's (or pair's) id by its index.
@@ -553,12 +551,14 @@ impl Rules {
         }
     }
 
-    fn find_hits(&self, text: &str, layout: &Layout, matched: &SetMatches) -> Vec<Weighed> {
+    /// Each rule searched with its own regex. (One `RegexSet` of every rule, as a prefilter,
+    /// cost ten times the rest of an assessment on pitches it had not seen: its lazy DFA, over all
+    /// the rules' word lists at once, kept building states it never reused.)
+    fn find_hits(&self, text: &str, layout: &Layout) -> Vec<Weighed> {
         let leading = layout.leading_sentence();
         let any_question = layout.sentences.iter().any(|s| s.is_question);
         let mut out = Vec::with_capacity(16);
-        for idx in matched.iter().filter(|&i| i < self.rules.len()) {
-            let rule = &self.rules[idx];
+        for (idx, rule) in self.rules.iter().enumerate() {
             if rule.spec.questions_only && !any_question {
                 continue;
             }
@@ -620,39 +620,25 @@ impl Rules {
         out
     }
 
-    fn apply_modifiers(
-        &self,
-        text: &str,
-        layout: &Layout,
-        matched: &SetMatches,
-        hits: &mut [Weighed],
-    ) {
-        let present = |slot: usize| self.cue_slots[slot].is_some_and(|i| matched.matched(i));
+    fn apply_modifiers(&self, text: &str, layout: &Layout, hits: &mut [Weighed]) {
         let m = &self.modifiers;
         let negations: Vec<(usize, usize)> = {
             let pseudo: Vec<(usize, usize)> = match &self.pseudo_negation {
-                Some(r) if present(0) => r.find_iter(text).map(|x| (x.start(), x.end())).collect(),
-                _ => Vec::new(),
+                Some(r) => r.find_iter(text).map(|x| (x.start(), x.end())).collect(),
+                None => Vec::new(),
             };
-            if matched.matched(self.negation_slot) {
-                self.negation
-                    .find_iter(text)
-                    .map(|x| (x.start(), x.end()))
-                    .filter(|&(s, e)| !pseudo.iter().any(|&(ps, pe)| ps <= s && e <= pe))
-                    .collect()
-            } else {
-                Vec::new()
-            }
+            self.negation
+                .find_iter(text)
+                .map(|x| (x.start(), x.end()))
+                .filter(|&(s, e)| !pseudo.iter().any(|&(ps, pe)| ps <= s && e <= pe))
+                .collect()
         };
-        let contrast = match &self.contrast {
-            Some(r) if present(1) => r.find(text).map(|x| x.end()),
-            _ => None,
-        };
-        let quotes = if present(2) {
-            reported_quotes(self, text)
-        } else {
-            Vec::new()
-        };
+        let contrast = self
+            .contrast
+            .as_ref()
+            .and_then(|r| r.find(text))
+            .map(|x| x.end());
+        let quotes = reported_quotes(self, text);
         let leading = layout.leading_sentence();
         let rules = &self.rules;
         let is = |h: &Weighed, e: Element| rules[h.rule].spec.element == Some(e);
@@ -836,26 +822,18 @@ impl Rules {
         String::new()
     }
 
-    fn suggest_track(
-        &self,
-        text: &str,
-        matched: &SetMatches,
-        norm: &Normalized,
-        original: &str,
-    ) -> TrackSuggestion {
+    fn suggest_track(&self, text: &str, norm: &Normalized, original: &str) -> TrackSuggestion {
         // Distinct hint phrases per track, as spans of the normalised text.
         let mut best: Option<(usize, Vec<(usize, usize)>)> = None;
         let mut runner_up = 0;
         for (i, t) in self.tracks.iter().enumerate() {
             let mut words: Vec<(usize, usize)> = Vec::new();
-            if matched.matched(t.slot) {
-                for m in t.hints.find_iter(text) {
-                    if !words
-                        .iter()
-                        .any(|&(s, e)| text[s..e].eq_ignore_ascii_case(m.as_str()))
-                    {
-                        words.push((m.start(), m.end()));
-                    }
+            for m in t.hints.find_iter(text) {
+                if !words
+                    .iter()
+                    .any(|&(s, e)| text[s..e].eq_ignore_ascii_case(m.as_str()))
+                {
+                    words.push((m.start(), m.end()));
                 }
             }
             match &best {

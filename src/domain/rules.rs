@@ -4,7 +4,7 @@
 //! rule stops start-up instead of misjudging pitches later.
 
 use super::assessment::{Element, Side};
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -251,8 +251,6 @@ pub struct Track {
     pub id: String,
     pub name: String,
     pub hints: Regex,
-    /// Set index of the hints.
-    pub slot: usize,
 }
 
 /// The compiled rules: build once at start-up, share everywhere.
@@ -262,13 +260,6 @@ pub struct Rules {
     pub modifiers: ModifierSpec,
     pub notes: NoteSpec,
     pub rules: Vec<Rule>,
-    /// Prefilter: which rules match at all, followed by the modifier cues in `cue_slots` order,
-    /// so a cue that is not in the text costs no search of its own.
-    pub set: RegexSet,
-    /// Set indexes of the pseudo-negation, contrast and reported-speech cues, when configured.
-    pub cue_slots: [Option<usize>; 3],
-    /// Set index of the negation cues.
-    pub negation_slot: usize,
     pub pairs: Vec<Pair>,
     pub questions: Vec<QuestionSpec>,
     /// For each question, the index of the rule that triggers it, if a rule does.
@@ -373,31 +364,9 @@ impl Rules {
             &m.contrast_cues,
             &m.reported_speech_cues,
         ];
-        let mut cue_slots = [None; 3];
-        let mut set_sources: Vec<String> = sources.iter().map(|s| ascii_classes(s)).collect();
-        let word_list =
-            |words: &[String]| format!("(?i:{})", ascii_classes(&word_alternation(words)));
-        for (slot, words) in cue_slots.iter_mut().zip(cue_lists) {
-            if !words.is_empty() {
-                *slot = Some(set_sources.len());
-                set_sources.push(word_list(words));
-            }
-        }
-        // The negation cues and the track hints are searched over every pitch that has them;
-        // in the set, a pitch without them costs no search at all.
-        let negation_slot = set_sources.len();
-        set_sources.push(word_list(&m.negation_cues));
-        let track_slots: Vec<usize> = spec
-            .tracks
-            .iter()
-            .map(|t| {
-                set_sources.push(word_list(&t.hints));
-                set_sources.len() - 1
-            })
-            .collect();
 
-        // Every other regex, as (source, case-sensitive) jobs, compiled side by side with the
-        // set. Mistakes are reported further down, in the order the checks read.
+        // Every regex, as (source, case-sensitive) jobs, compiled side by side. Mistakes are
+        // reported further down, in the order the checks read.
         let mut jobs: Vec<(String, bool)> = Vec::new();
         let mut job = |source: String, case_sensitive: bool| {
             jobs.push((source, case_sensitive));
@@ -425,10 +394,7 @@ impl Rules {
             |words: &[String]| (!words.is_empty()).then(|| job(word_alternation(words), false));
         let negation_job = list_job(&m.negation_cues);
         let cue_jobs = cue_lists.map(|words| list_job(words));
-        let (set, mut compiled) = compile_with_set(&set_sources, &jobs);
-        if let Err(None) = set {
-            return Err(RuleError::new("rules", "rule set compilation failed"));
-        }
+        let mut compiled = compile_all(&jobs);
         let mut take = |j: usize| {
             compiled
                 .get_mut(j)
@@ -488,7 +454,7 @@ impl Rules {
         }
         let mut tracks = Vec::new();
         let mut track_ids = HashSet::new();
-        for (t, &slot) in spec.tracks.iter().zip(&track_slots) {
+        for t in &spec.tracks {
             let name = format!("track '{}'", t.id);
             if !track_ids.insert(t.id.as_str()) {
                 return Err(RuleError::duplicate(&name, "duplicate track id"));
@@ -505,7 +471,6 @@ impl Rules {
                 id: t.id.clone(),
                 name: t.name.clone(),
                 hints,
-                slot,
             });
         }
         if !track_ids.contains(spec.default_track.as_str()) {
@@ -534,16 +499,8 @@ impl Rules {
         let contrast = list("modifiers.contrast_cues", contrast_job)?;
         let reported_speech = list("modifiers.reported_speech_cues", reported_job)?;
         let number = take(number_job).map_err(|e| RuleError::new("number", e))?;
-        // Every pattern in the set was also compiled on its own above, so a mistake in one has
-        // been reported with its rule or list; what is left is the set as a whole being too big.
-        let set = set.map_err(|e| match e {
-            Some(e) => RuleError::new("rules", format!("rule set does not compile: {e}")),
-            None => RuleError::new("rules", "rule set compilation failed"),
-        })?;
         let version = version_of(&spec);
         Ok(Rules {
-            cue_slots,
-            negation_slot,
             pseudo_negation,
             contrast,
             reported_speech,
@@ -556,7 +513,6 @@ impl Rules {
             modifiers: spec.modifiers,
             notes: spec.notes,
             rules,
-            set,
             pairs,
             questions: spec.questions,
             question_rules,
@@ -798,18 +754,13 @@ fn ascii_classes(source: &str) -> String {
     out
 }
 
-/// The set, or why it did not compile: `None` if the thread compiling it died.
-type SetResult = Result<RegexSet, Option<regex::Error>>;
-
 /// Each job's regex, or the message [`build`] gave; `None` only for a job no thread took.
 type Compiled = Vec<Option<Result<Regex, String>>>;
 
-/// The prefilter set, and every `(source, case_sensitive)` job compiled with [`build`], on two
-/// threads: one starts with the set, the biggest single piece, the other with the jobs, and each
-/// takes the next job left when it is free. Jobs go longest first, so neither thread is left with
-/// a long one at the end. On two cores this takes about half the work's time, where the set on
-/// one thread and all the rules on the other left one core idle until the other was done.
-fn compile_with_set(set_sources: &[String], jobs: &[(String, bool)]) -> (SetResult, Compiled) {
+/// Every `(source, case_sensitive)` job compiled with [`build`], on two threads, each taking the
+/// next job left when it is free. Jobs go longest first, so neither thread is left with a long
+/// one at the end.
+fn compile_all(jobs: &[(String, bool)]) -> Compiled {
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&j| std::cmp::Reverse(jobs[j].0.len()));
     let next = AtomicUsize::new(0);
@@ -820,33 +771,20 @@ fn compile_with_set(set_sources: &[String], jobs: &[(String, bool)]) -> (SetResu
         }
         done
     };
-    let (set, done) = std::thread::scope(|scope| {
-        let helper = scope.spawn(|| {
-            let builder = |unicode: bool| {
-                RegexSetBuilder::new(set_sources)
-                    .unicode(unicode)
-                    .size_limit(SIZE_LIMIT * 4)
-                    .dfa_size_limit(SIZE_LIMIT * 4)
-                    .build()
-            };
-            let set = builder(false).or_else(|_| builder(true));
-            (set, work())
-        });
+    let done = std::thread::scope(|scope| {
+        let helper = scope.spawn(work);
         let mut done = work();
-        let set = match helper.join() {
-            Ok((set, theirs)) => {
-                done.extend(theirs);
-                set.map_err(Some)
-            }
-            Err(_) => Err(None),
-        };
-        (set, done)
+        // A helper that died leaves its jobs uncompiled: they are reported as such.
+        if let Ok(theirs) = helper.join() {
+            done.extend(theirs);
+        }
+        done
     });
     let mut compiled: Compiled = (0..jobs.len()).map(|_| None).collect();
     for (j, result) in done {
         compiled[j] = Some(result);
     }
-    (set, compiled)
+    compiled
 }
 
 fn build(source: &str, case_sensitive: bool) -> Result<Regex, String> {
