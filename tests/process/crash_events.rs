@@ -5,7 +5,9 @@
 //! each exactly once.
 
 use crate::support::fake_slack::FakeSlack;
-use crate::support::process::{resumed_at_start, wait_for_replies, Filed, Options, Serve, SECRET};
+use crate::support::process::{
+    check_every_acknowledged_filed_once, resumed_at_start, Options, Serve, SECRET,
+};
 use crate::support::signing::{self, Signature};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -146,41 +148,11 @@ async fn acknowledged_events_survive_sigkill_and_retries_of_the_rest_are_process
         .iter()
         .map(|e| (e.id.as_str(), e.ts.as_str()))
         .collect();
-    let ts: Vec<&str> = acked_ids.iter().map(|(_, ts)| *ts).collect();
-    wait_for_replies(&fake, &ts).await;
-    let status = serve.terminate(Duration::from_secs(15)).await;
-    assert!(status.is_some_and(|s| s.success()), "stopped: {status:?}");
-    resumed += resumed_at_start(&serve.take_logs());
-
-    let filed = Filed::read(&data);
-    let missing = filed.missing(&acked_ids);
-    let twice = filed.twice();
-    eprintln!(
-        "{} events acknowledged in {ROUNDS} SIGKILL rounds and a last run ({} of them only when \
-         Slack retried, {} taken up from the inbox after a kill), {} filed, {} missing, {} filed \
-         more than once",
-        acked.len(),
-        retried_and_acked,
-        resumed,
-        filed.0.len(),
-        missing.len(),
-        twice.len()
+    let story = format!(
+        "in {ROUNDS} SIGKILL rounds and a last run, {retried_and_acked} of them only when Slack retried"
     );
-    assert!(
-        acked.len() >= 100,
-        "too few events ({}) for the test to mean anything",
-        acked.len()
-    );
-    assert!(
-        missing.is_empty(),
-        "{} acknowledged events were not filed: {:?}",
-        missing.len(),
-        &missing[..missing.len().min(10)]
-    );
-    assert!(twice.is_empty(), "filed more than once: {twice:?}");
-    assert_eq!(
-        filed.0.len(),
-        acked.len(),
-        "nothing was filed that was not sent"
-    );
+    check_every_acknowledged_filed_once(
+        &fake, &mut serve, &data, &acked_ids, "events", &story, resumed,
+    )
+    .await;
 }

@@ -5,7 +5,9 @@
 //! be filed too — each exactly once.
 
 use crate::support::fake_slack::FakeSlack;
-use crate::support::process::{resumed_at_start, wait_for_replies, Filed, Options, Serve};
+use crate::support::process::{
+    check_every_acknowledged_filed_once, resumed_at_start, Options, Serve,
+};
 use crate::support::signing;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -135,41 +137,17 @@ async fn acknowledged_envelopes_survive_sigkill_and_redeliveries_of_the_rest_are
         .iter()
         .map(|e| (e.id.as_str(), e.ts.as_str()))
         .collect();
-    let ts: Vec<&str> = acked_ids.iter().map(|(_, ts)| *ts).collect();
-    wait_for_replies(&fake, &ts).await;
-    let status = serve.terminate(Duration::from_secs(15)).await;
-    assert!(status.is_some_and(|s| s.success()), "stopped: {status:?}");
-    resumed += resumed_at_start(&serve.take_logs());
-
-    let filed = Filed::read(&data);
-    let missing = filed.missing(&acked_ids);
-    let twice = filed.twice();
-    eprintln!(
-        "{} envelopes acknowledged in {ROUNDS} SIGKILL rounds and a last run ({} of them \
-         redeliveries, {} taken up from the inbox after a kill), {} filed, {} missing, {} filed \
-         more than once",
-        acked.len(),
-        redelivered_and_acked,
+    let story = format!(
+        "in {ROUNDS} SIGKILL rounds and a last run, {redelivered_and_acked} of them redeliveries"
+    );
+    check_every_acknowledged_filed_once(
+        &fake,
+        &mut serve,
+        &data,
+        &acked_ids,
+        "envelopes",
+        &story,
         resumed,
-        filed.0.len(),
-        missing.len(),
-        twice.len()
-    );
-    assert!(
-        acked.len() >= 100,
-        "too few envelopes ({}) for the test to mean anything",
-        acked.len()
-    );
-    assert!(
-        missing.is_empty(),
-        "{} acknowledged envelopes were not filed: {:?}",
-        missing.len(),
-        &missing[..missing.len().min(10)]
-    );
-    assert!(twice.is_empty(), "filed more than once: {twice:?}");
-    assert_eq!(
-        filed.0.len(),
-        acked.len(),
-        "nothing was filed that was not sent"
-    );
+    )
+    .await;
 }

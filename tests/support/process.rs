@@ -325,3 +325,52 @@ impl Filed {
         self.0.iter().filter(|(_, n)| **n > 1).collect()
     }
 }
+
+/// The end of a SIGKILL test: waits for the replies of everything acknowledged (`(id, ts)`),
+/// stops the bot cleanly, and checks that each acknowledged delivery was filed exactly once and
+/// nothing else was. `what` names the deliveries ("events"); `story` says how they were sent and
+/// `resumed` how many earlier runs took up from the inbox after a kill, for the printout.
+pub async fn check_every_acknowledged_filed_once(
+    fake: &crate::support::fake_slack::FakeSlack,
+    serve: &mut Serve,
+    data: &Path,
+    acked: &[(&str, &str)],
+    what: &str,
+    story: &str,
+    resumed: usize,
+) {
+    let ts: Vec<&str> = acked.iter().map(|(_, ts)| *ts).collect();
+    wait_for_replies(fake, &ts).await;
+    let status = serve.terminate(Duration::from_secs(15)).await;
+    assert!(status.is_some_and(|s| s.success()), "stopped: {status:?}");
+    let resumed = resumed + resumed_at_start(&serve.take_logs());
+
+    let filed = Filed::read(data);
+    let missing = filed.missing(acked);
+    let twice = filed.twice();
+    eprintln!(
+        "{} {what} acknowledged {story} ({resumed} taken up from the inbox after a kill): {} \
+         filed, {} missing, {} filed more than once",
+        acked.len(),
+        filed.0.len(),
+        missing.len(),
+        twice.len()
+    );
+    assert!(
+        acked.len() >= 100,
+        "too few {what} ({}) for the test to mean anything",
+        acked.len()
+    );
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged {what} were not filed: {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)]
+    );
+    assert!(twice.is_empty(), "filed more than once: {twice:?}");
+    assert_eq!(
+        filed.0.len(),
+        acked.len(),
+        "nothing was filed that was not sent"
+    );
+}
