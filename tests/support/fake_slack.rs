@@ -616,16 +616,19 @@ async fn api(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, BoxError> {
     let (verb, token, args) = read_args(req).await?;
-    record(&shared, &method, verb, token.clone(), args.clone());
+    // The failure queued next goes to the call recorded next: taken in the same step, so a call
+    // that arrives later cannot take it while this one's thread is paused between the two.
+    let failure = {
+        let mut failures = lock(&shared.failures);
+        record(&shared, &method, verb, token.clone(), args.clone());
+        failures.get_mut(&method).and_then(VecDeque::pop_front)
+    };
 
     let delay = lock(&shared.delays).get(&method).copied();
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
 
-    let failure = lock(&shared.failures)
-        .get_mut(&method)
-        .and_then(VecDeque::pop_front);
     match failure {
         Some(Failure::RateLimited { retry_after_secs }) => {
             let mut res = json_response(
