@@ -19,7 +19,11 @@ pub struct Args {
     /// Cross-validation folds.
     #[arg(long, default_value_t = 5)]
     folds: usize,
-    /// Seed of the fold assignment.
+    /// Cross-validation runs, each with its own fold assignment: the figures are over all their
+    /// folds, and the thresholds are chosen on every pitch scored once per run.
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// Seed of the first run's fold assignment; the next runs take the seeds after it.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// The highest share of problem-led pitches that may get the coaching buttons; sets the
@@ -111,6 +115,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if !(args.c.is_finite() && args.c > 0.0) {
         return Err(Failure::Usage("--c must be above 0".into()));
     }
+    if args.repeats == 0 {
+        return Err(Failure::Usage("--repeats must be at least 1".into()));
+    }
     if args.folds < 2 {
         return Err(Failure::Usage("--folds must be at least 2".into()));
     }
@@ -134,6 +141,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     let settings = Settings {
         folds: args.folds,
+        repeats: args.repeats,
         seed: args.seed,
         max_false_nag: args.max_false_nag,
         c: args.c,
@@ -174,9 +182,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
     print!("{}", describe(&report, &settings));
     let notes = vec![
         format!(
-            "Grouped {}-fold cross-validation (seed {}): accuracy {}, false-nag {}, tech recall {}, coach recall {}.",
+            "Grouped {}-fold cross-validation, {}: accuracy {}, false-nag {}, tech recall {}, coach recall {}.",
             settings.folds,
-            settings.seed,
+            runs(&settings),
             spread(&report.per_fold, |f| f.accuracy),
             spread(&report.per_fold, |f| f.false_nag),
             spread(&report.per_fold, |f| f.tech_recall),
@@ -244,56 +252,71 @@ fn spread(folds: &[Figures], f: impl Fn(&Figures) -> f64) -> String {
     format!("{m:.3} ± {sd:.3}")
 }
 
+/// How many cross-validation runs, and their seeds.
+fn runs(s: &Settings) -> String {
+    match s.repeats {
+        0 | 1 => format!("seed {}", s.seed),
+        n => format!(
+            "{n} runs (seeds {}–{})",
+            s.seed,
+            s.seed.saturating_add(n as u64 - 1)
+        ),
+    }
+}
+
 /// The cross-validation figures as a person reads them.
 fn describe(r: &Report, s: &Settings) -> String {
     let [p, t, v] = r.scored;
     let mut out = format!(
-        "{} pitches scored (problem {p}, tech {t}, vague {v}), {} training-only, {} groups; grouped {}-fold cross-validation, seed {}\n\n",
+        "{} pitches scored (problem {p}, tech {t}, vague {v}), {} training-only, {} groups; grouped {}-fold cross-validation, {}\n\n",
         p + t + v,
         r.extra,
         r.groups,
         s.folds,
-        s.seed
+        runs(s)
     );
-    let table = |out: &mut String, title: &str, folds: &[Figures], all: &Figures| {
-        out.push_str(&format!(
-            "{title}\n{:>8}{:>6}{:>15}{:>15}{:>15}{:>15}\n",
-            "fold", "n", "accuracy", "false-nag", "tech recall", "coach recall"
-        ));
-        for (i, f) in folds.iter().enumerate() {
+    // A row per run (its folds pooled); mean ± sd over every fold of every run.
+    let table =
+        |out: &mut String, title: &str, rows: &[Figures], folds: &[Figures], all: &Figures| {
             out.push_str(&format!(
-                "{:>8}{:>6}{:>15.3}{:>15.3}{:>15.3}{:>15.3}\n",
-                i + 1,
-                f.n,
-                f.accuracy,
-                f.false_nag,
-                f.tech_recall,
-                f.coach_recall
+                "{title}\n{:>8}{:>6}{:>15}{:>15}{:>15}{:>15}\n",
+                "run", "n", "accuracy", "false-nag", "tech recall", "coach recall"
             ));
-        }
-        out.push_str(&format!(
-            "{:>8}{:>6}{:>15}{:>15}{:>15}{:>15}\n",
-            "mean±sd",
-            "",
-            spread(folds, |f| f.accuracy),
-            spread(folds, |f| f.false_nag),
-            spread(folds, |f| f.tech_recall),
-            spread(folds, |f| f.coach_recall)
-        ));
-        out.push_str(&format!(
-            "{:>8}{:>6}{:>15.3}{:>15.3}{:>15.3}{:>15.3}\n\n",
-            "pooled", all.n, all.accuracy, all.false_nag, all.tech_recall, all.coach_recall
-        ));
-    };
-    table(&mut out, "All pitches", &r.per_fold, &r.all);
+            for (i, f) in rows.iter().enumerate() {
+                out.push_str(&format!(
+                    "{:>8}{:>6}{:>15.3}{:>15.3}{:>15.3}{:>15.3}\n",
+                    i + 1,
+                    f.n,
+                    f.accuracy,
+                    f.false_nag,
+                    f.tech_recall,
+                    f.coach_recall
+                ));
+            }
+            out.push_str(&format!(
+                "{:>8}{:>6}{:>15}{:>15}{:>15}{:>15}\n",
+                "mean±sd",
+                "",
+                spread(folds, |f| f.accuracy),
+                spread(folds, |f| f.false_nag),
+                spread(folds, |f| f.tech_recall),
+                spread(folds, |f| f.coach_recall)
+            ));
+            out.push_str(&format!(
+                "{:>8}{:>6}{:>15.3}{:>15.3}{:>15.3}{:>15.3}\n\n",
+                "pooled", all.n, all.accuracy, all.false_nag, all.tech_recall, all.coach_recall
+            ));
+        };
+    table(&mut out, "All pitches", &r.per_repeat, &r.per_fold, &r.all);
     table(
         &mut out,
         "Without the pitches marked ambiguous",
+        &r.per_repeat_clear,
         &r.per_fold_clear,
         &r.all_clear,
     );
     out.push_str(&format!(
-        "Calibration: temperature {:.3}. Reliability of P(problem), out of fold:\n{:>12}{:>6}{:>11}{:>10}\n",
+        "Calibration: temperature {:.3}. Reliability of P(problem), out of fold (each pitch once per run):\n{:>12}{:>6}{:>11}{:>10}\n",
         r.temperature, "P(problem)", "n", "predicted", "observed"
     ));
     for b in &r.reliability {

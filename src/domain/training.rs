@@ -1,6 +1,6 @@
 //! Fitting the model: multinomial logistic regression with L2 regularisation and balanced class
 //! weights, optimised with L-BFGS; grouped k-fold cross-validation (a source's pitches never
-//! straddle training and validation); temperature scaling of the out-of-fold probabilities; the
+//! straddle training and validation), repeated with other fold assignments; temperature scaling of the out-of-fold probabilities; the
 //! two thresholds on P(problem) chosen on those out-of-fold predictions; and a reliability table.
 //! Pure and deterministic: the same samples and seed give the same model, byte for byte.
 
@@ -38,6 +38,10 @@ impl Sample {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub folds: usize,
+    /// How many times cross-validation runs, each with its own fold assignment (seeds `seed`,
+    /// `seed + 1`, …). One split's figures, and the offsets chosen on them, move with the split
+    /// by a few points; over several the choice has every pitch scored that many times.
+    pub repeats: usize,
     pub seed: u64,
     /// Inverse regularisation strength, as in scikit-learn's `C`.
     pub c: f64,
@@ -56,6 +60,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             folds: 5,
+            repeats: 5,
             seed: 1,
             c: 2.0,
             min_count: 2,
@@ -92,7 +97,12 @@ pub struct Bin {
 /// What cross-validation found.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// Per fold of every repeat, repeat by repeat.
     pub per_fold: Vec<Figures>,
+    /// Per repeat, its folds pooled.
+    pub per_repeat: Vec<Figures>,
+    /// Per repeat, the ambiguous pitches left out.
+    pub per_repeat_clear: Vec<Figures>,
     /// Per fold, the ambiguous pitches left out.
     pub per_fold_clear: Vec<Figures>,
     pub all: Figures,
@@ -534,24 +544,33 @@ fn reliability(p: &[f32], labels: &[usize]) -> Vec<Bin> {
 /// Cross-validate, then fit on every sample. Returns the report and the model (whose
 /// `trained_on` the caller fills in).
 pub fn train(samples: &[Sample], s: &Settings) -> (Report, Model) {
-    let fold = assign_folds(samples, s.folds, s.seed);
     let scored: Vec<usize> = (0..samples.len()).filter(|&i| samples[i].scored).collect();
-    let mut z = vec![[0f32; 3]; samples.len()];
-    for f in 0..s.folds {
-        let train: Vec<usize> = (0..samples.len())
-            .filter(|&i| !samples[i].scored || fold[i] != f)
-            .collect();
-        let test: Vec<usize> = scored.iter().copied().filter(|&i| fold[i] == f).collect();
-        if test.is_empty() || train.is_empty() {
-            continue;
+    let repeats = s.repeats.max(1);
+    // Every scored pitch once per repeat, with the fold (numbered across repeats) that scored it.
+    let mut oof_z: Vec<[f32; 3]> = Vec::with_capacity(scored.len() * repeats);
+    let mut scored_by: Vec<(usize, usize)> = Vec::with_capacity(scored.len() * repeats);
+    for r in 0..repeats {
+        let fold = assign_folds(samples, s.folds, s.seed.wrapping_add(r as u64));
+        let mut z = vec![[0f32; 3]; samples.len()];
+        for f in 0..s.folds {
+            let train: Vec<usize> = (0..samples.len())
+                .filter(|&i| !samples[i].scored || fold[i] != f)
+                .collect();
+            let test: Vec<usize> = scored.iter().copied().filter(|&i| fold[i] == f).collect();
+            if test.is_empty() || train.is_empty() {
+                continue;
+            }
+            let m = fit(samples, &train, s);
+            for i in test {
+                z[i] = logits(&m, &samples[i].features);
+            }
         }
-        let m = fit(samples, &train, s);
-        for i in test {
-            z[i] = logits(&m, &samples[i].features);
+        for &i in &scored {
+            oof_z.push(z[i]);
+            scored_by.push((i, r * s.folds + fold[i]));
         }
     }
-    let oof_z: Vec<[f32; 3]> = scored.iter().map(|&i| z[i]).collect();
-    let labels: Vec<usize> = scored.iter().map(|&i| samples[i].label).collect();
+    let labels: Vec<usize> = scored_by.iter().map(|&(i, _)| samples[i].label).collect();
     let temperature = calibrate(&oof_z, &labels);
     let probs: Vec<[f32; 3]> = oof_z
         .iter()
@@ -568,26 +587,28 @@ pub fn train(samples: &[Sample], s: &Settings) -> (Report, Model) {
             (l, v, b)
         })
         .collect();
-    let of_fold = |f: usize, clear_only: bool| -> Figures {
-        let items: Vec<(usize, usize, bool)> = scored
+    let of_folds = |which: &dyn Fn(usize) -> bool, clear_only: bool| -> Figures {
+        let items: Vec<(usize, usize, bool)> = scored_by
             .iter()
             .zip(&decided)
-            .filter(|(&i, _)| fold[i] == f && !(clear_only && samples[i].ambiguous))
+            .filter(|(&(i, f), _)| which(f) && !(clear_only && samples[i].ambiguous))
             .map(|(_, &d)| d)
             .collect();
         figures(&items)
     };
-    let per_fold = (0..s.folds).map(|f| of_fold(f, false)).collect();
-    let per_fold_clear = (0..s.folds).map(|f| of_fold(f, true)).collect();
-    let clear: Vec<(usize, usize, bool)> = scored
-        .iter()
-        .zip(&decided)
-        .filter(|(&i, _)| !samples[i].ambiguous)
-        .map(|(_, &d)| d)
+    let folds = 0..repeats * s.folds;
+    let per_fold = folds
+        .clone()
+        .map(|f| of_folds(&|g| g == f, false))
         .collect();
+    let per_fold_clear = folds.map(|f| of_folds(&|g| g == f, true)).collect();
+    let of_repeat = |r: usize, clear_only: bool| of_folds(&|g| g / s.folds == r, clear_only);
+    let per_repeat = (0..repeats).map(|r| of_repeat(r, false)).collect();
+    let per_repeat_clear = (0..repeats).map(|r| of_repeat(r, true)).collect();
+    let clear = of_folds(&|_| true, true);
     let mut per_label = [0usize; 3];
-    for &l in &labels {
-        per_label[l] += 1;
+    for &i in &scored {
+        per_label[samples[i].label] += 1;
     }
     let groups = {
         let mut g: Vec<&str> = samples
@@ -601,9 +622,11 @@ pub fn train(samples: &[Sample], s: &Settings) -> (Report, Model) {
     };
     let report = Report {
         per_fold,
+        per_repeat,
+        per_repeat_clear,
         per_fold_clear,
         all: figures(&decided),
-        all_clear: figures(&clear),
+        all_clear: clear,
         temperature,
         thresholds,
         reliability: reliability(&p_problem, &labels),
@@ -698,13 +721,21 @@ mod tests {
         let s = toy();
         let settings = Settings {
             folds: 4,
+            repeats: 2,
             ..Settings::default()
         };
         let (report, model) = train(&s, &settings);
         assert!(report.all.accuracy > 0.95, "{:?}", report.all);
         let (_, again) = train(&s, &settings);
         assert_eq!(model.to_text(&[]), again.to_text(&[]));
-        assert_eq!(report.per_fold.len(), 4);
+        assert_eq!(report.per_fold.len(), 8);
+        assert_eq!(report.per_repeat.len(), 2);
+        // Every scored pitch is scored once per repeat.
+        assert_eq!(report.all.n, 2 * s.iter().filter(|x| x.scored).count());
+        assert_eq!(
+            report.per_repeat.iter().map(|f| f.n).sum::<usize>(),
+            report.all.n
+        );
         assert!(report.thresholds.coach_below <= report.thresholds.tip_below);
     }
 

@@ -547,6 +547,16 @@ fn training_file() -> Labelled {
 }
 
 #[test]
+fn train_refuses_settings_it_cannot_cross_validate_with() {
+    let file = training_file();
+    for (flag, value) in [("--folds", "1"), ("--repeats", "0")] {
+        let o = run(&["train", "--dry-run", flag, value, &file.path()]);
+        assert_exit(&o, 2);
+        assert!(stderr(&o).contains(flag), "{flag}: {}", stderr(&o));
+    }
+}
+
+#[test]
 fn train_is_deterministic_and_writes_a_model_the_config_loads() {
     let file = training_file();
     let dir = TempDir::new().unwrap_or_else(|e| panic!("temp dir: {e}"));
@@ -559,6 +569,8 @@ fn train_is_deterministic_and_writes_a_model_the_config_loads() {
             "3",
             "--seed",
             "7",
+            "--repeats",
+            "2",
             "--out",
             &out.to_string_lossy(),
             &file.path(),
@@ -566,6 +578,7 @@ fn train_is_deterministic_and_writes_a_model_the_config_loads() {
         assert_exit(&o, 0);
         let said = stdout(&o);
         for part in [
+            "2 runs (seeds 7–8)",
             "mean±sd",
             "coach recall",
             "Reliability",
