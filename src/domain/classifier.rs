@@ -348,10 +348,12 @@ impl Classifier {
                     }
                 }
                 _ => {
-                    let describes = matches!(kind, Kind::Rule(_) | Kind::Cue(_) | Kind::Class(_));
+                    // A rule that looks for the other side, or a rule, cue or class that pushed
+                    // against the verdict, leaves the phrase to be named by its wording.
                     let (named, pushed) = match kind {
                         k if rule_or_cue(k) && c > 0.0 => (k, c),
-                        _ if describes && c <= 0.0 => (Kind::Word, f32::NEG_INFINITY),
+                        Kind::Rule(_) | Kind::Cue(_) => (Kind::Word, f32::NEG_INFINITY),
+                        Kind::Class(_) if c <= 0.0 => (Kind::Word, f32::NEG_INFINITY),
                         k => (k, f32::NEG_INFINITY),
                     };
                     spans.push((span, c, named, pushed));
