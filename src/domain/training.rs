@@ -45,6 +45,9 @@ pub struct Settings {
     pub seed: u64,
     /// Inverse regularisation strength, as in scikit-learn's `C`.
     pub c: f64,
+    /// How much a pitch marked ambiguous counts in the fit, against 1 for the others: a second
+    /// label is defensible there, so its own label is weaker evidence.
+    pub ambiguous_weight: f64,
     /// A feature must be in at least this many training pitches.
     pub min_count: usize,
     pub iterations: usize,
@@ -63,11 +66,12 @@ impl Default for Settings {
             repeats: 5,
             seed: 1,
             c: 2.0,
+            ambiguous_weight: 0.25,
             min_count: 2,
             iterations: 300,
             max_false_nag: 0.05,
             sure_precision: 0.9,
-            accuracy_slack: 0.0,
+            accuracy_slack: 0.004,
         }
     }
 }
@@ -260,22 +264,30 @@ fn rows(
         .collect()
 }
 
-fn design(samples: &[Sample], train: &[usize], min_count: usize) -> (Design, HashMap<u64, usize>) {
-    let vocab = vocabulary(samples, train, min_count);
+fn design(samples: &[Sample], train: &[usize], s: &Settings) -> (Design, HashMap<u64, usize>) {
+    let vocab = vocabulary(samples, train, s.min_count);
     let mut columns = vec![0u64; vocab.len()];
     for (&k, &c) in &vocab {
         columns[c] = k;
     }
     let labels: Vec<usize> = train.iter().map(|&i| samples[i].label).collect();
-    // Balanced class weights: n / (classes · n_class).
+    // Balanced class weights, n / (classes · n_class), times the ambiguous pitches' weight.
     let mut per = [0usize; 3];
     for &l in &labels {
         per[l] += 1;
     }
     let present = per.iter().filter(|&&n| n > 0).count().max(1);
-    let weights = labels
+    let weights = train
         .iter()
-        .map(|&l| labels.len() as f64 / (present as f64 * per[l] as f64))
+        .zip(&labels)
+        .map(|(&i, &l)| {
+            let balanced = labels.len() as f64 / (present as f64 * per[l] as f64);
+            if samples[i].ambiguous {
+                balanced * s.ambiguous_weight
+            } else {
+                balanced
+            }
+        })
         .collect();
     (
         Design {
@@ -403,7 +415,7 @@ struct Fit {
 }
 
 fn fit(samples: &[Sample], train: &[usize], s: &Settings) -> Fit {
-    let (d, _) = design(samples, train, s.min_count);
+    let (d, _) = design(samples, train, s);
     let x = minimise(&d, 1.0 / s.c, s.iterations);
     let nc = d.columns.len();
     let mut weights = Weights::with_capacity_and_hasher(nc, Default::default());

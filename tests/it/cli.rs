@@ -549,7 +549,11 @@ fn training_file() -> Labelled {
 #[test]
 fn train_refuses_settings_it_cannot_cross_validate_with() {
     let file = training_file();
-    for (flag, value) in [("--folds", "1"), ("--repeats", "0")] {
+    for (flag, value) in [
+        ("--folds", "1"),
+        ("--repeats", "0"),
+        ("--ambiguous-weight", "NaN"),
+    ] {
         let o = run(&["train", "--dry-run", flag, value, &file.path()]);
         assert_exit(&o, 2);
         assert!(stderr(&o).contains(flag), "{flag}: {}", stderr(&o));
