@@ -17,6 +17,10 @@ use problemfirst::domain::Verdict;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[path = "common/pitch_file.rs"]
+mod pitch_file;
+
 // The bot's own allocator, so the figures are the binary's.
 #[global_allocator]
 static ALLOCATOR: problemfirst::heap::Allocator = problemfirst::heap::Allocator {};
@@ -180,16 +184,7 @@ fn assess_cpu_time(_: &mut Criterion) {
 /// The pitches written for the project (`config/pitches/extra.jsonl`), each different.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn varied_pitches() -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/pitches/extra.jsonl");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: serde_json::Value =
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            v["text"].as_str().unwrap_or_default().to_string()
-        })
-        .collect()
+    pitch_file::texts(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/pitches/extra.jsonl"))
 }
 
 fn config_load(c: &mut Criterion) {

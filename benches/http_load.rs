@@ -18,6 +18,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::{TcpListener, TcpStream};
 
+#[path = "common/pitch_file.rs"]
+mod pitch_file;
+
 const SECRET: &str = "load-signing-secret";
 /// Requests signed ahead per second of load, across all connections: well above what two
 /// cores serve, so no connection runs out.
@@ -94,16 +97,7 @@ fn pitches_from_file() -> Option<Vec<String>> {
         .iter()
         .position(|a| a == "--pitches")
         .and_then(|i| args.get(i + 1))?;
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let texts: Vec<String> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: serde_json::Value =
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}: {e}"));
-            v["text"].as_str().unwrap_or_default().to_string()
-        })
-        .collect();
+    let texts = pitch_file::texts(std::path::Path::new(path));
     assert!(!texts.is_empty(), "{path} holds no pitches");
     Some(texts)
 }
