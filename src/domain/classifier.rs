@@ -12,6 +12,7 @@ use super::assessment::{
 use super::features::{has_content, Cue, Feature, Kind, Reader, RuleHit};
 use super::lexicon::Lexicon;
 use super::model::{class_index, Model, CLASSES};
+use super::openings::Found;
 use super::rules::{Language, Role, Rules, Scope};
 use super::text::{normalize, Layout, Normalized};
 use super::training::decide;
@@ -553,12 +554,15 @@ impl Rules {
         }
     }
 
-    /// Each rule searched with its own regex. (One `RegexSet` of every rule, as a prefilter,
-    /// cost ten times the rest of an assessment on pitches it had not seen: its lazy DFA, over all
-    /// the rules' word lists at once, kept building states it never reused.)
+    /// Each rule's matches, found where its openings are (`openings`), or by its own search
+    /// through the pitch. (One `RegexSet` of every rule, as a prefilter, cost ten times the rest
+    /// of an assessment on pitches it had not seen: its lazy DFA, over all the rules' word lists
+    /// at once, kept building states it never reused.)
     fn find_hits(&self, text: &str, layout: &Layout) -> Vec<Weighed> {
         let leading = layout.leading_sentence();
         let any_question = layout.sentences.iter().any(|s| s.is_question);
+        let mut found = Found::default();
+        self.openings.find(text, &mut found);
         let mut out = Vec::with_capacity(16);
         for (idx, rule) in self.rules.iter().enumerate() {
             if rule.spec.questions_only && !any_question {
@@ -576,41 +580,40 @@ impl Rules {
                 Scope::LeadingStart => layout.sentences.get(leading).map_or(0, |s| s.first_word),
                 _ => usize::MAX,
             };
-            for m in rule.regex.find_iter(text) {
-                if m.start() > last_start {
+            for (start, end) in rule.pattern.matches(idx, text, &found) {
+                if start > last_start {
                     break;
                 }
-                if m.start() == m.end() {
+                if start == end {
                     continue;
                 }
-                let si = layout.sentence_of(m.start());
+                let si = layout.sentence_of(start);
                 let Some(sentence) = layout.sentences.get(si) else {
                     continue;
                 };
                 let in_scope = match rule.spec.scope {
                     Scope::Anywhere => true,
-                    Scope::SentenceStart => m.start() == sentence.first_word,
+                    Scope::SentenceStart => start == sentence.first_word,
                     Scope::ClauseStart => {
-                        let from = layout.clause_start(m.start());
-                        !text[from..m.start()].chars().any(char::is_alphanumeric)
+                        let from = layout.clause_start(start);
+                        !text[from..start].chars().any(char::is_alphanumeric)
                     }
                     Scope::Leading => si == leading,
-                    Scope::LeadingStart => si == leading && m.start() == sentence.first_word,
+                    Scope::LeadingStart => si == leading && start == sentence.first_word,
                 };
                 if !in_scope || (rule.spec.questions_only && !sentence.is_question) {
                     continue;
                 }
                 if let Some(ex) = &rule.exceptions {
-                    let until =
-                        floor_char(text, sentence.span.end.min(m.start() + 80).max(m.end()));
-                    if ex.is_match(&text[m.start()..until]) {
+                    let until = floor_char(text, sentence.span.end.min(start + 80).max(end));
+                    if ex.is_match(&text[start..until]) {
                         continue;
                     }
                 }
                 out.push(Weighed {
                     rule: idx,
-                    start: m.start(),
-                    end: m.end(),
+                    start,
+                    end,
                     weight: rule.spec.weight,
                     modifier: None,
                 });

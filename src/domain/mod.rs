@@ -14,6 +14,7 @@ pub mod ids;
 pub mod lexicon;
 pub mod model;
 pub mod notice;
+pub mod openings;
 pub mod rules;
 pub mod similarity;
 pub mod status;

@@ -4,6 +4,7 @@
 //! rule stops start-up instead of misjudging pitches later.
 
 use super::assessment::{Element, Side};
+use super::openings::{Openings, Pattern};
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -222,7 +223,7 @@ impl RuleError {
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub spec: RuleSpec,
-    pub regex: Regex,
+    pub pattern: Pattern,
     pub exceptions: Option<Regex>,
 }
 
@@ -260,6 +261,8 @@ pub struct Rules {
     pub modifiers: ModifierSpec,
     pub notes: NoteSpec,
     pub rules: Vec<Rule>,
+    /// Where the rules' matches may start, found for all of them in one pass.
+    pub openings: Openings,
     pub pairs: Vec<Pair>,
     pub questions: Vec<QuestionSpec>,
     /// For each question, the index of the rule that triggers it, if a rule does.
@@ -365,11 +368,15 @@ impl Rules {
             &m.reported_speech_cues,
         ];
 
-        // Every regex, as (source, case-sensitive) jobs, compiled side by side. Mistakes are
-        // reported further down, in the order the checks read.
-        let mut jobs: Vec<(String, bool)> = Vec::new();
-        let mut job = |source: String, case_sensitive: bool| {
-            jobs.push((source, case_sensitive));
+        // Every regex, as jobs, compiled side by side. Mistakes are reported further down, in
+        // the order the checks read.
+        let mut jobs: Vec<Job> = Vec::new();
+        let mut job = |source: String, case_sensitive: bool, rule: bool| {
+            jobs.push(Job {
+                source,
+                case_sensitive,
+                rule,
+            });
             jobs.len() - 1
         };
         let rule_jobs: Vec<(usize, Option<usize>)> = spec
@@ -379,19 +386,20 @@ impl Rules {
             .zip(exception_sources)
             .map(|((r, source), exceptions)| {
                 (
-                    job(source.clone(), r.case_sensitive),
-                    exceptions.map(|e| job(e, false)),
+                    job(source.clone(), r.case_sensitive, true),
+                    exceptions.map(|e| job(e, false, false)),
                 )
             })
             .collect();
         let track_jobs: Vec<usize> = spec
             .tracks
             .iter()
-            .map(|t| job(word_alternation(&t.hints), false))
+            .map(|t| job(word_alternation(&t.hints), false, false))
             .collect();
-        let number_job = job(r"(?-u:\b)\d+(?:[.,]\d+)?(?-u:\b)".to_string(), false);
-        let mut list_job =
-            |words: &[String]| (!words.is_empty()).then(|| job(word_alternation(words), false));
+        let number_job = job(r"(?-u:\b)\d+(?:[.,]\d+)?(?-u:\b)".to_string(), false, false);
+        let mut list_job = |words: &[String]| {
+            (!words.is_empty()).then(|| job(word_alternation(words), false, false))
+        };
         let negation_job = list_job(&m.negation_cues);
         let cue_jobs = cue_lists.map(|words| list_job(words));
         let mut compiled = compile_all(&jobs);
@@ -404,19 +412,22 @@ impl Rules {
 
         let mut rules = Vec::with_capacity(spec.rules.len());
         for (r, &(regex, exceptions)) in spec.rules.iter().zip(&rule_jobs) {
-            let regex = take(regex).map_err(|e| RuleError::new(&r.id, e))?;
+            let pattern = take(regex)
+                .and_then(Built::pattern)
+                .map_err(|e| RuleError::new(&r.id, e))?;
             let exceptions = match exceptions {
                 None => None,
-                Some(j) => Some(take(j).map_err(|e| {
+                Some(j) => Some(take(j).and_then(Built::regex).map_err(|e| {
                     RuleError::new(&r.id, format!("exception does not compile: {e}"))
                 })?),
             };
             rules.push(Rule {
                 spec: r.clone(),
-                regex,
+                pattern,
                 exceptions,
             });
         }
+        let openings = Openings::new(rules.iter().map(|r| &r.pattern));
 
         let index = |id: &str, owner: &str| {
             spec.rules
@@ -466,6 +477,7 @@ impl Rules {
                 ));
             }
             let hints = take(track_jobs[tracks.len()])
+                .and_then(Built::regex)
                 .map_err(|e| RuleError::new(&format!("track '{}'", t.id), e))?;
             tracks.push(Track {
                 id: t.id.clone(),
@@ -480,8 +492,12 @@ impl Rules {
             ));
         }
         let mut list = |name: &str, job: Option<usize>| -> Result<Option<Regex>, RuleError> {
-            job.map(|j| take(j).map_err(|e| RuleError::new(name, e)))
-                .transpose()
+            job.map(|j| {
+                take(j)
+                    .and_then(Built::regex)
+                    .map_err(|e| RuleError::new(name, e))
+            })
+            .transpose()
         };
         let negation = list("modifiers.negation_cues", negation_job)?
             .ok_or_else(|| RuleError::new("modifiers.negation_cues", "needs at least one cue"))?;
@@ -498,7 +514,9 @@ impl Rules {
         let pseudo_negation = list("modifiers.pseudo_negations", pseudo_job)?;
         let contrast = list("modifiers.contrast_cues", contrast_job)?;
         let reported_speech = list("modifiers.reported_speech_cues", reported_job)?;
-        let number = take(number_job).map_err(|e| RuleError::new("number", e))?;
+        let number = take(number_job)
+            .and_then(Built::regex)
+            .map_err(|e| RuleError::new("number", e))?;
         let version = version_of(&spec);
         Ok(Rules {
             pseudo_negation,
@@ -513,6 +531,7 @@ impl Rules {
             modifiers: spec.modifiers,
             notes: spec.notes,
             rules,
+            openings,
             pairs,
             questions: spec.questions,
             question_rules,
@@ -754,20 +773,50 @@ fn ascii_classes(source: &str) -> String {
     out
 }
 
-/// Each job's regex, or the message [`build`] gave; `None` only for a job no thread took.
-type Compiled = Vec<Option<Result<Regex, String>>>;
+/// A regex to compile: a rule's pattern, or one of the other regexes (exceptions, hints, cues).
+struct Job {
+    source: String,
+    case_sensitive: bool,
+    rule: bool,
+}
 
-/// Every `(source, case_sensitive)` job compiled with [`build`], on two threads, each taking the
-/// next job left when it is free. Jobs go longest first, so neither thread is left with a long
-/// one at the end.
-fn compile_all(jobs: &[(String, bool)]) -> Compiled {
+/// What a job compiles to.
+enum Built {
+    Regex(Regex),
+    Pattern(Pattern),
+}
+
+impl Built {
+    // Each job is taken as the kind it was queued as, so the other kind never comes back; the
+    // message only guards against a mix-up in `Rules::compile`.
+    fn regex(self) -> Result<Regex, String> {
+        match self {
+            Built::Regex(r) => Ok(r),
+            Built::Pattern(_) => Err("a rule's pattern was taken as a regex".to_string()),
+        }
+    }
+
+    fn pattern(self) -> Result<Pattern, String> {
+        match self {
+            Built::Pattern(p) => Ok(p),
+            Built::Regex(_) => Err("a regex was taken as a rule's pattern".to_string()),
+        }
+    }
+}
+
+/// Each job's result, or the message [`build`] gave; `None` only for a job no thread took.
+type Compiled = Vec<Option<Result<Built, String>>>;
+
+/// Every job compiled with [`build`], on two threads, each taking the next job left when it is
+/// free. Jobs go longest first, so neither thread is left with a long one at the end.
+fn compile_all(jobs: &[Job]) -> Compiled {
     let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|&j| std::cmp::Reverse(jobs[j].0.len()));
+    order.sort_by_key(|&j| std::cmp::Reverse(jobs[j].source.len()));
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
         while let Some(&j) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-            done.push((j, build(&jobs[j].0, jobs[j].1)));
+            done.push((j, build(&jobs[j])));
         }
         done
     };
@@ -787,19 +836,25 @@ fn compile_all(jobs: &[(String, bool)]) -> Compiled {
     compiled
 }
 
-fn build(source: &str, case_sensitive: bool) -> Result<Regex, String> {
-    let source = ascii_classes(source);
+fn build(job: &Job) -> Result<Built, String> {
+    let source = ascii_classes(&job.source);
+    if job.rule {
+        // ASCII first; a pattern that needs Unicode (a negated class, `.`) gets it.
+        return Pattern::compile(&source, job.case_sensitive, false, SIZE_LIMIT)
+            .or_else(|_| Pattern::compile(&source, job.case_sensitive, true, SIZE_LIMIT))
+            .map(Built::Pattern);
+    }
     let builder = |unicode: bool| {
         RegexBuilder::new(&source)
-            .case_insensitive(!case_sensitive)
+            .case_insensitive(!job.case_sensitive)
             .unicode(unicode)
             .size_limit(SIZE_LIMIT)
             .dfa_size_limit(SIZE_LIMIT)
             .build()
     };
-    // ASCII first; a pattern that needs Unicode (a negated class, `.`) gets it.
     builder(false)
         .or_else(|_| builder(true))
+        .map(Built::Regex)
         .map_err(|e| match e {
             regex::Error::Syntax(s) => format!("pattern does not compile: {s}"),
             regex::Error::CompiledTooBig(n) => {

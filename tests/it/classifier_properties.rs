@@ -7,6 +7,7 @@
 //! failures are not persisted to disk (a found counterexample belongs in a plain `#[test]` below).
 
 use problemfirst::config::Config;
+use problemfirst::domain::openings::Found;
 use problemfirst::domain::{Advice, Assessment, Verdict};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
@@ -996,4 +997,66 @@ fn a_phrase_that_moved_the_verdict_is_never_described_as_a_signal_for_the_other_
         }
     }
     assert!(checked > 20, "only {checked} explanations checked");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rules' one-pass search (`domain::openings`) finds what each rule's own search finds.
+
+fn check_openings(text: &str) -> Result<(), TestCaseError> {
+    let rules = &config().classifier.rules;
+    let mut found = Found::default();
+    rules.openings.find(text, &mut found);
+    for (i, r) in rules.rules.iter().enumerate() {
+        let scanned: Vec<(usize, usize)> = r.pattern.scan(text).collect();
+        let opened: Vec<(usize, usize)> = r.pattern.matches(i, text, &found).collect();
+        prop_assert_eq!(opened, scanned, "rule {} on {:?}", r.spec.id, text);
+    }
+    Ok(())
+}
+
+#[test]
+fn the_one_pass_search_finds_every_rule_match_in_the_written_pitches() {
+    let rules = &config().classifier.rules;
+    let opened = rules
+        .rules
+        .iter()
+        .filter(|r| r.pattern.has_openings())
+        .count();
+    assert!(
+        opened * 2 > rules.rules.len(),
+        "only {opened} of {} rules are found through their openings",
+        rules.rules.len()
+    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/pitches/extra.jsonl");
+    let file = std::fs::read_to_string(&path).expect("the written pitches are in the repo");
+    let mut checked = 0;
+    for line in file.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        let text = v["text"].as_str().expect("a text");
+        let norm = problemfirst::domain::text::normalize(text).text;
+        for t in [text, norm.as_str()] {
+            if let Err(e) = check_openings(t) {
+                panic!("{e}");
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked > 500, "only {checked} pitches read");
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    #[test]
+    fn the_one_pass_search_finds_every_rule_match(text in prop_oneof![
+        2 => soup_strategy(60),
+        1 => unicode_strategy(200),
+        1 => respaced_pitch_strategy(),
+        1 => (any::<Index>(), soup_strategy(20)).prop_map(|(pick, soup)| {
+            let (pitch, _) = PITCHES[pick.index(PITCHES.len())];
+            format!("{soup}{pitch}{soup}")
+        }),
+    ]) {
+        check_openings(&text)?;
+    }
 }

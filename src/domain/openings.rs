@@ -1,0 +1,324 @@
+//! Finding every rule's matches in a pitch with one pass over it instead of one per rule.
+//!
+//! Most rules can only match where one of a few words or phrases opens ("need", "would like",
+//! "we "…). Those openings are read off each rule's compiled pattern (`regex_syntax`'s prefix
+//! literals: when the set is finite, every match starts with one of them), and one Aho-Corasick
+//! automaton finds all the rules' openings in a single scan. Each rule's pattern then runs only
+//! where its openings are, anchored there, which finds the same matches its own search through
+//! the whole pitch would, at a fraction of the cost: each search over the pitch walked the rule's
+//! lazy DFA byte by byte, and with 28 rules that was most of an assessment's time. A rule whose
+//! matches can open almost anywhere (a letter class, a one-letter word) is searched whole.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex_automata::meta::{self, FindMatches};
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::{Hir, HirKind, Look};
+
+/// Shortest opening worth looking for: one-letter openings are found at nearly every word.
+const MIN_OPENING: usize = 2;
+/// Most openings a rule may have: more, and its pattern is cheaper to run than its candidates.
+const MAX_OPENINGS: usize = 400;
+
+/// A rule's compiled pattern, and the openings its every match starts with, when there are few.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    regex: meta::Regex,
+    /// Lower-case; `None` when the rule is searched through the whole pitch.
+    openings: Option<Vec<Vec<u8>>>,
+    /// Every match starts at an ASCII word boundary, so an opening found inside a word is not one.
+    at_boundary: bool,
+}
+
+impl Pattern {
+    /// Compiles `source` as the `regex` crate's `Regex` would with the same settings (leftmost
+    /// first; empty matches never split a character) and reads off its openings.
+    pub fn compile(
+        source: &str,
+        case_sensitive: bool,
+        unicode: bool,
+        size_limit: usize,
+    ) -> Result<Pattern, String> {
+        let syntax = syntax::Config::new()
+            .case_insensitive(!case_sensitive)
+            .unicode(unicode)
+            .utf8(true);
+        let hir = syntax::parse_with(source, &syntax)
+            .map_err(|e| format!("pattern does not compile: {e}"))?;
+        let config = meta::Config::new()
+            .match_kind(regex_automata::MatchKind::LeftmostFirst)
+            .utf8_empty(true)
+            .nfa_size_limit(Some(size_limit))
+            .hybrid_cache_capacity(size_limit);
+        let regex = meta::Builder::new()
+            .configure(config)
+            .build_from_hir(&hir)
+            .map_err(|e| match e.size_limit() {
+                Some(n) => format!("pattern is too large (over {n} bytes compiled)"),
+                None => format!("pattern does not compile: {e}"),
+            })?;
+        Ok(Pattern {
+            regex,
+            openings: openings(&hir),
+            at_boundary: opens_at_boundary(&hir),
+        })
+    }
+
+    /// Whether the rule's matches are found through its openings.
+    pub fn has_openings(&self) -> bool {
+        self.openings.is_some()
+    }
+
+    /// Every match in `text`, in the order they start, searched through the whole text.
+    pub fn scan<'a>(&'a self, text: &'a str) -> Matches<'a> {
+        Matches::Scan(self.regex.find_iter(text))
+    }
+
+    /// Every match in `text`, in the order they start: the same as [`Pattern::scan`], found
+    /// where `found` (from [`Openings::find`] over the same text) says rule `rule` may match.
+    pub fn matches<'a>(&'a self, rule: usize, text: &'a str, found: &'a Found) -> Matches<'a> {
+        if self.openings.is_none() {
+            return self.scan(text);
+        }
+        let rule = u32::try_from(rule).unwrap_or(u32::MAX);
+        let from = found.starts.partition_point(|&(r, _)| r < rule);
+        let to = found.starts.partition_point(|&(r, _)| r <= rule);
+        Matches::At {
+            regex: &self.regex,
+            text,
+            starts: found.starts[from..to].iter(),
+            past: 0,
+        }
+    }
+}
+
+/// A rule's matches as `(start, end)` byte offsets.
+pub enum Matches<'a> {
+    Scan(FindMatches<'a, 'a>),
+    At {
+        regex: &'a meta::Regex,
+        text: &'a str,
+        starts: std::slice::Iter<'a, (u32, usize)>,
+        /// Where the last match ended: matches do not overlap, as in a scan.
+        past: usize,
+    },
+}
+
+impl Iterator for Matches<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        match self {
+            Matches::Scan(each) => each.next().map(|m| (m.start(), m.end())),
+            Matches::At {
+                regex,
+                text,
+                starts,
+                past,
+            } => {
+                // A scan finds the leftmost place a match starts, then the match the pattern
+                // prefers there; the openings hold every place a match can start, in order, and
+                // an anchored search finds that preferred match.
+                for &(_, at) in starts.by_ref() {
+                    if at < *past {
+                        continue;
+                    }
+                    let input = Input::new(*text)
+                        .span(at..text.len())
+                        .anchored(Anchored::Yes);
+                    if let Some(m) = regex.search(&input) {
+                        *past = m.end();
+                        return Some((m.start(), m.end()));
+                    }
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Where each rule may match in one text: `(rule, start)`, sorted.
+#[derive(Debug, Default)]
+pub struct Found {
+    starts: Vec<(u32, usize)>,
+}
+
+/// All the rules' openings, found in one pass.
+#[derive(Debug, Clone)]
+pub struct Openings {
+    /// `None` when no rule has openings.
+    words: Option<AhoCorasick>,
+    /// For each opening (by pattern id), the rules that open with it.
+    rules: Vec<Vec<u32>>,
+    /// Indexed by rule.
+    at_boundary: Vec<bool>,
+}
+
+impl Openings {
+    /// The openings of `patterns`, numbered as the rules are.
+    pub fn new<'a>(patterns: impl IntoIterator<Item = &'a Pattern>) -> Openings {
+        let mut words: Vec<&[u8]> = Vec::new();
+        let mut rules: Vec<Vec<u32>> = Vec::new();
+        let mut at_boundary = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        for (rule, p) in patterns.into_iter().enumerate() {
+            at_boundary.push(p.at_boundary);
+            let rule = u32::try_from(rule).unwrap_or(u32::MAX);
+            for w in p.openings.iter().flatten() {
+                let id = *index.entry(w.as_slice()).or_insert_with(|| {
+                    words.push(w);
+                    rules.push(Vec::new());
+                    words.len() - 1
+                });
+                rules[id].push(rule);
+            }
+        }
+        // A DFA: the fastest scan, and at a few hundred openings its tables are well under a
+        // megabyte. Should it not build (it cannot for these sizes), every rule is scanned.
+        let words = (!words.is_empty())
+            .then(|| {
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&words)
+                    .ok()
+            })
+            .flatten();
+        if words.is_none() {
+            rules.clear();
+        }
+        Openings {
+            words,
+            rules,
+            at_boundary,
+        }
+    }
+
+    /// Where each rule with openings may match in `text`, into `found` (cleared first).
+    pub fn find(&self, text: &str, found: &mut Found) {
+        found.starts.clear();
+        let Some(words) = &self.words else {
+            return;
+        };
+        let bytes = text.as_bytes();
+        let word = |i: usize| {
+            bytes
+                .get(i)
+                .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
+        };
+        for m in words.find_overlapping_iter(text) {
+            let at = m.start();
+            let boundary = (at > 0 && word(at - 1)) != word(at);
+            for &rule in &self.rules[m.pattern().as_usize()] {
+                let needs_boundary = self.at_boundary.get(rule as usize).copied();
+                if boundary || needs_boundary != Some(true) {
+                    found.starts.push((rule, at));
+                }
+            }
+        }
+        found.starts.sort_unstable();
+        found.starts.dedup();
+    }
+}
+
+/// The lower-case openings every match of `hir` starts with, if they are few and long enough.
+fn openings(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    let mut extractor = Extractor::new();
+    extractor
+        .kind(ExtractKind::Prefix)
+        .limit_class(64)
+        .limit_repeat(16)
+        .limit_literal_len(64)
+        .limit_total(4000);
+    let seq = extractor.extract(hir);
+    // A finite set: every match starts with one of these (exact or not, it is a prefix). Case
+    // is folded here and by the automaton, so the set found is never smaller than the rule's.
+    let mut words: Vec<Vec<u8>> = seq
+        .literals()?
+        .iter()
+        .map(|l| l.as_bytes().to_ascii_lowercase())
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    let worth = words.len() <= MAX_OPENINGS && words.iter().all(|w| w.len() >= MIN_OPENING);
+    worth.then_some(words)
+}
+
+/// Whether every match of `hir` starts at an ASCII word boundary (`(?-u:\b)` first in every
+/// branch). Unicode boundaries are not counted: the check in [`Openings::find`] reads bytes.
+fn opens_at_boundary(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Look(look) => matches!(look, Look::WordAscii | Look::WordStartAscii),
+        HirKind::Concat(parts) => parts.first().is_some_and(opens_at_boundary),
+        HirKind::Alternation(branches) => branches.iter().all(opens_at_boundary),
+        HirKind::Capture(c) => opens_at_boundary(&c.sub),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(p: &Pattern, rule: usize, text: &str, openings: &Openings) -> Vec<(usize, usize)> {
+        let mut found = Found::default();
+        openings.find(text, &mut found);
+        p.matches(rule, text, &found).collect()
+    }
+
+    #[test]
+    fn a_word_list_is_found_through_its_openings_and_a_letter_class_is_scanned() {
+        let words = Pattern::compile(
+            r"(?i)(?-u:\b)(need|want)s? (a|an) \w+",
+            false,
+            false,
+            1 << 20,
+        )
+        .expect("compiles");
+        let class =
+            Pattern::compile(r"[A-Z][a-z]+[A-Z]\w+", true, false, 1 << 20).expect("compiles");
+        assert!(words.has_openings());
+        assert!(!class.has_openings());
+        let openings = Openings::new([&words, &class]);
+        let text = "We NEED a printer; nobody wants an unneeded one. Try LinkedIn or YouTube.";
+        let scanned: Vec<_> = words.scan(text).collect();
+        assert_eq!(scanned.len(), 2);
+        assert_eq!(all(&words, 0, text, &openings), scanned);
+        assert_eq!(
+            all(&class, 1, text, &openings),
+            class.scan(text).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn an_opening_inside_a_word_counts_only_when_the_rule_does_not_start_at_a_boundary() {
+        let bounded = Pattern::compile(r"(?-u:\b)need", false, false, 1 << 20).expect("compiles");
+        let inside = Pattern::compile(r"need", false, false, 1 << 20).expect("compiles");
+        let openings = Openings::new([&bounded, &inside]);
+        let text = "unneeded, need";
+        assert_eq!(all(&bounded, 0, text, &openings), vec![(10, 14)]);
+        assert_eq!(all(&inside, 1, text, &openings), vec![(2, 6), (10, 14)]);
+    }
+
+    #[test]
+    fn matches_do_not_overlap_as_in_a_scan() {
+        let p = Pattern::compile(r"(?i)ab(ab)*", false, false, 1 << 20).expect("compiles");
+        let openings = Openings::new([&p]);
+        let text = "ABABAB xab abab";
+        assert_eq!(
+            all(&p, 0, text, &openings),
+            p.scan(text).collect::<Vec<_>>()
+        );
+        assert_eq!(all(&p, 0, text, &openings), vec![(0, 6), (8, 10), (11, 15)]);
+    }
+
+    #[test]
+    fn a_bad_pattern_is_refused_with_the_reason() {
+        let e = Pattern::compile("(unclosed", false, false, 1 << 20).expect_err("refused");
+        assert!(e.starts_with("pattern does not compile"), "{e}");
+        let e = Pattern::compile(r"\w{1000}\w{1000}", false, true, 1 << 10).expect_err("refused");
+        assert!(e.starts_with("pattern is too large"), "{e}");
+    }
+}
