@@ -18,8 +18,10 @@ use regex_syntax::hir::{Capture, Class, Hir, HirKind, Look, Repetition};
 
 /// Shortest opening worth looking for: one-letter openings are found at nearly every word.
 const MIN_OPENING: usize = 2;
-/// Most openings a rule may have: more, and its pattern is cheaper to run than its candidates.
-const MAX_OPENINGS: usize = 400;
+/// Most openings a rule may have (the extractor gives up at about this many anyway). What costs
+/// is how often openings occur, not how many there are: two letters at a word boundary are rare
+/// enough, and a rule with long openings finds few places to run however many it has.
+const MAX_OPENINGS: usize = 1000;
 
 /// A rule's compiled pattern, and the openings its every match starts with, when there are few.
 #[derive(Debug, Clone)]
