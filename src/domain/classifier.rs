@@ -132,7 +132,8 @@ impl Classifier {
     /// What the model reads in a pitch, for training.
     pub fn features(&self, raw: &str) -> Vec<Feature> {
         let read = self.prepare(raw);
-        let hits = self.rules.weigh(&read.norm.text, &read.layout);
+        let found = self.rules.openings_in(&read.norm.text);
+        let hits = self.rules.weigh(&read.norm.text, &read.layout, &found);
         self.read(&read.norm.text, &read.layout, &hits)
     }
 
@@ -206,7 +207,8 @@ impl Classifier {
     ) -> Assessment {
         let rules = &self.rules;
         let text = norm.text.as_str();
-        let hits = rules.weigh(text, layout);
+        let found = rules.openings_in(text);
+        let hits = rules.weigh(text, layout, &found);
         // One buffer per thread for the features: they are many, and only needed until the
         // explanation is written.
         let mut features = FEATURES.take();
@@ -255,7 +257,7 @@ impl Classifier {
             norm,
             original,
         );
-        let track = rules.suggest_track(text, norm, original);
+        let track = rules.suggest_track(text, norm, original, &found);
         let hits = hits
             .into_iter()
             .map(|h| {
@@ -474,6 +476,13 @@ fn reason(verdict: Verdict, drivers: &[Driver], layout: &Layout, norm: &Normaliz
 }
 
 impl Rules {
+    /// Where every rule, cue list and track's hints may match in `text`, found in one pass.
+    fn openings_in(&self, text: &str) -> Found {
+        let mut found = Found::default();
+        self.openings.find(text, &mut found);
+        found
+    }
+
     pub(crate) fn looks_english(&self, text: &str, layout: &Layout) -> bool {
         let ascii = text.is_ascii();
         // ASCII letters are all Latin, so only a text with other characters can fail this.
@@ -523,9 +532,9 @@ impl Rules {
 
     /// Every rule hit, weighed: found, modified (negation, questions, contrast…), capped, with
     /// the pair bonuses after them.
-    fn weigh(&self, text: &str, layout: &Layout) -> Vec<Weighed> {
-        let mut hits = self.find_hits(text, layout);
-        self.apply_modifiers(text, layout, &mut hits);
+    fn weigh(&self, text: &str, layout: &Layout, found: &Found) -> Vec<Weighed> {
+        let mut hits = self.find_hits(text, layout, found);
+        self.apply_modifiers(text, layout, found, &mut hits);
         apply_caps(self, text, &mut hits);
         let pair_hits = self.pair_bonuses(layout, &hits);
         hits.extend(pair_hits);
@@ -558,11 +567,9 @@ impl Rules {
     /// through the pitch. (One `RegexSet` of every rule, as a prefilter, cost ten times the rest
     /// of an assessment on pitches it had not seen: its lazy DFA, over all the rules' word lists
     /// at once, kept building states it never reused.)
-    fn find_hits(&self, text: &str, layout: &Layout) -> Vec<Weighed> {
+    fn find_hits(&self, text: &str, layout: &Layout, found: &Found) -> Vec<Weighed> {
         let leading = layout.leading_sentence();
         let any_question = layout.sentences.iter().any(|s| s.is_question);
-        let mut found = Found::default();
-        self.openings.find(text, &mut found);
         let mut out = Vec::with_capacity(16);
         for (idx, rule) in self.rules.iter().enumerate() {
             if rule.spec.questions_only && !any_question {
@@ -580,7 +587,7 @@ impl Rules {
                 Scope::LeadingStart => layout.sentences.get(leading).map_or(0, |s| s.first_word),
                 _ => usize::MAX,
             };
-            for (start, end) in rule.pattern.matches(idx, text, &found) {
+            for (start, end) in rule.pattern.matches(text, found) {
                 if start > last_start {
                     break;
                 }
@@ -625,25 +632,24 @@ impl Rules {
         out
     }
 
-    fn apply_modifiers(&self, text: &str, layout: &Layout, hits: &mut [Weighed]) {
+    fn apply_modifiers(&self, text: &str, layout: &Layout, found: &Found, hits: &mut [Weighed]) {
         let m = &self.modifiers;
         let negations: Vec<(usize, usize)> = {
             let pseudo: Vec<(usize, usize)> = match &self.pseudo_negation {
-                Some(r) => r.find_iter(text).map(|x| (x.start(), x.end())).collect(),
+                Some(p) => p.matches(text, found).collect(),
                 None => Vec::new(),
             };
             self.negation
-                .find_iter(text)
-                .map(|x| (x.start(), x.end()))
+                .matches(text, found)
                 .filter(|&(s, e)| !pseudo.iter().any(|&(ps, pe)| ps <= s && e <= pe))
                 .collect()
         };
         let contrast = self
             .contrast
             .as_ref()
-            .and_then(|r| r.find(text))
-            .map(|x| x.end());
-        let quotes = reported_quotes(self, text);
+            .and_then(|p| p.matches(text, found).next())
+            .map(|(_, end)| end);
+        let quotes = reported_quotes(self, text, found);
         let leading = layout.leading_sentence();
         let rules = &self.rules;
         let is = |h: &Weighed, e: Element| rules[h.rule].spec.element == Some(e);
@@ -827,18 +833,24 @@ impl Rules {
         String::new()
     }
 
-    fn suggest_track(&self, text: &str, norm: &Normalized, original: &str) -> TrackSuggestion {
+    fn suggest_track(
+        &self,
+        text: &str,
+        norm: &Normalized,
+        original: &str,
+        found: &Found,
+    ) -> TrackSuggestion {
         // Distinct hint phrases per track, as spans of the normalised text.
         let mut best: Option<(usize, Vec<(usize, usize)>)> = None;
         let mut runner_up = 0;
         for (i, t) in self.tracks.iter().enumerate() {
             let mut words: Vec<(usize, usize)> = Vec::new();
-            for m in t.hints.find_iter(text) {
+            for (start, end) in t.hints.matches(text, found) {
                 if !words
                     .iter()
-                    .any(|&(s, e)| text[s..e].eq_ignore_ascii_case(m.as_str()))
+                    .any(|&(s, e)| text[s..e].eq_ignore_ascii_case(&text[start..end]))
                 {
-                    words.push((m.start(), m.end()));
+                    words.push((start, end));
                 }
             }
             match &best {
@@ -932,13 +944,13 @@ fn same_lowercase(a: &str, b: &str) -> bool {
 }
 
 /// Quoted spans that follow "suggested", "said", "asked": someone else's words.
-fn reported_quotes(rules: &Rules, text: &str) -> Vec<(usize, usize)> {
+fn reported_quotes(rules: &Rules, text: &str, found: &Found) -> Vec<(usize, usize)> {
     let Some(cue) = &rules.reported_speech else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for m in cue.find_iter(text) {
-        let after = &text[m.end()..];
+    for (_, end) in cue.matches(text, found) {
+        let after = &text[end..];
         let Some(open) = after.find(['"', '\'']) else {
             continue;
         };
@@ -946,7 +958,7 @@ fn reported_quotes(rules: &Rules, text: &str) -> Vec<(usize, usize)> {
             continue;
         }
         let q = after.as_bytes()[open];
-        let body_start = m.end() + open + 1;
+        let body_start = end + open + 1;
         if let Some(close) = text[body_start..].find(q as char) {
             out.push((body_start, body_start + close));
         }

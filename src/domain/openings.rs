@@ -35,6 +35,8 @@ pub struct Pattern {
     openings: Option<Vec<Vec<u8>>>,
     /// Every match starts at an ASCII word boundary, so an opening found inside a word is not one.
     at_boundary: bool,
+    /// Its number in the [`Openings`] that holds its openings; until then it is scanned.
+    id: Option<u32>,
 }
 
 impl Pattern {
@@ -68,12 +70,13 @@ impl Pattern {
             regex,
             openings: openings(&hir),
             at_boundary: opens_at_boundary(&hir),
+            id: None,
         })
     }
 
-    /// Whether the rule's matches are found through its openings.
+    /// Whether the matches are found through the openings.
     pub fn has_openings(&self) -> bool {
-        self.openings.is_some()
+        self.openings.is_some() && self.id.is_some()
     }
 
     /// Every match in `text`, in the order they start, searched through the whole text.
@@ -82,14 +85,13 @@ impl Pattern {
     }
 
     /// Every match in `text`, in the order they start: the same as [`Pattern::scan`], found
-    /// where `found` (from [`Openings::find`] over the same text) says rule `rule` may match.
-    pub fn matches<'a>(&'a self, rule: usize, text: &'a str, found: &'a Found) -> Matches<'a> {
-        if self.openings.is_none() {
+    /// where `found` (from [`Openings::find`] over the same text) says this pattern may match.
+    pub fn matches<'a>(&'a self, text: &'a str, found: &'a Found) -> Matches<'a> {
+        let (Some(id), Some(_)) = (self.id, &self.openings) else {
             return self.scan(text);
-        }
-        let rule = u32::try_from(rule).unwrap_or(u32::MAX);
-        let from = found.starts.partition_point(|&(r, _)| r < rule);
-        let to = found.starts.partition_point(|&(r, _)| r <= rule);
+        };
+        let from = found.starts.partition_point(|&(p, _)| p < id);
+        let to = found.starts.partition_point(|&(p, _)| p <= id);
         Matches::At {
             regex: &self.regex,
             text,
@@ -144,45 +146,54 @@ impl Iterator for Matches<'_> {
     }
 }
 
-/// Where each rule may match in one text: `(rule, start)`, sorted.
+/// Where each pattern may match in one text: `(pattern id, start)`, sorted.
 #[derive(Debug, Default)]
 pub struct Found {
     starts: Vec<(u32, usize)>,
 }
 
-/// All the rules' openings, found in one pass.
+/// All the patterns' openings, found in one pass.
 #[derive(Debug, Clone)]
 pub struct Openings {
-    /// `None` when no rule has openings.
+    /// `None` when no pattern has openings.
     words: Option<AhoCorasick>,
-    /// For each opening (by pattern id), the rules that open with it.
-    rules: Vec<Vec<u32>>,
-    /// Indexed by rule.
+    /// For each opening (by the automaton's pattern id), the patterns that open with it.
+    owners: Vec<Vec<u32>>,
+    /// Indexed by pattern id.
     at_boundary: Vec<bool>,
 }
 
 impl Openings {
-    /// The openings of `patterns`, numbered as the rules are.
-    pub fn new<'a>(patterns: impl IntoIterator<Item = &'a Pattern>) -> Openings {
-        let mut words: Vec<&[u8]> = Vec::new();
-        let mut rules: Vec<Vec<u32>> = Vec::new();
+    /// The openings of `patterns`, each of which gets its number here: from then on its
+    /// matches are found through these openings (the others stay scanned).
+    pub fn new<'a>(patterns: impl IntoIterator<Item = &'a mut Pattern>) -> Openings {
+        let mut words: Vec<Vec<u8>> = Vec::new();
+        let mut owners: Vec<Vec<u32>> = Vec::new();
         let mut at_boundary = Vec::new();
+        let mut numbered: Vec<&'a mut Pattern> = Vec::new();
         let mut index = std::collections::HashMap::new();
-        for (rule, p) in patterns.into_iter().enumerate() {
+        for p in patterns {
+            let Some(openings) = &p.openings else {
+                continue;
+            };
+            // More patterns than ids is beyond any config file; those past it are scanned.
+            let Ok(id) = u32::try_from(at_boundary.len()) else {
+                break;
+            };
             at_boundary.push(p.at_boundary);
-            let rule = u32::try_from(rule).unwrap_or(u32::MAX);
-            for w in p.openings.iter().flatten() {
-                let id = *index.entry(w.as_slice()).or_insert_with(|| {
-                    words.push(w);
-                    rules.push(Vec::new());
+            for w in openings {
+                let at = *index.entry(w.clone()).or_insert_with(|| {
+                    words.push(w.clone());
+                    owners.push(Vec::new());
                     words.len() - 1
                 });
-                rules[id].push(rule);
+                owners[at].push(id);
             }
+            numbered.push(p);
         }
         // A contiguous NFA: over the shipped rules' openings a DFA scanned no faster inside an
         // assessment and took 13 MB and 30 ms to build (uncut), against 0.1 MB and 1 ms (cut).
-        // Should it not build (it cannot fail at these sizes), every rule is scanned.
+        // Should it not build (it cannot fail at these sizes), every pattern stays scanned.
         let words = (!words.is_empty())
             .then(|| {
                 AhoCorasick::builder()
@@ -193,17 +204,21 @@ impl Openings {
                     .ok()
             })
             .flatten();
-        if words.is_none() {
-            rules.clear();
+        if words.is_some() {
+            for (id, p) in (0u32..).zip(numbered) {
+                p.id = Some(id);
+            }
+        } else {
+            owners.clear();
         }
         Openings {
             words,
-            rules,
+            owners,
             at_boundary,
         }
     }
 
-    /// Where each rule with openings may match in `text`, into `found` (cleared first).
+    /// Where each pattern with openings may match in `text`, into `found` (cleared first).
     pub fn find(&self, text: &str, found: &mut Found) {
         found.starts.clear();
         let Some(words) = &self.words else {
@@ -218,10 +233,10 @@ impl Openings {
         for m in words.find_overlapping_iter(text) {
             let at = m.start();
             let boundary = (at > 0 && word(at - 1)) != word(at);
-            for &rule in &self.rules[m.pattern().as_usize()] {
-                let needs_boundary = self.at_boundary.get(rule as usize).copied();
+            for &id in &self.owners[m.pattern().as_usize()] {
+                let needs_boundary = self.at_boundary.get(id as usize).copied();
                 if boundary || needs_boundary != Some(true) {
-                    found.starts.push((rule, at));
+                    found.starts.push((id, at));
                 }
             }
         }
@@ -326,44 +341,45 @@ fn opens_at_boundary(hir: &Hir) -> bool {
 mod tests {
     use super::*;
 
-    fn all(p: &Pattern, rule: usize, text: &str, openings: &Openings) -> Vec<(usize, usize)> {
+    fn all(p: &Pattern, text: &str, openings: &Openings) -> Vec<(usize, usize)> {
         let mut found = Found::default();
         openings.find(text, &mut found);
-        p.matches(rule, text, &found).collect()
+        p.matches(text, &found).collect()
     }
 
     #[test]
     fn a_word_list_is_found_through_its_openings_and_a_letter_class_is_scanned() {
-        let words = Pattern::compile(
+        let mut words = Pattern::compile(
             r"(?i)(?-u:\b)(need|want)s? (a|an) \w+",
             false,
             false,
             1 << 20,
         )
         .expect("compiles");
-        let class =
+        let mut class =
             Pattern::compile(r"[A-Z][a-z]+[A-Z]\w+", true, false, 1 << 20).expect("compiles");
+        let openings = Openings::new([&mut words, &mut class]);
         assert!(words.has_openings());
         assert!(!class.has_openings());
-        let openings = Openings::new([&words, &class]);
         let text = "We NEED a printer; nobody wants an unneeded one. Try LinkedIn or YouTube.";
         let scanned: Vec<_> = words.scan(text).collect();
         assert_eq!(scanned.len(), 2);
-        assert_eq!(all(&words, 0, text, &openings), scanned);
+        assert_eq!(all(&words, text, &openings), scanned);
         assert_eq!(
-            all(&class, 1, text, &openings),
+            all(&class, text, &openings),
             class.scan(text).collect::<Vec<_>>()
         );
     }
 
     #[test]
     fn an_opening_inside_a_word_counts_only_when_the_rule_does_not_start_at_a_boundary() {
-        let bounded = Pattern::compile(r"(?-u:\b)need", false, false, 1 << 20).expect("compiles");
-        let inside = Pattern::compile(r"need", false, false, 1 << 20).expect("compiles");
-        let openings = Openings::new([&bounded, &inside]);
+        let mut bounded =
+            Pattern::compile(r"(?-u:\b)need", false, false, 1 << 20).expect("compiles");
+        let mut inside = Pattern::compile(r"need", false, false, 1 << 20).expect("compiles");
+        let openings = Openings::new([&mut bounded, &mut inside]);
         let text = "unneeded, need";
-        assert_eq!(all(&bounded, 0, text, &openings), vec![(10, 14)]);
-        assert_eq!(all(&inside, 1, text, &openings), vec![(2, 6), (10, 14)]);
+        assert_eq!(all(&bounded, text, &openings), vec![(10, 14)]);
+        assert_eq!(all(&inside, text, &openings), vec![(2, 6), (10, 14)]);
     }
 
     #[test]
@@ -380,27 +396,21 @@ mod tests {
     fn a_letter_unicode_folds_beyond_ascii_is_still_found() {
         // With Unicode, (?i)k also matches the Kelvin sign, which ASCII case folding does not
         // know: that letter is kept as a class, and its every form becomes an opening.
-        let p = Pattern::compile(r"(?i)kelvin", false, true, 1 << 20).expect("compiles");
+        let mut p = Pattern::compile(r"(?i)kelvin", false, true, 1 << 20).expect("compiles");
+        let openings = Openings::new([&mut p]);
         assert!(p.has_openings());
-        let openings = Openings::new([&p]);
         let text = "kelvin, KELVIN and \u{212A}elvin";
-        assert_eq!(all(&p, 0, text, &openings).len(), 3);
-        assert_eq!(
-            all(&p, 0, text, &openings),
-            p.scan(text).collect::<Vec<_>>()
-        );
+        assert_eq!(all(&p, text, &openings).len(), 3);
+        assert_eq!(all(&p, text, &openings), p.scan(text).collect::<Vec<_>>());
     }
 
     #[test]
     fn matches_do_not_overlap_as_in_a_scan() {
-        let p = Pattern::compile(r"(?i)ab(ab)*", false, false, 1 << 20).expect("compiles");
-        let openings = Openings::new([&p]);
+        let mut p = Pattern::compile(r"(?i)ab(ab)*", false, false, 1 << 20).expect("compiles");
+        let openings = Openings::new([&mut p]);
         let text = "ABABAB xab abab";
-        assert_eq!(
-            all(&p, 0, text, &openings),
-            p.scan(text).collect::<Vec<_>>()
-        );
-        assert_eq!(all(&p, 0, text, &openings), vec![(0, 6), (8, 10), (11, 15)]);
+        assert_eq!(all(&p, text, &openings), p.scan(text).collect::<Vec<_>>());
+        assert_eq!(all(&p, text, &openings), vec![(0, 6), (8, 10), (11, 15)]);
     }
 
     #[test]

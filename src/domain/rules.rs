@@ -251,7 +251,7 @@ pub struct Pair {
 pub struct Track {
     pub id: String,
     pub name: String,
-    pub hints: Regex,
+    pub hints: Pattern,
 }
 
 /// The compiled rules: build once at start-up, share everywhere.
@@ -261,7 +261,8 @@ pub struct Rules {
     pub modifiers: ModifierSpec,
     pub notes: NoteSpec,
     pub rules: Vec<Rule>,
-    /// Where the rules' matches may start, found for all of them in one pass.
+    /// Where the matches of the rules, the modifier cues and the track hints may start, found
+    /// for all of them in one pass.
     pub openings: Openings,
     pub pairs: Vec<Pair>,
     pub questions: Vec<QuestionSpec>,
@@ -269,10 +270,10 @@ pub struct Rules {
     pub question_rules: Vec<Option<usize>>,
     pub tracks: Vec<Track>,
     pub default_track: String,
-    pub negation: Regex,
-    pub pseudo_negation: Option<Regex>,
-    pub contrast: Option<Regex>,
-    pub reported_speech: Option<Regex>,
+    pub negation: Pattern,
+    pub pseudo_negation: Option<Pattern>,
+    pub contrast: Option<Pattern>,
+    pub reported_speech: Option<Pattern>,
     /// Function words of English and of other languages, lower-case.
     pub english_words: HashSet<String>,
     pub foreign_words: HashSet<String>,
@@ -371,11 +372,11 @@ impl Rules {
         // Every regex, as jobs, compiled side by side. Mistakes are reported further down, in
         // the order the checks read.
         let mut jobs: Vec<Job> = Vec::new();
-        let mut job = |source: String, case_sensitive: bool, rule: bool| {
+        let mut job = |source: String, case_sensitive: bool, pattern: bool| {
             jobs.push(Job {
                 source,
                 case_sensitive,
-                rule,
+                pattern,
             });
             jobs.len() - 1
         };
@@ -394,11 +395,11 @@ impl Rules {
         let track_jobs: Vec<usize> = spec
             .tracks
             .iter()
-            .map(|t| job(word_alternation(&t.hints), false, false))
+            .map(|t| job(word_alternation(&t.hints), false, true))
             .collect();
         let number_job = job(r"(?-u:\b)\d+(?:[.,]\d+)?(?-u:\b)".to_string(), false, false);
         let mut list_job = |words: &[String]| {
-            (!words.is_empty()).then(|| job(word_alternation(words), false, false))
+            (!words.is_empty()).then(|| job(word_alternation(words), false, true))
         };
         let negation_job = list_job(&m.negation_cues);
         let cue_jobs = cue_lists.map(|words| list_job(words));
@@ -427,7 +428,6 @@ impl Rules {
                 exceptions,
             });
         }
-        let openings = Openings::new(rules.iter().map(|r| &r.pattern));
 
         let index = |id: &str, owner: &str| {
             spec.rules
@@ -477,7 +477,7 @@ impl Rules {
                 ));
             }
             let hints = take(track_jobs[tracks.len()])
-                .and_then(Built::regex)
+                .and_then(Built::pattern)
                 .map_err(|e| RuleError::new(&format!("track '{}'", t.id), e))?;
             tracks.push(Track {
                 id: t.id.clone(),
@@ -491,15 +491,15 @@ impl Rules {
                 format!("'{}' is not one of the tracks", spec.default_track),
             ));
         }
-        let mut list = |name: &str, job: Option<usize>| -> Result<Option<Regex>, RuleError> {
+        let mut list = |name: &str, job: Option<usize>| -> Result<Option<Pattern>, RuleError> {
             job.map(|j| {
                 take(j)
-                    .and_then(Built::regex)
+                    .and_then(Built::pattern)
                     .map_err(|e| RuleError::new(name, e))
             })
             .transpose()
         };
-        let negation = list("modifiers.negation_cues", negation_job)?
+        let mut negation = list("modifiers.negation_cues", negation_job)?
             .ok_or_else(|| RuleError::new("modifiers.negation_cues", "needs at least one cue"))?;
         let words = |name: &str, list: &[String]| -> Result<HashSet<String>, RuleError> {
             if list.is_empty() {
@@ -511,13 +511,23 @@ impl Rules {
         let foreign_words = words("language.foreign", &spec.language.foreign)?;
         let words = WordTable::new(&english_words, &foreign_words);
         let [pseudo_job, contrast_job, reported_job] = cue_jobs;
-        let pseudo_negation = list("modifiers.pseudo_negations", pseudo_job)?;
-        let contrast = list("modifiers.contrast_cues", contrast_job)?;
-        let reported_speech = list("modifiers.reported_speech_cues", reported_job)?;
+        let mut pseudo_negation = list("modifiers.pseudo_negations", pseudo_job)?;
+        let mut contrast = list("modifiers.contrast_cues", contrast_job)?;
+        let mut reported_speech = list("modifiers.reported_speech_cues", reported_job)?;
         let number = take(number_job)
             .and_then(Built::regex)
             .map_err(|e| RuleError::new("number", e))?;
         let version = version_of(&spec);
+        let openings = Openings::new(
+            rules
+                .iter_mut()
+                .map(|r| &mut r.pattern)
+                .chain([&mut negation])
+                .chain(pseudo_negation.as_mut())
+                .chain(contrast.as_mut())
+                .chain(reported_speech.as_mut())
+                .chain(tracks.iter_mut().map(|t| &mut t.hints)),
+        );
         Ok(Rules {
             pseudo_negation,
             contrast,
@@ -773,11 +783,12 @@ fn ascii_classes(source: &str) -> String {
     out
 }
 
-/// A regex to compile: a rule's pattern, or one of the other regexes (exceptions, hints, cues).
+/// A regex to compile: a [`Pattern`] (a rule's, a modifier cue list's, a track's hints) or a
+/// plain regex (a rule's exceptions, the number pattern).
 struct Job {
     source: String,
     case_sensitive: bool,
-    rule: bool,
+    pattern: bool,
 }
 
 /// What a job compiles to.
@@ -838,7 +849,7 @@ fn compile_all(jobs: &[Job]) -> Compiled {
 
 fn build(job: &Job) -> Result<Built, String> {
     let source = ascii_classes(&job.source);
-    if job.rule {
+    if job.pattern {
         // ASCII first; a pattern that needs Unicode (a negated class, `.`) gets it.
         return Pattern::compile(&source, job.case_sensitive, false, SIZE_LIMIT)
             .or_else(|_| Pattern::compile(&source, job.case_sensitive, true, SIZE_LIMIT))

@@ -7,7 +7,7 @@
 //! failures are not persisted to disk (a found counterexample belongs in a plain `#[test]` below).
 
 use problemfirst::config::Config;
-use problemfirst::domain::openings::Found;
+use problemfirst::domain::openings::{Found, Pattern};
 use problemfirst::domain::{Advice, Assessment, Verdict};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
@@ -1002,30 +1002,48 @@ fn a_phrase_that_moved_the_verdict_is_never_described_as_a_signal_for_the_other_
 // ---------------------------------------------------------------------------------------------
 // The rules' one-pass search (`domain::openings`) finds what each rule's own search finds.
 
+/// Every pattern the one pass serves, named: the rules, the modifier cue lists, the track hints.
+fn patterns() -> Vec<(String, &'static Pattern)> {
+    let rules = &config().classifier.rules;
+    let mut all: Vec<(String, &Pattern)> = rules
+        .rules
+        .iter()
+        .map(|r| (r.spec.id.clone(), &r.pattern))
+        .collect();
+    all.push(("negation cues".into(), &rules.negation));
+    for (name, cues) in [
+        ("pseudo-negations", &rules.pseudo_negation),
+        ("contrast cues", &rules.contrast),
+        ("reported-speech cues", &rules.reported_speech),
+    ] {
+        all.extend(cues.as_ref().map(|p| (name.to_string(), p)));
+    }
+    for t in &rules.tracks {
+        all.push((format!("track {} hints", t.id), &t.hints));
+    }
+    all
+}
+
 fn check_openings(text: &str) -> Result<(), TestCaseError> {
     let rules = &config().classifier.rules;
     let mut found = Found::default();
     rules.openings.find(text, &mut found);
-    for (i, r) in rules.rules.iter().enumerate() {
-        let scanned: Vec<(usize, usize)> = r.pattern.scan(text).collect();
-        let opened: Vec<(usize, usize)> = r.pattern.matches(i, text, &found).collect();
-        prop_assert_eq!(opened, scanned, "rule {} on {:?}", r.spec.id, text);
+    for (name, p) in patterns() {
+        let scanned: Vec<(usize, usize)> = p.scan(text).collect();
+        let opened: Vec<(usize, usize)> = p.matches(text, &found).collect();
+        prop_assert_eq!(opened, scanned, "{} on {:?}", name, text);
     }
     Ok(())
 }
 
 #[test]
 fn the_one_pass_search_finds_every_rule_match_in_the_written_pitches() {
-    let rules = &config().classifier.rules;
-    let opened = rules
-        .rules
-        .iter()
-        .filter(|r| r.pattern.has_openings())
-        .count();
+    let all = patterns();
+    let opened = all.iter().filter(|(_, p)| p.has_openings()).count();
     assert!(
-        opened * 2 > rules.rules.len(),
-        "only {opened} of {} rules are found through their openings",
-        rules.rules.len()
+        opened * 2 > all.len(),
+        "only {opened} of {} patterns are found through their openings",
+        all.len()
     );
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/pitches/extra.jsonl");
     let file = std::fs::read_to_string(&path).expect("the written pitches are in the repo");
