@@ -7,7 +7,9 @@
 //! where its openings are, anchored there, which finds the same matches its own search through
 //! the whole pitch would, at a fraction of the cost: each search over the pitch walked the rule's
 //! lazy DFA byte by byte, and with 28 rules that was most of an assessment's time. A rule whose
-//! matches can open almost anywhere (a letter class, a one-letter word) is searched whole.
+//! matches can open almost anywhere (a letter class, a one-letter word) is searched whole. The
+//! modifier cue lists (negation, contrast, reported speech) and the track hints are patterns
+//! too, served by the same pass.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_automata::meta::{self, FindMatches};
