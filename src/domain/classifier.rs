@@ -1033,7 +1033,7 @@ impl<'a> Fill<'a> {
             pain: first(&|h| spec(h).element == Some(Element::Problem)),
             tech: first(&|h| spec(h).role == Role::Technology),
             number: if norm.text.bytes().any(|b| b.is_ascii_digit()) {
-                rules.number.find(&norm.text).map_or("", |m| m.as_str())
+                (rules.number.scan(&norm.text).next()).map_or("", |(s, e)| &norm.text[s..e])
             } else {
                 ""
             },

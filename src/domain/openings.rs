@@ -33,7 +33,8 @@ const MAX_OPENINGS: usize = 1000;
 #[derive(Debug, Clone)]
 pub struct Pattern {
     regex: meta::Regex,
-    /// Lower-case; `None` when the rule is searched through the whole pitch.
+    /// Lower-case; `None` when the rule is searched through the whole pitch. Moved into the
+    /// [`Openings`] that serves the pattern.
     openings: Option<Vec<Vec<u8>>>,
     /// Every match starts at an ASCII word boundary, so an opening found inside a word is not one.
     at_boundary: bool,
@@ -78,7 +79,12 @@ impl Pattern {
 
     /// Whether the matches are found through the openings.
     pub fn has_openings(&self) -> bool {
-        self.openings.is_some() && self.id.is_some()
+        self.id.is_some()
+    }
+
+    /// Whether `text` holds a match anywhere (searched through the whole text).
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex.is_match(text)
     }
 
     /// Every match in `text`, in the order they start, searched through the whole text.
@@ -89,7 +95,7 @@ impl Pattern {
     /// Every match in `text`, in the order they start: the same as [`Pattern::scan`], found
     /// where `found` (from [`Openings::find`] over the same text) says this pattern may match.
     pub fn matches<'a>(&'a self, text: &'a str, found: &'a Found) -> Matches<'a> {
-        let (Some(id), Some(_)) = (self.id, &self.openings) else {
+        let Some(id) = self.id else {
             return self.scan(text);
         };
         let from = found.starts.partition_point(|&(p, _)| p < id);
@@ -175,17 +181,17 @@ impl Openings {
         let mut numbered: Vec<&'a mut Pattern> = Vec::new();
         let mut index = std::collections::HashMap::new();
         for p in patterns {
-            let Some(openings) = &p.openings else {
-                continue;
-            };
             // More patterns than ids is beyond any config file; those past it are scanned.
             let Ok(id) = u32::try_from(at_boundary.len()) else {
                 break;
             };
+            let Some(openings) = p.openings.take() else {
+                continue;
+            };
             at_boundary.push(p.at_boundary);
             for w in openings {
                 let at = *index.entry(w.clone()).or_insert_with(|| {
-                    words.push(w.clone());
+                    words.push(w);
                     owners.push(Vec::new());
                     words.len() - 1
                 });

@@ -5,7 +5,6 @@
 
 use super::assessment::{Element, Side};
 use super::openings::{Openings, Pattern};
-use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -224,7 +223,7 @@ impl RuleError {
 pub struct Rule {
     pub spec: RuleSpec,
     pub pattern: Pattern,
-    pub exceptions: Option<Regex>,
+    pub exceptions: Option<Pattern>,
 }
 
 impl Rule {
@@ -279,7 +278,7 @@ pub struct Rules {
     pub foreign_words: HashSet<String>,
     /// Both lists in one table for the language check, which looks up every word of a pitch.
     pub words: WordTable,
-    pub number: Regex,
+    pub number: Pattern,
     /// Short hash of the rules, kept with every judgement.
     pub version: String,
 }
@@ -372,11 +371,10 @@ impl Rules {
         // Every regex, as jobs, compiled side by side. Mistakes are reported further down, in
         // the order the checks read.
         let mut jobs: Vec<Job> = Vec::new();
-        let mut job = |source: String, case_sensitive: bool, pattern: bool| {
+        let mut job = |source: String, case_sensitive: bool| {
             jobs.push(Job {
                 source,
                 case_sensitive,
-                pattern,
             });
             jobs.len() - 1
         };
@@ -387,20 +385,19 @@ impl Rules {
             .zip(exception_sources)
             .map(|((r, source), exceptions)| {
                 (
-                    job(source.clone(), r.case_sensitive, true),
-                    exceptions.map(|e| job(e, false, false)),
+                    job(source.clone(), r.case_sensitive),
+                    exceptions.map(|e| job(e, false)),
                 )
             })
             .collect();
         let track_jobs: Vec<usize> = spec
             .tracks
             .iter()
-            .map(|t| job(word_alternation(&t.hints), false, true))
+            .map(|t| job(word_alternation(&t.hints), false))
             .collect();
-        let number_job = job(r"(?-u:\b)\d+(?:[.,]\d+)?(?-u:\b)".to_string(), false, false);
-        let mut list_job = |words: &[String]| {
-            (!words.is_empty()).then(|| job(word_alternation(words), false, true))
-        };
+        let number_job = job(r"(?-u:\b)\d+(?:[.,]\d+)?(?-u:\b)".to_string(), false);
+        let mut list_job =
+            |words: &[String]| (!words.is_empty()).then(|| job(word_alternation(words), false));
         let negation_job = list_job(&m.negation_cues);
         let cue_jobs = cue_lists.map(|words| list_job(words));
         let mut compiled = compile_all(&jobs);
@@ -413,12 +410,10 @@ impl Rules {
 
         let mut rules = Vec::with_capacity(spec.rules.len());
         for (r, &(regex, exceptions)) in spec.rules.iter().zip(&rule_jobs) {
-            let pattern = take(regex)
-                .and_then(Built::pattern)
-                .map_err(|e| RuleError::new(&r.id, e))?;
+            let pattern = take(regex).map_err(|e| RuleError::new(&r.id, e))?;
             let exceptions = match exceptions {
                 None => None,
-                Some(j) => Some(take(j).and_then(Built::regex).map_err(|e| {
+                Some(j) => Some(take(j).map_err(|e| {
                     RuleError::new(&r.id, format!("exception does not compile: {e}"))
                 })?),
             };
@@ -477,7 +472,6 @@ impl Rules {
                 ));
             }
             let hints = take(track_jobs[tracks.len()])
-                .and_then(Built::pattern)
                 .map_err(|e| RuleError::new(&format!("track '{}'", t.id), e))?;
             tracks.push(Track {
                 id: t.id.clone(),
@@ -492,12 +486,8 @@ impl Rules {
             ));
         }
         let mut list = |name: &str, job: Option<usize>| -> Result<Option<Pattern>, RuleError> {
-            job.map(|j| {
-                take(j)
-                    .and_then(Built::pattern)
-                    .map_err(|e| RuleError::new(name, e))
-            })
-            .transpose()
+            job.map(|j| take(j).map_err(|e| RuleError::new(name, e)))
+                .transpose()
         };
         let mut negation = list("modifiers.negation_cues", negation_job)?
             .ok_or_else(|| RuleError::new("modifiers.negation_cues", "needs at least one cue"))?;
@@ -514,9 +504,7 @@ impl Rules {
         let mut pseudo_negation = list("modifiers.pseudo_negations", pseudo_job)?;
         let mut contrast = list("modifiers.contrast_cues", contrast_job)?;
         let mut reported_speech = list("modifiers.reported_speech_cues", reported_job)?;
-        let number = take(number_job)
-            .and_then(Built::regex)
-            .map_err(|e| RuleError::new("number", e))?;
+        let number = take(number_job).map_err(|e| RuleError::new("number", e))?;
         let version = version_of(&spec);
         let openings = Openings::new(
             rules
@@ -783,40 +771,15 @@ fn ascii_classes(source: &str) -> String {
     out
 }
 
-/// A regex to compile: a [`Pattern`] (a rule's, a modifier cue list's, a track's hints) or a
-/// plain regex (a rule's exceptions, the number pattern).
+/// A regex to compile: a rule's pattern or exceptions, a modifier cue list, a track's hints, the
+/// number pattern.
 struct Job {
     source: String,
     case_sensitive: bool,
-    pattern: bool,
-}
-
-/// What a job compiles to.
-enum Built {
-    Regex(Regex),
-    Pattern(Pattern),
-}
-
-impl Built {
-    // Each job is taken as the kind it was queued as, so the other kind never comes back; the
-    // message only guards against a mix-up in `Rules::compile`.
-    fn regex(self) -> Result<Regex, String> {
-        match self {
-            Built::Regex(r) => Ok(r),
-            Built::Pattern(_) => Err("a rule's pattern was taken as a regex".to_string()),
-        }
-    }
-
-    fn pattern(self) -> Result<Pattern, String> {
-        match self {
-            Built::Pattern(p) => Ok(p),
-            Built::Regex(_) => Err("a regex was taken as a rule's pattern".to_string()),
-        }
-    }
 }
 
 /// Each job's result, or the message [`build`] gave; `None` only for a job no thread took.
-type Compiled = Vec<Option<Result<Built, String>>>;
+type Compiled = Vec<Option<Result<Pattern, String>>>;
 
 /// Every job compiled with [`build`], on two threads, each taking the next job left when it is
 /// free. Jobs go longest first, so neither thread is left with a long one at the end.
@@ -847,32 +810,11 @@ fn compile_all(jobs: &[Job]) -> Compiled {
     compiled
 }
 
-fn build(job: &Job) -> Result<Built, String> {
+fn build(job: &Job) -> Result<Pattern, String> {
     let source = ascii_classes(&job.source);
-    if job.pattern {
-        // ASCII first; a pattern that needs Unicode (a negated class, `.`) gets it.
-        return Pattern::compile(&source, job.case_sensitive, false, SIZE_LIMIT)
-            .or_else(|_| Pattern::compile(&source, job.case_sensitive, true, SIZE_LIMIT))
-            .map(Built::Pattern);
-    }
-    let builder = |unicode: bool| {
-        RegexBuilder::new(&source)
-            .case_insensitive(!job.case_sensitive)
-            .unicode(unicode)
-            .size_limit(SIZE_LIMIT)
-            .dfa_size_limit(SIZE_LIMIT)
-            .build()
-    };
-    builder(false)
-        .or_else(|_| builder(true))
-        .map(Built::Regex)
-        .map_err(|e| match e {
-            regex::Error::Syntax(s) => format!("pattern does not compile: {s}"),
-            regex::Error::CompiledTooBig(n) => {
-                format!("pattern is too large (over {n} bytes compiled)")
-            }
-            other => format!("pattern does not compile: {other}"),
-        })
+    // ASCII first; a pattern that needs Unicode (a negated class, `.`) gets it.
+    Pattern::compile(&source, job.case_sensitive, false, SIZE_LIMIT)
+        .or_else(|_| Pattern::compile(&source, job.case_sensitive, true, SIZE_LIMIT))
 }
 
 fn version_of(spec: &RulesSpec) -> String {

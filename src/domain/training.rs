@@ -1,7 +1,8 @@
 //! Fitting the model: multinomial logistic regression with L2 regularisation and balanced class
 //! weights, optimised with L-BFGS; grouped k-fold cross-validation (a source's pitches never
-//! straddle training and validation), repeated with other fold assignments; temperature scaling of the out-of-fold probabilities; the
-//! two thresholds on P(problem) chosen on those out-of-fold predictions; and a reliability table.
+//! straddle training and validation), repeated with other fold assignments; temperature scaling
+//! of the out-of-fold probabilities; the two thresholds on P(problem) chosen on those
+//! out-of-fold predictions; and a reliability table.
 //! Pure and deterministic: the same samples and seed give the same model, byte for byte.
 
 use super::features::Feature;
