@@ -326,9 +326,11 @@ impl Classifier {
         }
         // Added up per span. A rule or a cue explains a phrase better than its words do, but only
         // one that pushed towards the verdict, and a rule only if it looks for that side: "names
-        // who is affected" under a tech-led verdict would say the opposite of what moved it. Of
-        // those, the one that pushed most names the phrase; a word class that pushed against the
-        // verdict does not name it either.
+        // who is affected" under a tech-led verdict would say the opposite of what moved it; of
+        // those, the one that pushed most names the phrase. Without one, what pushed the phrase
+        // most names it: its wording (the word, its pairs and letter groups together), a class of
+        // the word, or its place among the opening words. So the name never depends on the order
+        // of the features that share a span.
         let problem_led = verdict == Verdict::Problem;
         let rule_or_cue = |k: Kind| match k {
             Kind::Rule(i) => self
@@ -339,36 +341,47 @@ impl Classifier {
             Kind::Cue(_) => true,
             _ => false,
         };
-        each.sort_unstable_by_key(|e| e.0);
-        // Per span: where, how much in all, what names it, how much that one pushed.
-        let mut spans: Vec<((usize, usize), f32, Kind, f32)> = Vec::with_capacity(each.len());
+        // Stable: each block's entries come in the order of the text, and merging those runs is
+        // cheaper than sorting from scratch.
+        each.sort_by_key(|e| e.0);
+        let mut phrases: Vec<Phrase> = Vec::with_capacity(each.len());
         for (span, c, kind) in each {
-            match spans.last_mut() {
-                Some(entry) if entry.0 == span => {
-                    entry.1 += c;
-                    if rule_or_cue(kind) && c > 0.0 && c > entry.3 {
-                        (entry.2, entry.3) = (kind, c);
-                    }
-                }
-                _ => {
-                    // A rule that looks for the other side, or a rule, cue or class that pushed
-                    // against the verdict, leaves the phrase to be named by its wording.
-                    let (named, pushed) = match kind {
-                        k if rule_or_cue(k) && c > 0.0 => (k, c),
-                        Kind::Rule(_) | Kind::Cue(_) => (Kind::Word, f32::NEG_INFINITY),
-                        Kind::Class(_) if c <= 0.0 => (Kind::Word, f32::NEG_INFINITY),
-                        k => (k, f32::NEG_INFINITY),
-                    };
-                    spans.push((span, c, named, pushed));
-                }
+            if phrases.last().is_none_or(|p| p.span != span) {
+                phrases.push(Phrase {
+                    span,
+                    ..Phrase::default()
+                });
+            }
+            let Some(p) = phrases.last_mut() else {
+                continue;
+            };
+            p.total += c;
+            let stronger = |best: Option<(Kind, f32)>| c > 0.0 && best.is_none_or(|(_, b)| c > b);
+            match kind {
+                // Any other rule or cue only adds to the phrase's total.
+                k if rule_or_cue(k) && stronger(p.rule) => p.rule = Some((k, c)),
+                Kind::Class(_) | Kind::Opening if stronger(p.other) => p.other = Some((kind, c)),
+                Kind::Word | Kind::Pair | Kind::Affix | Kind::Gram => p.wording += c,
+                _ => {}
             }
         }
+        let mut spans: Vec<((usize, usize), f32, Kind)> = phrases
+            .into_iter()
+            .map(|p| {
+                let named = match (p.rule, p.other) {
+                    (Some((k, _)), _) => k,
+                    (None, Some((k, pushed))) if pushed > p.wording => k,
+                    _ => Kind::Word,
+                };
+                (p.span, p.total, named)
+            })
+            .collect();
         // Spans are distinct after adding up, so no two compare equal and an unstable sort (which
         // needs no buffer) gives the same order.
         spans.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut out: Vec<Driver> = Vec::new();
         let mut taken: Vec<(usize, usize)> = Vec::new();
-        for ((s, e), c, kind, _) in spans {
+        for ((s, e), c, kind) in spans {
             // What rounds to nothing moved nothing.
             if c < 0.005 || out.len() == 3 {
                 break;
@@ -430,6 +443,20 @@ impl Classifier {
             Kind::Meaning => "the pitch's overall meaning".into(),
         }
     }
+}
+
+/// One phrase of an explanation: the features that share its span, added up.
+#[derive(Default)]
+struct Phrase {
+    span: (usize, usize),
+    /// How much it pushed towards the verdict, all told.
+    total: f32,
+    /// Of that, its words, pairs and letter groups.
+    wording: f32,
+    /// The rule or cue (of the verdict's side) that pushed most.
+    rule: Option<(Kind, f32)>,
+    /// The word class or opening word that pushed most.
+    other: Option<(Kind, f32)>,
 }
 
 /// Why the verdict came out as it did, in one sentence in the product's voice.

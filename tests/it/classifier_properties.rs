@@ -1078,3 +1078,73 @@ proptest! {
         check_openings(&text)?;
     }
 }
+
+/// A phrase that no rule or cue names is named by what pushed it most: a class of its word (or
+/// its place among the opening words) only when that moved the verdict more than its wording
+/// did, and its wording otherwise. Checked on the written pitches that normalising leaves as
+/// they are, so a driver's span is also the features' span.
+#[test]
+fn a_phrase_is_named_by_what_pushed_it_most() {
+    use problemfirst::domain::features::Kind;
+    let classifier = &config().classifier;
+    let classes: Vec<&str> = (0..problemfirst::domain::lexicon::CLASS_NAMES.len() as u8)
+        .map(problemfirst::domain::lexicon::describe)
+        .collect();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/pitches/extra.jsonl");
+    let file = std::fs::read_to_string(&path).expect("the written pitches are in the repo");
+    let (mut by_class, mut by_wording) = (0, 0);
+    for line in file.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        let text = v["text"].as_str().expect("a text");
+        if problemfirst::domain::text::normalize(text).text != text {
+            continue;
+        }
+        let a = classifier.assess(text);
+        let verdict = Verdict::ALL
+            .iter()
+            .position(|&x| x == a.verdict)
+            .expect("a verdict");
+        let features = classifier.features(text);
+        for d in &a.drivers {
+            let on_span =
+                |f: &&problemfirst::domain::features::Feature| f.span == Some((d.start, d.end));
+            let push = |f: &problemfirst::domain::features::Feature| {
+                classifier.model.weight(f.key).map_or(0.0, |w| {
+                    f.value * (w[verdict] - (w.iter().sum::<f32>() - w[verdict]) / 2.0)
+                })
+            };
+            let wording: f32 = features
+                .iter()
+                .filter(on_span)
+                .filter(|f| matches!(f.kind, Kind::Word | Kind::Pair | Kind::Affix | Kind::Gram))
+                .map(push)
+                .sum();
+            let strongest_other = features
+                .iter()
+                .filter(on_span)
+                .filter(|f| matches!(f.kind, Kind::Class(_) | Kind::Opening))
+                .map(push)
+                .fold(0.0f32, f32::max);
+            if classes.contains(&d.why.as_str()) {
+                assert!(
+                    strongest_other > wording,
+                    "{text}: {:?} is named {:?}, but its wording pushed more ({wording} against {strongest_other})",
+                    d.text,
+                    d.why
+                );
+                by_class += 1;
+            } else if d.why == "the wording" {
+                assert!(
+                    strongest_other <= wording,
+                    "{text}: {:?} is named by its wording, but a class or opening word pushed more ({strongest_other} against {wording})",
+                    d.text
+                );
+                by_wording += 1;
+            }
+        }
+    }
+    assert!(
+        by_class > 20 && by_wording > 20,
+        "too few phrases checked: {by_class} named by a class, {by_wording} by their wording"
+    );
+}
