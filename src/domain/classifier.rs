@@ -341,8 +341,8 @@ impl Classifier {
             Kind::Cue(_) => true,
             _ => false,
         };
-        // Stable: each block's entries come in the order of the text, and merging those runs is
-        // cheaper than sorting from scratch.
+        // Stable, so the entries of one span are added up in the order they were read and the
+        // figures never depend on the sort's internals.
         each.sort_by_key(|e| e.0);
         let mut phrases: Vec<Phrase> = Vec::with_capacity(each.len());
         for (span, c, kind) in each {
@@ -1060,7 +1060,11 @@ impl<'a> Fill<'a> {
             pain: first(&|h| spec(h).element == Some(Element::Problem)),
             tech: first(&|h| spec(h).role == Role::Technology),
             number: if norm.text.bytes().any(|b| b.is_ascii_digit()) {
-                (rules.number.scan(&norm.text).next()).map_or("", |(s, e)| &norm.text[s..e])
+                rules
+                    .number
+                    .scan(&norm.text)
+                    .next()
+                    .map_or("", |(s, e)| &norm.text[s..e])
             } else {
                 ""
             },

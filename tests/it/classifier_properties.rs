@@ -1024,6 +1024,19 @@ fn patterns() -> Vec<(String, &'static Pattern)> {
     all
 }
 
+/// The text of each pitch written for the project (`config/pitches/extra.jsonl`).
+fn written_pitches() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/pitches/extra.jsonl");
+    let file = std::fs::read_to_string(&path).expect("the written pitches are in the repo");
+    file.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            v["text"].as_str().expect("a text").to_string()
+        })
+        .collect()
+}
+
 fn check_openings(text: &str) -> Result<(), TestCaseError> {
     let rules = &config().classifier.rules;
     let mut found = Found::default();
@@ -1045,14 +1058,10 @@ fn the_one_pass_search_finds_every_rule_match_in_the_written_pitches() {
         "only {opened} of {} patterns are found through their openings",
         all.len()
     );
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/pitches/extra.jsonl");
-    let file = std::fs::read_to_string(&path).expect("the written pitches are in the repo");
     let mut checked = 0;
-    for line in file.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
-        let text = v["text"].as_str().expect("a text");
-        let norm = problemfirst::domain::text::normalize(text).text;
-        for t in [text, norm.as_str()] {
+    for text in written_pitches() {
+        let norm = problemfirst::domain::text::normalize(&text).text;
+        for t in [text.as_str(), norm.as_str()] {
             if let Err(e) = check_openings(t) {
                 panic!("{e}");
             }
@@ -1090,12 +1099,9 @@ fn a_phrase_is_named_by_what_pushed_it_most() {
     let classes: Vec<&str> = (0..problemfirst::domain::lexicon::CLASS_NAMES.len() as u8)
         .map(problemfirst::domain::lexicon::describe)
         .collect();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/pitches/extra.jsonl");
-    let file = std::fs::read_to_string(&path).expect("the written pitches are in the repo");
     let (mut by_class, mut by_wording) = (0, 0);
-    for line in file.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
-        let text = v["text"].as_str().expect("a text");
+    for text in written_pitches() {
+        let text = text.as_str();
         if problemfirst::domain::text::normalize(text).text != text {
             continue;
         }
