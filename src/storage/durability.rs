@@ -32,8 +32,33 @@ use tokio::sync::{oneshot, watch};
 
 /// Most submissions filed in one transaction, to bound the wait of the first in line.
 const MAX_BATCH: usize = 512;
-/// The longest a batch waits for the submitters of the one before (see `run`).
-const GATHER: Duration = Duration::from_micros(1000);
+/// How long a batch waits for the submitters of the one before, and for how many of them (see
+/// `run`).
+#[derive(Clone, Copy)]
+struct Gather {
+    wait: Duration,
+    /// Quarters of the last batch.
+    quarters: usize,
+}
+
+impl Gather {
+    /// With one core, the committer and the request handlers take turns on it: a batch started
+    /// early takes the core from the very submitters it could have waited for, so it waits for
+    /// all of them. With more, a batch filed while the next one's submitters are handled runs
+    /// beside them, so it waits for most, and not as long.
+    fn for_this_machine() -> Gather {
+        match std::thread::available_parallelism().map(usize::from) {
+            Ok(1) => Gather {
+                wait: Duration::from_micros(2000),
+                quarters: 4,
+            },
+            _ => Gather {
+                wait: Duration::from_micros(1000),
+                quarters: 3,
+            },
+        }
+    }
+}
 
 type Reply = oneshot::Sender<Result<Idea, StoreError>>;
 type AcceptReply = oneshot::Sender<Result<Accepted, StoreError>>;
@@ -55,6 +80,18 @@ struct State {
     /// Deliveries to keep in the inbox before the next flush.
     accepts: Vec<(Acceptance, AcceptReply)>,
     stop: bool,
+    /// The committer waits for work: the next request wakes it.
+    idle: bool,
+    /// The committer gathers a batch: it wakes once this many submissions are queued (or at
+    /// the end of its wait), not for each one, as each wake costs a context switch.
+    gather_to: Option<usize>,
+}
+
+impl State {
+    /// Whether a request just queued should wake the committer.
+    fn wakes(&self) -> bool {
+        self.idle || self.stop || self.gather_to.is_some_and(|n| self.queue.len() >= n)
+    }
 }
 
 /// The outcome of the latest finished flush.
@@ -125,7 +162,16 @@ impl Committer {
         let for_thread = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("problemfirst-commit".into())
-            .spawn(move || run(&db, &log, &trees, &for_thread, &tx))?;
+            .spawn(move || {
+                run(
+                    &db,
+                    &log,
+                    &trees,
+                    &for_thread,
+                    &tx,
+                    Gather::for_this_machine(),
+                )
+            })?;
         Ok(Committer {
             shared,
             done,
@@ -135,12 +181,14 @@ impl Committer {
 
     /// Returns once a flush that started after this call began has finished.
     pub(super) async fn durable(&self) -> Result<(), StoreError> {
-        let target = {
+        let (target, wake) = {
             let mut s = self.shared.lock();
             s.wanted = true;
-            s.started + 1
+            (s.started + 1, s.idle)
         };
-        self.shared.wake.notify_one();
+        if wake {
+            self.shared.wake.notify_one();
+        }
         self.wait_for(target).await
     }
 
@@ -154,16 +202,28 @@ impl Committer {
     ) -> Result<Idea, StoreError> {
         let (reply, filed) = oneshot::channel();
         let submission = Submission { new, quota, tell };
-        self.shared.lock().queue.push((submission, reply));
-        self.shared.wake.notify_one();
+        let wake = {
+            let mut s = self.shared.lock();
+            s.queue.push((submission, reply));
+            s.wakes()
+        };
+        if wake {
+            self.shared.wake.notify_one();
+        }
         filed.await.map_err(|_| StoreError::Stopped)?
     }
 
     /// Keeps a delivery in the inbox with whatever else is queued and returns once it is on disk.
     pub(super) async fn accept(&self, acceptance: Acceptance) -> Result<Accepted, StoreError> {
         let (reply, accepted) = oneshot::channel();
-        self.shared.lock().accepts.push((acceptance, reply));
-        self.shared.wake.notify_one();
+        let wake = {
+            let mut s = self.shared.lock();
+            s.accepts.push((acceptance, reply));
+            s.idle
+        };
+        if wake {
+            self.shared.wake.notify_one();
+        }
         accepted.await.map_err(|_| StoreError::Stopped)?
     }
 
@@ -181,30 +241,44 @@ impl Committer {
     }
 }
 
-fn run(db: &sled::Db, log: &Log, trees: &Trees, shared: &Shared, tx: &watch::Sender<Done>) {
+fn run(
+    db: &sled::Db,
+    log: &Log,
+    trees: &Trees,
+    shared: &Shared,
+    tx: &watch::Sender<Done>,
+    gather: Gather,
+) {
     let mut last_batch = 0;
     loop {
         let (generation, batch, accepts) = {
             let mut s = shared.lock();
             while !s.wanted && s.queue.is_empty() && s.accepts.is_empty() && !s.stop {
+                s.idle = true;
                 s = shared.wake.wait(s).unwrap_or_else(|p| p.into_inner());
             }
-            // The submitters of a big batch all come back at about the same time, a few hundred
-            // microseconds after they are answered. Filing the first of them alone would cost
-            // a whole transaction and flush while the rest queue up behind it, and the batches
-            // would alternate between one and everyone. So after a big batch, wait a moment for
-            // most of them.
-            let deadline = Instant::now() + GATHER;
-            while !s.stop && s.queue.len() < last_batch * 3 / 4 {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break;
+            s.idle = false;
+            // The submitters of a batch come back at about the same time, a few hundred
+            // microseconds after they are answered. Filing the first of them alone would cost a
+            // whole transaction and flush while the rest queue up behind it, and every flush
+            // costs about as much for fewer filings. So, when submissions are queued, wait a
+            // moment for most of the last batch's number (all of it on one core: see `Gather`).
+            if !s.queue.is_empty() {
+                let enough = last_batch * gather.quarters / 4;
+                s.gather_to = Some(enough);
+                let deadline = Instant::now() + gather.wait;
+                while !s.stop && s.queue.len() < enough {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    s = shared
+                        .wake
+                        .wait_timeout(s, left)
+                        .map_or_else(|p| p.into_inner().0, |(s, _)| s);
                 }
-                s = shared
-                    .wake
-                    .wait_timeout(s, left)
-                    .map_or_else(|p| p.into_inner().0, |(s, _)| s);
             }
+            s.gather_to = None;
             // Queued submissions were accepted, so they are filed even when stopping; their
             // callers gave up waiting, which does not withdraw them.
             if s.stop && s.queue.is_empty() && s.accepts.is_empty() {
