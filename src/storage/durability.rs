@@ -34,8 +34,8 @@ use tokio::sync::{oneshot, watch};
 const MAX_BATCH: usize = 512;
 /// How long a batch waits for the submitters of the one before, and for how many of them (see
 /// `run`).
-#[derive(Clone, Copy)]
-struct Gather {
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Gather {
     wait: Duration,
     /// Quarters of the last batch.
     quarters: usize,
@@ -44,18 +44,22 @@ struct Gather {
 impl Gather {
     /// With one core, the committer and the request handlers take turns on it: a batch started
     /// early takes the core from the very submitters it could have waited for, so it waits for
-    /// all of them. With more, a batch filed while the next one's submitters are handled runs
-    /// beside them, so it waits for most, and not as long.
-    fn for_this_machine() -> Gather {
+    /// all of them.
+    const ONE_CORE: Gather = Gather {
+        wait: Duration::from_micros(2000),
+        quarters: 4,
+    };
+    /// With more, a batch filed while the next one's submitters are handled runs beside them, so
+    /// it waits for most, and not as long.
+    const SEVERAL_CORES: Gather = Gather {
+        wait: Duration::from_micros(1000),
+        quarters: 3,
+    };
+
+    pub(super) fn for_this_machine() -> Gather {
         match std::thread::available_parallelism().map(usize::from) {
-            Ok(1) => Gather {
-                wait: Duration::from_micros(2000),
-                quarters: 4,
-            },
-            _ => Gather {
-                wait: Duration::from_micros(1000),
-                quarters: 3,
-            },
+            Ok(1) => Gather::ONE_CORE,
+            _ => Gather::SEVERAL_CORES,
         }
     }
 }
@@ -149,6 +153,7 @@ impl Committer {
         log: Arc<Log>,
         trees: Trees,
         outbox: Arc<tokio::sync::Notify>,
+        gather: Gather,
     ) -> std::io::Result<Committer> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
@@ -162,16 +167,7 @@ impl Committer {
         let for_thread = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("problemfirst-commit".into())
-            .spawn(move || {
-                run(
-                    &db,
-                    &log,
-                    &trees,
-                    &for_thread,
-                    &tx,
-                    Gather::for_this_machine(),
-                )
-            })?;
+            .spawn(move || run(&db, &log, &trees, &for_thread, &tx, gather))?;
         Ok(Committer {
             shared,
             done,
@@ -415,6 +411,85 @@ impl Drop for Committer {
             // No `durable` or `file` call can be waiting: each borrows the store that owns this
             // committer.
             let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Gather;
+    use crate::domain::{IdeaId, Judgement, NewIdea, Origin, Source, TrackId, UserId, Verdict};
+    use crate::storage::Store;
+    use std::time::Duration;
+
+    fn new_idea(n: u64) -> NewIdea {
+        NewIdea {
+            submitter: UserId::parse(&format!("U{n:05}")).expect("a user id"),
+            source: Source::Modal,
+            origin: Origin::default(),
+            pitch: format!("Night-shift nurses walk to the basement for supplies, case {n}."),
+            judged: Judgement {
+                verdict: Verdict::Problem,
+                confidence: 0.8,
+                hits: vec![],
+                rules_version: "test".into(),
+                model_version: "test".into(),
+            },
+            track: TrackId::parse("ops").expect("a track id"),
+            anonymous: false,
+            filed: true,
+            at: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    /// Either way of gathering a batch files every submission once, under ids without gaps:
+    /// submitters coming back together (the batches a gather waits for), then one alone after
+    /// them (a gather that waits in vain, and ends at its deadline).
+    #[test]
+    fn either_way_of_gathering_files_every_submission_once() {
+        for gather in [Gather::ONE_CORE, Gather::SEVERAL_CORES] {
+            let dir = tempfile::TempDir::new().expect("a temp dir");
+            let store = Store::open_with(dir.path(), gather).expect("opens");
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            let mut ids: Vec<IdeaId> = rt.block_on(async {
+                let submitters: Vec<_> = (0..16u64)
+                    .map(|s| {
+                        let store = store.clone();
+                        tokio::spawn(async move {
+                            let mut ids = Vec::new();
+                            for n in 0..10 {
+                                ids.push(store.file(new_idea(s * 10 + n)).await.map(|i| i.id));
+                            }
+                            ids
+                        })
+                    })
+                    .collect();
+                let mut ids = Vec::new();
+                for s in submitters {
+                    let filed = tokio::time::timeout(Duration::from_secs(20), s)
+                        .await
+                        .expect("a submitter was left waiting")
+                        .expect("a submitter panicked");
+                    ids.extend(filed.into_iter().map(|r| r.expect("filed")));
+                }
+                let alone =
+                    tokio::time::timeout(Duration::from_secs(20), store.file(new_idea(999)))
+                        .await
+                        .expect("a lone submission was left waiting")
+                        .expect("filed");
+                ids.push(alone.id);
+                ids
+            });
+            ids.sort();
+            let expected: Vec<IdeaId> = (1..=161).map(IdeaId::new).collect();
+            assert_eq!(ids, expected, "{gather:?}");
+            drop(store);
+            let reopened = Store::open(dir.path()).expect("reopens");
+            assert_eq!(reopened.len().expect("counts"), 161, "{gather:?}");
         }
     }
 }

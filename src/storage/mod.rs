@@ -35,7 +35,7 @@ pub use queries::{Cursor, Page, Slice};
 pub use triage::StatusCounts;
 
 use crate::domain::{Idea, IdeaId, NewIdea, Notice};
-use durability::{Committer, Log};
+use durability::{Committer, Gather, Log};
 use keys::{id_key, META_LAST_ID, META_SCHEMA};
 use sled::Tree;
 use std::path::{Path, PathBuf};
@@ -75,6 +75,11 @@ struct Inner {
 impl Store {
     /// Opens (creating if needed) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_with(dir, Gather::for_this_machine())
+    }
+
+    /// [`Store::open`], with the committer gathering its batches as `gather` says.
+    fn open_with(dir: &Path, gather: Gather) -> Result<Store, StoreError> {
         let db = open_db(dir)?;
         let meta = db.open_tree(keys::META)?;
         match meta.get(META_SCHEMA)? {
@@ -124,6 +129,7 @@ impl Store {
             Arc::clone(&log),
             trees.clone(),
             Arc::clone(&outbox_signal),
+            gather,
         )
         .map_err(sled::Error::Io)?;
         Ok(Store {
