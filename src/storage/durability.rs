@@ -11,7 +11,9 @@
 //! inbox (`Store::accept`), in a transaction of their own in the same batch. A sled transaction costs about
 //! as much as a small flush (it rolls sled's IO buffer), and under load the per-transaction
 //! writes also make the flush slower, so batching both is what keeps many concurrent
-//! submitters fast.
+//! submitters fast. For the same reason, before a batch the committer waits a moment for the
+//! submitters of the last one (see [`Gather`]); and it is woken only when it waits for work or
+//! has gathered its batch, since every wake is a context switch on the handlers' core.
 //!
 //! The work runs on a thread of its own rather than in a caller's future so that a caller whose
 //! future is dropped (a timed-out Slack request) cannot leave the others waiting for a flush
